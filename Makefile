@@ -1,0 +1,52 @@
+# plugfork's build, test and demo targets. `make test` is what CI runs.
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 8s
+# Fuzz targets run briefly by `make test`, as package:Target.
+FUZZ_TARGETS ?=
+
+.PHONY: build install test vet fmt staticcheck unit fuzz test-real bench demo clean
+
+build:
+	$(GO) build -o bin/plugfork ./cmd/plugfork
+
+install:
+	$(GO) install ./cmd/plugfork
+
+# The whole test suite: static checks, unit, script and end-to-end tests,
+# and a short run of every fuzz target.
+test: vet fmt staticcheck unit fuzz
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go' | grep -v '/testdata/')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
+
+# Tests that fetch real modules from the module proxy.
+test-real:
+	PLUGFORK_REAL=1 $(GO) test -count=1 -run 'Real' -timeout 30m ./...
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchtime=1x ./...
+
+demo:
+	@echo "make demo: not wired yet"
+
+clean:
+	rm -rf bin examples/.demo
+	$(GO) clean -testcache

@@ -1,0 +1,73 @@
+// Command plugfork forks a Go plugin host's third-party dependencies into a
+// private import-path namespace, so that plugins built with other versions of
+// those dependencies load. See doc.go for the manual.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	dir, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "plugfork:", err)
+		os.Exit(exitError)
+	}
+	os.Exit(run(&invocation{
+		Args:   os.Args[1:],
+		Dir:    dir,
+		Env:    os.Environ(),
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+	}))
+}
+
+// invocation is everything a run of plugfork takes from its process: the
+// commands read nothing else, so that tests run them in-process.
+type invocation struct {
+	Args           []string
+	Dir            string
+	Env            []string
+	Stdout, Stderr io.Writer
+}
+
+// getenv returns the value of key in inv.Env.
+func (inv *invocation) getenv(key string) string {
+	for i := len(inv.Env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(inv.Env[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// run executes plugfork and returns the process exit code.
+func run(inv *invocation) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	root := newRootCmd(inv)
+	root.SetArgs(inv.Args)
+	root.SetOut(inv.Stdout)
+	root.SetErr(inv.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ec interface{ ExitCode() int }
+	if errors.As(err, &ec) {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(inv.Stderr, "plugfork: "+msg)
+		}
+		return ec.ExitCode()
+	}
+	fmt.Fprintln(inv.Stderr, "plugfork: "+err.Error())
+	return exitError
+}
