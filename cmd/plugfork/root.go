@@ -21,6 +21,7 @@ Exit status: 0 success, 1 findings (check or inspect found a problem), 2 usage o
 	})
 	root.AddCommand(
 		newVersionCmd(),
+		newInspectCmd(inv),
 	)
 	return root
 }

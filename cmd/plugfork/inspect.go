@@ -1,0 +1,167 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/plugfork/plugfork/inspect"
+	"github.com/spf13/cobra"
+)
+
+func newInspectCmd(inv *invocation) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "inspect HOST [PLUGIN...]",
+		Short: "Predict from the built binaries whether plugins will load into a host, and why not",
+		Long: `Inspect reads a plugin host and plugins (ELF binaries, stripped ones too) and
+predicts what plugin.Open does when the host loads the plugins in the given
+order: for each plugin, loads or fails, and for a failure every package whose
+fingerprint differs (plugin.Open reports only the first), grouped by cause
+(module version, toolchain, build settings, another source, an earlier plugin,
+the same plugin path twice), each with its fix.
+
+Exit status: 0 every plugin loads, 1 some plugin fails, 2 a file inspect cannot
+judge (not ELF, not Go, a host that cannot load plugins, a plugin that is not one).`,
+		Example: `  # Will these plugins load into the host, in this order?
+  plugfork inspect ./bin/host ./plugins/billing.so ./plugins/audit.so
+
+  # The same verdicts as JSON (schema plugfork/inspect/v1)
+  plugfork inspect --json ./bin/host ./plugins/*.so
+
+  # Only the host's fingerprints and build information
+  plugfork inspect --json ./bin/host`,
+		Args: minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			host, err := readBinary(inv, args[0])
+			if err != nil {
+				return err
+			}
+			var plugins []*inspect.Binary
+			for _, arg := range args[1:] {
+				p, err := readBinary(inv, arg)
+				if err != nil {
+					return err
+				}
+				plugins = append(plugins, p)
+			}
+			rep, err := inspect.CheckBinaries(host, plugins...)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				err = writeJSON(out, rep)
+			} else {
+				err = writeInspectText(out, rep, isTerminal(out))
+			}
+			if err != nil {
+				return err
+			}
+			if !rep.Loads() {
+				return errFindings
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON (schema plugfork/inspect/v1)")
+	return cmd
+}
+
+// readBinary reads the binary at arg, relative to the invocation's directory;
+// the report names it as the user did.
+func readBinary(inv *invocation, arg string) (*inspect.Binary, error) {
+	path := arg
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(inv.Dir, path)
+	}
+	b, err := inspect.ReadFile(path)
+	if err != nil {
+		var ie *inspect.Error
+		if errors.As(err, &ie) {
+			ie.Path = arg
+			return nil, ie
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %w", arg, pe.Err)
+		}
+		return nil, err
+	}
+	b.Path = arg
+	return b, nil
+}
+
+// writeInspectText renders the report for people.
+func writeInspectText(w io.Writer, rep *inspect.Report, color bool) error {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return "\x1b[" + code + "m" + s + "\x1b[0m"
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	h := rep.Host
+	fmt.Fprintf(tw, "host\t%s\t%s %s/%s, %d packages%s\n", h.Path, h.GoVersion, h.GOOS, h.GOARCH, len(h.Packages), strippedNote(h))
+	fails := 0
+	for _, v := range rep.Plugins {
+		p := v.Plugin
+		status := paint("32", "loads")
+		if !v.Loads {
+			status = paint("31", "fails")
+			fails++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s%s\n", status, p.Path, p.PluginPath, strippedNote(p))
+		if v.Note != "" {
+			fmt.Fprintf(tw, "\t\t%s\n", v.Note)
+		}
+		if v.Error != "" {
+			fmt.Fprintf(tw, "\t\t%s\n", v.Error)
+		}
+		for _, c := range v.Causes {
+			fmt.Fprintf(tw, "\t\t%s\t%s\n", c.Kind, c.Summary)
+			if n := len(c.Packages); n > 0 {
+				fmt.Fprintf(tw, "\t\t\t%s\n", packageList(c.Packages))
+			}
+			fmt.Fprintf(tw, "\t\t\tfix: %s\n", c.Fix)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	switch {
+	case len(rep.Plugins) == 0:
+	case fails == 0:
+		_, err := fmt.Fprintf(w, "all %d plugins load\n", len(rep.Plugins))
+		return err
+	default:
+		_, err := fmt.Fprintf(w, "%d of %d plugins fail\n", fails, len(rep.Plugins))
+		return err
+	}
+	return nil
+}
+
+func strippedNote(b *inspect.Binary) string {
+	if b.Stripped {
+		return " (stripped)"
+	}
+	return ""
+}
+
+// packageList names up to a few packages and counts the rest.
+func packageList(pkgs []string) string {
+	const show = 4
+	word := "packages"
+	if len(pkgs) == 1 {
+		word = "package"
+	}
+	s := fmt.Sprintf("%d %s: %s", len(pkgs), word, strings.Join(pkgs[:min(show, len(pkgs))], ", "))
+	if len(pkgs) > show {
+		s += fmt.Sprintf(", +%d more", len(pkgs)-show)
+	}
+	return s
+}

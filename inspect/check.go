@@ -1,0 +1,440 @@
+package inspect
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Schema is the version of the Report format.
+const Schema = "plugfork/inspect/v1"
+
+// Report is the verdict on loading plugins, in order, into one host process.
+type Report struct {
+	Schema  string     `json:"schema"`
+	Host    *Binary    `json:"host"`
+	Plugins []*Verdict `json:"plugins"`
+}
+
+// Loads reports whether every plugin loads.
+func (r *Report) Loads() bool {
+	for _, v := range r.Plugins {
+		if !v.Loads {
+			return false
+		}
+	}
+	return true
+}
+
+// Verdict is what plugin.Open will do with one plugin.
+type Verdict struct {
+	Plugin *Binary `json:"plugin"`
+	Loads  bool    `json:"loads"`
+	// Error is the error plugin.Open will return, when inspect can predict
+	// its text.
+	Error string `json:"error,omitempty"`
+	// Note explains a verdict that has no causes (a file loaded twice).
+	Note string `json:"note,omitempty"`
+	// Mismatches are all the packages whose fingerprints differ from those
+	// already bound in the process, in the order plugin.Open checks them:
+	// it reports only the first.
+	Mismatches []Mismatch `json:"mismatches,omitempty"`
+	// Causes explain the failure, grouped, each with its fix.
+	Causes []Cause `json:"causes,omitempty"`
+}
+
+// Mismatch is one package whose fingerprint in the plugin differs from the
+// one bound in the process.
+type Mismatch struct {
+	Package string `json:"package"`
+	Against string `json:"against"` // "host", or the path of the earlier plugin that defines it
+	Want    string `json:"want"`    // the fingerprint bound in the process
+	Have    string `json:"have"`    // the plugin's link-time fingerprint
+}
+
+// Cause kinds.
+const (
+	CauseModuleVersion  = "module-version"   // the module's version differs
+	CauseModuleSource   = "module-source"    // same version, another source (replace, local edit, devel tree)
+	CauseToolchain      = "toolchain"        // another Go toolchain release
+	CauseBuildSettings  = "build-settings"   // build settings that change fingerprints differ
+	CauseUnknown        = "unknown-build"    // same module and settings: source paths without -trimpath, say
+	CauseSamePluginPath = "same-plugin-path" // an earlier plugin with this plugin path failed, its symbols stay
+	CauseAlreadyLoaded  = "already-loaded"   // an earlier plugin with this plugin path loaded
+	CausePrevFailure    = "previous-failure" // this file failed before
+	CauseGoVersion      = "go-version"       // another Go minor release: the host crashes
+	CausePlatform       = "platform"         // another GOOS or GOARCH: dlopen fails
+)
+
+// Cause is one reason a plugin fails, with the packages it explains.
+type Cause struct {
+	Kind    string `json:"kind"`
+	Against string `json:"against"` // "host", or the path of the earlier plugin
+	// Module is the module whose packages differ ("" for the standard
+	// library); Want and Have are its versions on the Against side and in
+	// the plugin ("v0.8.1"; for a replaced module "v0.8.1 => ../errors").
+	Module   string    `json:"module,omitempty"`
+	Want     string    `json:"want,omitempty"`
+	Have     string    `json:"have,omitempty"`
+	Settings []Setting `json:"settings,omitempty"` // build-settings: the Against side's values of the settings that differ
+	Summary  string    `json:"summary"`            // one line for people
+	Packages []string  `json:"packages,omitempty"`
+	Fix      string    `json:"fix"`
+}
+
+// Check reads the host and the plugins at the given paths and predicts
+// what plugin.Open does when the host process loads them in this order.
+// The error is about a file inspect cannot judge (see Error).
+func Check(host string, plugins ...string) (*Report, error) {
+	h, err := ReadFile(host)
+	if err != nil {
+		return nil, err
+	}
+	var ps []*Binary
+	for _, p := range plugins {
+		b, err := ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, b)
+	}
+	return CheckBinaries(h, ps...)
+}
+
+// CheckExecutable is Check with the running executable as host: call it
+// before plugin.Open. Plugins the process already opened must come first,
+// in the order they were opened.
+func CheckExecutable(plugins ...string) (*Report, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding the running executable: %w", err)
+	}
+	return Check(exe, plugins...)
+}
+
+// CheckBinaries is Check on binaries already read.
+func CheckBinaries(host *Binary, plugins ...*Binary) (*Report, error) {
+	if host.Kind != KindHost {
+		return nil, &Error{Path: host.Path, Err: errors.New("not a host: it is a plugin (built with -buildmode=plugin)")}
+	}
+	for _, p := range plugins {
+		if p.Kind != KindPlugin {
+			return nil, &Error{Path: p.Path, Err: errors.New("not a plugin: build it with go build -buildmode=plugin")}
+		}
+	}
+	r := &Report{Schema: Schema, Host: host, Plugins: []*Verdict{}}
+	// scope is what the dynamic linker searches for go:link.pkghash.*:
+	// the host, then every plugin it dlopened, loaded or not.
+	scope := []*Binary{host}
+	var files []opened
+	for _, p := range plugins {
+		v := &Verdict{Plugin: p}
+		r.Plugins = append(r.Plugins, v)
+		real := p.file
+		if real == "" {
+			real = realPath(p.Path)
+		}
+		if prev := findFile(files, real); prev != nil {
+			// plugin.Open keeps its result per real path.
+			v.Loads = prev.Loads
+			if prev.Loads {
+				v.Note = "the same file as " + prev.Plugin.Path + ": plugin.Open returns the plugin already open"
+			} else {
+				v.Error = fmt.Sprintf("plugin.Open(%q): %s (previous failure)", p.Path, strings.TrimPrefix(prev.Error, openPrefix(prev.Plugin.Path)))
+				v.Causes = []Cause{{
+					Kind:    CausePrevFailure,
+					Against: prev.Plugin.Path,
+					Summary: "the same file as " + prev.Plugin.Path + ", which failed: a process never retries a plugin",
+					Fix:     "fix " + prev.Plugin.Path + " (above); a process that failed to open a plugin cannot open it again",
+				}}
+			}
+			continue
+		}
+		files = append(files, opened{real, v})
+		if p.GOOS != host.GOOS || p.GOARCH != host.GOARCH {
+			v.Causes = []Cause{{
+				Kind:    CausePlatform,
+				Against: "host",
+				Want:    host.GOOS + "/" + host.GOARCH,
+				Have:    p.GOOS + "/" + p.GOARCH,
+				Summary: fmt.Sprintf("built for %s/%s, the host is %s/%s: dlopen fails", p.GOOS, p.GOARCH, host.GOOS, host.GOARCH),
+				Fix:     fmt.Sprintf("build the plugin with GOOS=%s GOARCH=%s", host.GOOS, host.GOARCH),
+			}}
+			continue
+		}
+		if minor(p.GoVersion) != minor(host.GoVersion) {
+			v.Causes = []Cause{{
+				Kind:    CauseGoVersion,
+				Against: "host",
+				Want:    host.GoVersion,
+				Have:    p.GoVersion,
+				Summary: fmt.Sprintf("built with %s, the host with %s: the runtimes are incompatible (an older plugin crashes the host: \"fatal error: runtime: no plugin module data\")", p.GoVersion, host.GoVersion),
+				Fix:     fmt.Sprintf("build the plugin with %s (GOTOOLCHAIN=%s)", host.GoVersion, host.GoVersion),
+			}}
+			scope = append(scope, p)
+			continue
+		}
+		var already *Verdict
+		for _, o := range files[:len(files)-1] {
+			if o.verdict.Loads && o.verdict.Plugin.PluginPath == p.PluginPath {
+				already = o.verdict
+				break
+			}
+		}
+		v.Mismatches, v.Causes = compare(scope, p)
+		scope = append(scope, p)
+		if already != nil {
+			v.Error = openPrefix(p.Path) + "plugin already loaded"
+			v.Mismatches, v.Causes = nil, []Cause{{
+				Kind:    CauseAlreadyLoaded,
+				Against: already.Plugin.Path,
+				Summary: "plugin path " + p.PluginPath + " is already loaded from " + already.Plugin.Path,
+				Fix:     "give each plugin its own main package import path (module path)",
+			}}
+			continue
+		}
+		if len(v.Mismatches) > 0 {
+			v.Error = openPrefix(p.Path) + "plugin was built with a different version of package " + v.Mismatches[0].Package
+			continue
+		}
+		v.Loads = true
+	}
+	return r, nil
+}
+
+// openPrefix is how plugin.Open's errors start: the name without ".so".
+func openPrefix(name string) string {
+	if len(name) > 3 && strings.HasSuffix(name, ".so") {
+		name = name[:len(name)-3]
+	}
+	return fmt.Sprintf("plugin.Open(%q): ", name)
+}
+
+func realPath(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
+}
+
+// opened is a plugin file that plugin.Open has seen, by real path.
+type opened struct {
+	real    string
+	verdict *Verdict
+}
+
+func findFile(files []opened, real string) *Verdict {
+	for _, f := range files {
+		if f.real == real {
+			return f.verdict
+		}
+	}
+	return nil
+}
+
+// minor returns "go1.26" for "go1.26.8" or "go1.26rc1".
+func minor(v string) string {
+	rest, ok := strings.CutPrefix(v, "go")
+	if !ok {
+		return v
+	}
+	parts := strings.SplitN(rest, ".", 3)
+	if len(parts) < 2 {
+		return v
+	}
+	m := parts[1]
+	if i := strings.IndexFunc(m, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
+		m = m[:i]
+	}
+	return "go" + parts[0] + "." + m
+}
+
+// compare checks p's table against the first definitions in scope, in
+// table order, and groups the mismatches by cause.
+func compare(scope []*Binary, p *Binary) ([]Mismatch, []Cause) {
+	var ms []Mismatch
+	var causes []Cause
+	for _, pkg := range p.Packages {
+		for i, b := range scope {
+			fp, ok := b.Fingerprint(pkg.Path)
+			if !ok {
+				continue
+			}
+			if fp != pkg.Fingerprint {
+				against := "host"
+				if i > 0 {
+					against = b.Path
+				}
+				ms = append(ms, Mismatch{Package: pkg.Path, Against: against, Want: fp, Have: pkg.Fingerprint})
+				var c Cause
+				if pkg.Path == p.PluginPath && b.PluginPath == p.PluginPath {
+					c = Cause{
+						Kind:    CauseSamePluginPath,
+						Against: against,
+						Summary: "plugin path " + p.PluginPath + " was opened before from " + b.Path + ", which failed: its symbols stay bound in the process",
+						Fix:     "give each plugin its own main package import path (module path)",
+					}
+				} else {
+					c = classify(pkg.Path, b, against, p)
+				}
+				causes = addCause(causes, c, pkg.Path)
+			}
+			break
+		}
+	}
+	return ms, causes
+}
+
+func addCause(causes []Cause, c Cause, pkg string) []Cause {
+	for i := range causes {
+		o := &causes[i]
+		if o.Kind == c.Kind && o.Against == c.Against && o.Module == c.Module && o.Want == c.Want && o.Have == c.Have && o.Summary == c.Summary {
+			o.Packages = append(o.Packages, pkg)
+			return causes
+		}
+	}
+	c.Packages = []string{pkg}
+	return append(causes, c)
+}
+
+// fingerprintSettings are the build settings that change package
+// fingerprints (GOAMD64 and -ldflags do not).
+var fingerprintSettings = []string{"-trimpath", "-race", "-msan", "-asan", "-tags", "-gcflags", "GOEXPERIMENT", "CGO_ENABLED", "-compiler"}
+
+// classify explains why pkg's fingerprint in p differs from the one that
+// b, on side against, defines.
+func classify(pkg string, b *Binary, against string, p *Binary) Cause {
+	side := against
+	if against != "host" {
+		side = "plugin " + against
+	}
+	mb, okb := b.ModuleOf(pkg)
+	mp, okp := p.ModuleOf(pkg)
+	c := Cause{Against: against}
+	if okb || okp {
+		c.Module = mp.Path
+		if !okp {
+			c.Module = mb.Path
+		}
+		c.Want, c.Have = versionOf(mb, okb), versionOf(mp, okp)
+		if mb.Path != mp.Path || mb.Version != mp.Version {
+			c.Kind = CauseModuleVersion
+			if mb.Path != mp.Path {
+				c.Summary = fmt.Sprintf("%s comes from %s %s in the %s, from %s %s in the plugin", pkg, mb.Path, c.Want, side, mp.Path, c.Have)
+				c.Module = ""
+				c.Fix = "make both take " + pkg + " from the same module, or plugfork fork"
+				return c
+			}
+			c.Summary = fmt.Sprintf("%s: %s %s, plugin %s", c.Module, side, c.Want, c.Have)
+			c.Fix = pinFix(c.Module, mb, against)
+			return c
+		}
+	}
+	if b.GoVersion != p.GoVersion {
+		c.Kind = CauseToolchain
+		c.Module = ""
+		c.Want, c.Have = b.GoVersion, p.GoVersion
+		c.Summary = fmt.Sprintf("toolchain: %s %s, plugin %s", side, b.GoVersion, p.GoVersion)
+		c.Fix = fmt.Sprintf("build the plugin with %s (GOTOOLCHAIN=%s)", b.GoVersion, b.GoVersion)
+		return c
+	}
+	var diff []string
+	var fix []string
+	for _, k := range fingerprintSettings {
+		vb, vp := b.Setting(k), p.Setting(k)
+		if vb == vp || (k == "CGO_ENABLED" && vb+vp == "1") {
+			continue
+		}
+		c.Settings = append(c.Settings, Setting{k, vb})
+		diff = append(diff, fmt.Sprintf("%s %s %s, plugin %s", k, side, orUnset(vb), orUnset(vp)))
+		fix = append(fix, flagFor(k, vb))
+	}
+	if len(diff) > 0 {
+		c.Kind = CauseBuildSettings
+		c.Module, c.Want, c.Have = "", "", ""
+		c.Summary = "build settings: " + strings.Join(diff, "; ")
+		if against == "host" {
+			c.Fix = "build the plugin with the host's settings: " + strings.Join(fix, " ")
+		} else {
+			c.Fix = "build both plugins with the same settings: " + strings.Join(fix, " ")
+		}
+		return c
+	}
+	if okb && okp && (!sameReplace(mb.Replace, mp.Replace) || mb.Sum != mp.Sum || mb.Version == "(devel)" || mb.Replace != nil && mb.Replace.Version == "") {
+		c.Kind = CauseModuleSource
+		c.Summary = fmt.Sprintf("%s: %s %s, plugin %s: same version, another source (a replace or a local edit)", c.Module, side, c.Want, c.Have)
+		c.Fix = fmt.Sprintf("build the plugin from the %s's source of %s (the same replace), or plugfork fork the host", strings.TrimPrefix(side, "plugin "), c.Module)
+		return c
+	}
+	c.Kind = CauseUnknown
+	c.Summary = "same version and build settings: another source directory or module cache without -trimpath, or an edited toolchain"
+	c.Fix = "build host and plugins with -trimpath, from the same sources"
+	return c
+}
+
+func sameReplace(a, b *Module) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Path == b.Path && a.Version == b.Version && a.Sum == b.Sum
+}
+
+func versionOf(m Module, ok bool) string {
+	if !ok {
+		return "(not linked)"
+	}
+	v := m.Version
+	if m.Replace != nil {
+		r := m.Replace.Path
+		if m.Replace.Version != "" {
+			r += " " + m.Replace.Version
+		}
+		v += " => " + r
+	}
+	return v
+}
+
+// pinFix says how to make the plugin require b's version of module.
+func pinFix(module string, m Module, against string) string {
+	if against != "host" {
+		return fmt.Sprintf("require the same version of %s in both plugins (%s has %s), or plugfork fork it in one", module, against, m.Version)
+	}
+	if m.Version == "(devel)" {
+		return fmt.Sprintf("build the plugin against the host's source of %s, or plugfork fork the host", module)
+	}
+	if m.Replace != nil {
+		r := m.Replace.Path
+		if m.Replace.Version != "" {
+			r += " " + m.Replace.Version
+		}
+		return fmt.Sprintf("in the plugin's go.mod: require %s %s and replace %s => %s; or plugfork fork the host", module, m.Version, module, r)
+	}
+	return fmt.Sprintf("in the plugin's go.mod: require %s %s (go get %s@%s), or plugfork fork the host", module, m.Version, module, m.Version)
+}
+
+func orUnset(v string) string {
+	if v == "" {
+		return "unset"
+	}
+	return strconv.Quote(v)
+}
+
+// flagFor is the go build flag or variable that sets k to v.
+func flagFor(k, v string) string {
+	switch {
+	case k == "GOEXPERIMENT" || k == "CGO_ENABLED":
+		return k + "=" + v
+	case v == "":
+		return "without " + k
+	case v == "true":
+		return k
+	}
+	return k + "=" + strconv.Quote(v)
+}
