@@ -1,0 +1,310 @@
+package rewrite
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/plugfork/plugfork/internal/edit"
+)
+
+// Go rewrites the Go source file src: import specs in every form, the
+// canonical import comment and //go:linkname targets that name a package of
+// a forked module. Everything else stays byte for byte; build constraints are
+// not evaluated. cgo files and string literals that hold forked paths are
+// reported as findings, not rewritten. A file that does not parse is an error
+// of the form "file:line:col: msg".
+func Go(filename string, src []byte, m *Mapping) (Result, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, filename, src, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return Result{}, sourceError(err)
+	}
+	g := &goFile{
+		name: filename,
+		src:  src,
+		file: fset.File(f.FileStart),
+		m:    m,
+		buf:  edit.NewBuffer(src),
+	}
+	if err := g.rewrite(f); err != nil {
+		return Result{}, err
+	}
+	return finish(filename, g.buf, g.findings)
+}
+
+// Imports returns every import spec of the Go source file src in source
+// order, import "C" included. Only the package clause and the imports need to
+// parse.
+func Imports(filename string, src []byte) ([]Import, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, filename, src, parser.ImportsOnly|parser.SkipObjectResolution)
+	if err != nil {
+		return nil, sourceError(err)
+	}
+	file := fset.File(f.FileStart)
+	imports := make([]Import, 0, len(f.Imports))
+	for _, spec := range f.Imports {
+		path, err := strconv.Unquote(spec.Path.Value)
+		if err != nil {
+			return nil, fmt.Errorf("%s: invalid import path %s", position(file, spec.Path.Pos()), spec.Path.Value)
+		}
+		imports = append(imports, Import{Path: path, Pos: position(file, spec.Path.Pos())})
+	}
+	return imports, nil
+}
+
+// Import is one import spec of a Go file.
+type Import struct {
+	Path string   `json:"path"`
+	Pos  Position `json:"pos"`
+}
+
+type goFile struct {
+	name     string
+	src      []byte
+	file     *token.File
+	m        *Mapping
+	buf      *edit.Buffer
+	findings []Finding
+}
+
+func (g *goFile) offset(p token.Pos) int { return g.file.Offset(p) }
+
+func (g *goFile) pos(p token.Pos) Position { return position(g.file, p) }
+
+func (g *goFile) rewrite(f *ast.File) error {
+	// Comment groups that are a cgo preamble stay untouched.
+	preamble := make(map[*ast.CommentGroup]bool)
+	for _, decl := range f.Decls {
+		gen, ok := decl.(*ast.GenDecl)
+		if !ok || gen.Tok != token.IMPORT {
+			continue
+		}
+		for _, spec := range gen.Specs {
+			spec := spec.(*ast.ImportSpec)
+			if err := g.importSpec(spec); err != nil {
+				return err
+			}
+			if spec.Path.Value == `"C"` || spec.Path.Value == "`C`" {
+				preamble[spec.Doc] = true
+				if !gen.Lparen.IsValid() {
+					preamble[gen.Doc] = true
+				}
+			}
+		}
+	}
+	g.importComment(f)
+	for _, cg := range f.Comments {
+		if preamble[cg] {
+			continue
+		}
+		for _, c := range cg.List {
+			g.linkname(c)
+		}
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.GenDecl:
+			return n.Tok != token.IMPORT
+		case *ast.BasicLit:
+			if n.Kind == token.STRING {
+				g.stringLit(n)
+			}
+		}
+		return true
+	})
+	return nil
+}
+
+// importSpec rewrites the path of one import spec, keeping its quoting style.
+func (g *goFile) importSpec(spec *ast.ImportSpec) error {
+	lit := spec.Path
+	path, err := strconv.Unquote(lit.Value)
+	if err != nil {
+		return fmt.Errorf("%s: invalid import path %s", g.pos(lit.Pos()), lit.Value)
+	}
+	if path == "C" {
+		g.findings = append(g.findings, Finding{
+			Pos:     g.pos(lit.Pos()),
+			Kind:    FindingCgo,
+			Message: `file uses cgo (import "C"): C symbols are not renamed, so a forked copy and the original can clash at the C symbol level in one process`,
+		})
+		return nil
+	}
+	newPath, ok := g.m.Lookup(path)
+	if !ok {
+		return nil
+	}
+	g.buf.Replace(g.offset(lit.Pos()), g.offset(lit.End()), quoteLike(lit.Value, newPath))
+	return nil
+}
+
+// quoteLike quotes s in the style of the Go string literal lit: back quotes
+// stay back quotes.
+func quoteLike(lit, s string) string {
+	if strings.HasPrefix(lit, "`") && !strings.Contains(s, "`") {
+		return "`" + s + "`"
+	}
+	return strconv.Quote(s)
+}
+
+// importComment rewrites a canonical import comment, package x // import "path"
+// or package x /* import "path" */, recognized as go/build does.
+func (g *goFile) importComment(f *ast.File) {
+	nameEnd := g.offset(f.Name.End())
+	var c *ast.Comment
+	for _, cg := range f.Comments {
+		if g.offset(cg.Pos()) >= nameEnd {
+			c = cg.List[0]
+			break
+		}
+	}
+	if c == nil {
+		return
+	}
+	start := g.offset(c.Pos())
+	if strings.Trim(string(g.src[nameEnd:start]), " \t\r") != "" {
+		return
+	}
+	text := c.Text
+	var body string
+	switch {
+	case strings.HasPrefix(text, "//"):
+		body = text[2:]
+	case strings.HasPrefix(text, "/*"):
+		body = strings.TrimSuffix(text[2:], "*/")
+		if strings.Contains(body, "\n") {
+			return
+		}
+	}
+	trimmed := strings.TrimLeft(body, " \t\r")
+	rest, ok := strings.CutPrefix(trimmed, "import")
+	if !ok || rest == "" || !isSpace(rest[0]) {
+		return
+	}
+	arg := strings.TrimSpace(rest)
+	path, err := strconv.Unquote(arg)
+	if err != nil {
+		return
+	}
+	newPath, ok := g.m.Lookup(path)
+	if !ok {
+		return
+	}
+	argStart := start + 2 + (len(body) - len(rest)) + strings.Index(rest, arg)
+	g.buf.Replace(argStart, argStart+len(arg), quoteLike(arg, newPath))
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// linkname rewrites the target of a two-argument //go:linkname directive
+// when the target's package maps.
+func (g *goFile) linkname(c *ast.Comment) {
+	rest, ok := strings.CutPrefix(c.Text, "//go:linkname")
+	if !ok || rest == "" || !isSpace(rest[0]) {
+		return
+	}
+	fields := fieldOffsets(rest)
+	if len(fields) != 2 {
+		return
+	}
+	target := rest[fields[1][0]:fields[1][1]]
+	newTarget, ok := rewriteLinkname(target, g.m)
+	if !ok {
+		return
+	}
+	start := g.offset(c.Pos()) + len("//go:linkname") + fields[1][0]
+	g.buf.Replace(start, start+len(target), newTarget)
+}
+
+// fieldOffsets returns the [start,end) offsets of the space-separated fields of s.
+func fieldOffsets(s string) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(s); {
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		j := i
+		for j < len(s) && !isSpace(s[j]) {
+			j++
+		}
+		out = append(out, [2]int{i, j})
+		i = j
+	}
+	return out
+}
+
+// stringLit reports a string literal that holds a forked path.
+func (g *goFile) stringLit(lit *ast.BasicLit) {
+	s, err := strconv.Unquote(lit.Value)
+	if err != nil {
+		return
+	}
+	for _, path := range forkedPathsIn(s, g.m) {
+		newPath, _ := g.m.Lookup(path)
+		g.findings = append(g.findings, Finding{
+			Pos:     g.pos(lit.Pos()),
+			Kind:    FindingStringLiteral,
+			Path:    path,
+			Message: fmt.Sprintf("string literal holds forked path %s (now %s); not rewritten", path, newPath),
+		})
+	}
+}
+
+// forkedPathsIn returns the forked package paths that s holds as whole paths:
+// maximal runs of path characters (leading and trailing "/" and "." trimmed)
+// that map, or whose part before a "." after the last "/" maps (a qualified
+// symbol such as "example.com/lib.Func"). Each path is returned once.
+func forkedPathsIn(s string, m *Mapping) []string {
+	var out []string
+	for i := 0; i < len(s); {
+		if !isPathChar(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isPathChar(s[j]) {
+			j++
+		}
+		run := strings.Trim(s[i:j], "/.")
+		i = j
+		if path, ok := mappedPrefix(run, m); ok && !slices.Contains(out, path) {
+			out = append(out, path)
+		}
+	}
+	return out
+}
+
+// mappedPrefix returns the longest of run and its prefixes ending before a "."
+// after the last "/" that m maps.
+func mappedPrefix(run string, m *Mapping) (string, bool) {
+	if run == "" {
+		return "", false
+	}
+	if _, ok := m.Lookup(run); ok {
+		return run, true
+	}
+	slash := strings.LastIndexByte(run, '/')
+	for k := len(run) - 1; k > slash; k-- {
+		if run[k] == '.' {
+			if _, ok := m.Lookup(run[:k]); ok {
+				return run[:k], true
+			}
+		}
+	}
+	return "", false
+}
+
+// isPathChar reports whether c may appear in an import path.
+func isPathChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
+}

@@ -1,0 +1,200 @@
+package rewrite
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/plugfork/plugfork/internal/edit"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden sections of testdata/*.txtar")
+
+// TestGolden runs every testdata/*.txtar archive. An archive holds:
+//
+//	-- mapping --      one "old => new" module pair per line
+//	-- in/NAME --      an input: NAME is go.mod, *.s or *.go
+//	-- out/NAME --     the expected output of a changed input
+//	-- findings --     the expected findings of all inputs, one per line
+//	-- error --        the expected errors, one per line
+//
+// go test ./rewrite -update rewrites out/, findings and error from the
+// current results.
+func TestGolden(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no testdata/*.txtar archives")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			testGolden(t, file)
+		})
+	}
+}
+
+func testGolden(t *testing.T, file string) {
+	ar, err := txtar.ParseFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := make(map[string][]byte)
+	var inputs []string
+	for _, f := range ar.Files {
+		if _, dup := sections[f.Name]; dup {
+			t.Fatalf("duplicate section %s", f.Name)
+		}
+		sections[f.Name] = f.Data
+		if name, ok := strings.CutPrefix(f.Name, "in/"); ok {
+			inputs = append(inputs, name)
+		}
+	}
+	m, err := parseMapping(string(sections["mapping"]))
+	if err != nil {
+		t.Fatalf("mapping section: %v", err)
+	}
+
+	outputs := make(map[string][]byte)
+	var findings, errs []string
+	for _, name := range inputs {
+		src := sections["in/"+name]
+		res, err := rewriteFile(name, src, m)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		checkResult(t, name, src, res, m)
+		for _, f := range res.Findings {
+			findings = append(findings, formatFinding(f))
+		}
+		if res.Changed() {
+			outputs[name] = res.Src
+		}
+	}
+	want := map[string][]byte{
+		"findings": joinLines(findings),
+		"error":    joinLines(errs),
+	}
+	for name, out := range outputs {
+		want["out/"+name] = out
+	}
+
+	if *update {
+		var kept []txtar.File
+		for _, f := range ar.Files {
+			if f.Name == "findings" || f.Name == "error" || strings.HasPrefix(f.Name, "out/") {
+				continue
+			}
+			kept = append(kept, f)
+		}
+		for _, name := range inputs {
+			if out, ok := outputs[name]; ok {
+				kept = append(kept, txtar.File{Name: "out/" + name, Data: out})
+			}
+		}
+		for _, name := range []string{"findings", "error"} {
+			if len(want[name]) > 0 {
+				kept = append(kept, txtar.File{Name: name, Data: want[name]})
+			}
+		}
+		ar.Files = kept
+		if err := os.WriteFile(file, txtar.Format(ar), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+
+	for name := range sections {
+		if name == "findings" || name == "error" || strings.HasPrefix(name, "out/") {
+			if _, ok := want[name]; !ok {
+				t.Errorf("%s: section expected, but the input is unchanged", name)
+			}
+		}
+	}
+	for name, got := range want {
+		if exp := sections[name]; !bytes.Equal(got, exp) {
+			t.Errorf("%s: got:\n%s\nwant:\n%s\n(run go test ./rewrite -update to accept)", name, got, exp)
+		}
+	}
+}
+
+// rewriteFile rewrites name according to its kind.
+func rewriteFile(name string, src []byte, m *Mapping) (Result, error) {
+	switch base := path.Base(name); {
+	case base == "go.mod":
+		return GoMod(name, src, m)
+	case strings.HasSuffix(base, ".s"):
+		return Asm(name, src, m)
+	case strings.HasSuffix(base, ".go"):
+		return Go(name, src, m)
+	}
+	return Result{}, fmt.Errorf("%s: unknown kind of file", name)
+}
+
+// checkResult checks the invariants every rewrite keeps: the edits explain
+// the output, nothing changed means the input slice comes back, and a second
+// rewrite changes nothing.
+func checkResult(t *testing.T, name string, src []byte, res Result, m *Mapping) {
+	t.Helper()
+	if !res.Changed() {
+		if len(src) > 0 && &res.Src[0] != &src[0] {
+			t.Errorf("%s: unchanged, but Src is not the input slice", name)
+		}
+		return
+	}
+	got, err := edit.Apply(src, res.Edits)
+	if err != nil {
+		t.Fatalf("%s: applying Edits: %v", name, err)
+	}
+	if !bytes.Equal(got, res.Src) {
+		t.Errorf("%s: Edits applied to the input differ from Src", name)
+	}
+	again, err := rewriteFile(name, res.Src, m)
+	if err != nil {
+		t.Fatalf("%s: rewriting the output: %v", name, err)
+	}
+	if again.Changed() {
+		t.Errorf("%s: rewrite is not idempotent: second pass edits %v", name, again.Edits)
+	}
+}
+
+func formatFinding(f Finding) string {
+	s := fmt.Sprintf("%s: %s", f.Pos, f.Kind)
+	if f.Path != "" {
+		s += " " + f.Path
+	}
+	return s + ": " + f.Message
+}
+
+func joinLines(lines []string) []byte {
+	if len(lines) == 0 {
+		return nil
+	}
+	return []byte(strings.Join(lines, "\n") + "\n")
+}
+
+// parseMapping parses "old => new" lines; blank lines and # comments are skipped.
+func parseMapping(text string) (*Mapping, error) {
+	mods := make(map[string]string)
+	for line := range strings.Lines(text) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		oldPath, newPath, ok := strings.Cut(line, "=>")
+		if !ok {
+			return nil, fmt.Errorf("bad line %q: want old => new", line)
+		}
+		mods[strings.TrimSpace(oldPath)] = strings.TrimSpace(newPath)
+	}
+	return NewMapping(mods)
+}

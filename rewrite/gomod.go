@@ -1,0 +1,163 @@
+package rewrite
+
+import (
+	"fmt"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+
+	"github.com/plugfork/plugfork/internal/edit"
+)
+
+// GoMod rewrites the go.mod file data. The module line and every require,
+// exclude and replace line whose module path is exactly a forked module path
+// get the new path; their versions become PlaceholderVersion of the new path
+// (a version-less replace left side stays version-less, and a directory on a
+// replace right side is kept). Tool lines naming a package of a forked module
+// are mapped like imports. go, toolchain and godebug lines and comments are
+// preserved. The file is edited and printed through x/mod/modfile, and the
+// output is checked to parse.
+func GoMod(filename string, data []byte, m *Mapping) (Result, error) {
+	f, err := modfile.Parse(filename, data, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	g := gomod{m: m, filename: filename}
+	if f.Module != nil {
+		if newPath, ok := m.Module(f.Module.Mod.Path); ok {
+			if err := f.AddModuleStmt(newPath); err != nil {
+				return Result{}, g.errorf(f.Module.Syntax, "rewriting module line: %v", err)
+			}
+			g.changed = true
+		}
+	}
+	for _, r := range f.Require {
+		if mod, ok, err := g.mapVersion(r.Mod, r.Syntax); err != nil {
+			return Result{}, err
+		} else if ok {
+			r.Mod = mod
+			setTokens(r.Syntax, "require", modfile.AutoQuote(mod.Path), mod.Version)
+		}
+	}
+	for _, x := range f.Exclude {
+		if mod, ok, err := g.mapVersion(x.Mod, x.Syntax); err != nil {
+			return Result{}, err
+		} else if ok {
+			x.Mod = mod
+			setTokens(x.Syntax, "exclude", modfile.AutoQuote(mod.Path), mod.Version)
+		}
+	}
+	for _, r := range f.Replace {
+		oldMod, oldOK, err := g.mapVersion(r.Old, r.Syntax)
+		if err != nil {
+			return Result{}, err
+		}
+		newMod, newOK := r.New, false
+		if r.New.Version != "" { // a module, not a directory
+			if newMod, newOK, err = g.mapVersion(r.New, r.Syntax); err != nil {
+				return Result{}, err
+			}
+		}
+		if !oldOK && !newOK {
+			continue
+		}
+		r.Old, r.New = oldMod, newMod
+		tokens := []string{modfile.AutoQuote(oldMod.Path)}
+		if oldMod.Version != "" {
+			tokens = append(tokens, oldMod.Version)
+		}
+		tokens = append(tokens, "=>", modfile.AutoQuote(newMod.Path))
+		if newMod.Version != "" {
+			tokens = append(tokens, newMod.Version)
+		}
+		setTokens(r.Syntax, "replace", tokens...)
+	}
+	for _, t := range f.Tool {
+		if newPath, ok := m.Lookup(t.Path); ok {
+			t.Path = newPath
+			setTokens(t.Syntax, "tool", modfile.AutoQuote(newPath))
+			g.changed = true
+		}
+	}
+	if !g.changed {
+		return Result{Src: data}, nil
+	}
+	f.Cleanup()
+	out, err := f.Format()
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: formatting rewritten go.mod: %w", filename, err)
+	}
+	if _, err := modfile.Parse(filename, out, nil); err != nil {
+		return Result{}, fmt.Errorf("%s: rewritten go.mod does not parse: %w", filename, err)
+	}
+	return Result{Src: out, Edits: []edit.Edit{diffEdit(data, out)}}, nil
+}
+
+type gomod struct {
+	m        *Mapping
+	filename string
+	changed  bool
+}
+
+func (g *gomod) errorf(line *modfile.Line, format string, args ...any) error {
+	pos := g.filename
+	if line != nil {
+		pos = fmt.Sprintf("%s:%d", g.filename, line.Start.Line)
+	}
+	return fmt.Errorf("%s: %s", pos, fmt.Sprintf(format, args...))
+}
+
+// mapVersion maps mod when its path is exactly a forked module path: the new
+// path with its placeholder version, or no version if mod had none.
+func (g *gomod) mapVersion(mod module.Version, line *modfile.Line) (module.Version, bool, error) {
+	newPath, ok := g.m.Module(mod.Path)
+	if !ok {
+		return mod, false, nil
+	}
+	g.changed = true
+	if mod.Version == "" {
+		return module.Version{Path: newPath}, true, nil
+	}
+	v := PlaceholderVersion(newPath)
+	if err := module.Check(newPath, v); err != nil {
+		return mod, false, g.errorf(line, "mapping %s to %s: %v", mod.Path, newPath, err)
+	}
+	return module.Version{Path: newPath, Version: v}, true, nil
+}
+
+// setTokens sets the tokens of a go.mod line; verb is dropped inside a block.
+func setTokens(line *modfile.Line, verb string, tokens ...string) {
+	if line.InBlock {
+		line.Token = tokens
+		return
+	}
+	line.Token = append([]string{verb}, tokens...)
+}
+
+// diffEdit returns the single edit that turns old into new: the span
+// between their common prefix and common suffix.
+func diffEdit(old, new []byte) edit.Edit {
+	p := 0
+	for p < len(old) && p < len(new) && old[p] == new[p] {
+		p++
+	}
+	s := 0
+	for s < len(old)-p && s < len(new)-p && old[len(old)-1-s] == new[len(new)-1-s] {
+		s++
+	}
+	return edit.Edit{Start: p, End: len(old) - s, New: string(new[p : len(new)-s])}
+}
+
+// PlaceholderVersion returns the pseudo-version a fork at newModulePath is
+// required at: v0.0.0-00010101000000-000000000000, or vN.0.0-… for a path
+// with a major version suffix (/vN, or .vN for gopkg.in paths). A forked
+// gopkg.in/yaml.v3 under a prefix is no longer a gopkg.in path, so it gets v0.
+func PlaceholderVersion(newModulePath string) string {
+	major := "v0"
+	if _, pathMajor, ok := module.SplitPathVersion(newModulePath); ok && pathMajor != "" {
+		if p := module.PathMajorPrefix(pathMajor); p != "" {
+			major = p
+		}
+	}
+	return major + ".0.0-00010101000000-000000000000"
+}

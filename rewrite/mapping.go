@@ -1,0 +1,134 @@
+package rewrite
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"golang.org/x/mod/module"
+)
+
+// Mapping maps forked module paths (old) to their new module paths.
+// A Mapping is immutable and safe for concurrent use.
+type Mapping struct {
+	old2new map[string]string
+	pairs   []ModulePair // sorted by Old
+}
+
+// ModulePair is one forked module: its original path and its new path.
+type ModulePair struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+// NewMapping validates mods, a map from original module path to new module
+// path, and returns the Mapping. Both sides must be valid import paths, no two
+// modules may share a new path, and no new path may lie in the path space of a
+// forked module (it would be rewritten again).
+func NewMapping(mods map[string]string) (*Mapping, error) {
+	m := &Mapping{old2new: make(map[string]string, len(mods))}
+	for oldPath, newPath := range mods {
+		m.old2new[oldPath] = newPath
+		m.pairs = append(m.pairs, ModulePair{Old: oldPath, New: newPath})
+	}
+	sort.Slice(m.pairs, func(i, j int) bool { return m.pairs[i].Old < m.pairs[j].Old })
+
+	var errs []string
+	byNew := make(map[string]string, len(mods))
+	for _, p := range m.pairs {
+		if err := module.CheckImportPath(p.Old); err != nil {
+			errs = append(errs, fmt.Sprintf("forked module %s: %v", p.Old, err))
+		}
+		if err := module.CheckImportPath(p.New); err != nil {
+			errs = append(errs, fmt.Sprintf("new path of %s: %v", p.Old, err))
+			continue
+		}
+		if other, dup := byNew[p.New]; dup {
+			errs = append(errs, fmt.Sprintf("modules %s and %s both map to %s", other, p.Old, p.New))
+			continue
+		}
+		byNew[p.New] = p.Old
+		if owner, ok := m.owner(p.New); ok {
+			if owner == p.Old {
+				errs = append(errs, fmt.Sprintf("new path %s of module %s lies inside that module's own path space: it would be rewritten again; choose a new path outside %s", p.New, p.Old, p.Old))
+			} else {
+				errs = append(errs, fmt.Sprintf("new path %s of module %s lies inside the path space of forked module %s: it would be rewritten again; choose a new path outside %s", p.New, p.Old, owner, owner))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		if len(errs) == 1 {
+			return nil, fmt.Errorf("invalid module mapping: %s", errs[0])
+		}
+		return nil, fmt.Errorf("invalid module mapping:\n\t%s", strings.Join(errs, "\n\t"))
+	}
+	return m, nil
+}
+
+// owner returns the longest old module path whose path space holds pkgPath:
+// pkgPath equals it or continues it after a "/".
+func (m *Mapping) owner(pkgPath string) (string, bool) {
+	for p := pkgPath; ; {
+		if _, ok := m.old2new[p]; ok {
+			return p, true
+		}
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			return "", false
+		}
+		p = p[:i]
+	}
+}
+
+// Lookup maps a package path. It maps when pkgPath equals a forked module
+// path or continues it after a "/" (so "foo/bar" maps "foo/bar/x" but not
+// "foo/barbaz"); when forked modules nest, the longest module path wins.
+func (m *Mapping) Lookup(pkgPath string) (newPath string, ok bool) {
+	if m == nil || len(m.old2new) == 0 {
+		return "", false
+	}
+	old, ok := m.owner(pkgPath)
+	if !ok {
+		return "", false
+	}
+	return m.old2new[old] + pkgPath[len(old):], true
+}
+
+// Module returns the new path of the module whose path is exactly oldPath.
+func (m *Mapping) Module(oldPath string) (newPath string, ok bool) {
+	if m == nil {
+		return "", false
+	}
+	newPath, ok = m.old2new[oldPath]
+	return newPath, ok
+}
+
+// Modules returns the forked modules sorted by original path.
+func (m *Mapping) Modules() []ModulePair {
+	if m == nil {
+		return nil
+	}
+	return append([]ModulePair(nil), m.pairs...)
+}
+
+// Inverse returns the mapping from new paths back to original paths, as
+// unfork needs it. It fails when the reversed mapping is not valid.
+func (m *Mapping) Inverse() (*Mapping, error) {
+	inv := make(map[string]string, m.Len())
+	for _, p := range m.Modules() {
+		inv[p.New] = p.Old
+	}
+	im, err := NewMapping(inv)
+	if err != nil {
+		return nil, fmt.Errorf("inverting module mapping: %w", err)
+	}
+	return im, nil
+}
+
+// Len returns the number of forked modules.
+func (m *Mapping) Len() int {
+	if m == nil {
+		return 0
+	}
+	return len(m.pairs)
+}

@@ -1,0 +1,156 @@
+package rewrite
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestNewMappingErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		mods map[string]string
+		want []string // substrings of the error
+	}{
+		{
+			name: "new path inside another forked module",
+			mods: map[string]string{
+				"example.com/a": "example.com/b/fork/a",
+				"example.com/b": "p/example.com/b",
+			},
+			want: []string{"new path example.com/b/fork/a of module example.com/a lies inside the path space of forked module example.com/b", "choose a new path outside example.com/b"},
+		},
+		{
+			name: "new path inside its own module",
+			mods: map[string]string{"example.com/a": "example.com/a/fork"},
+			want: []string{"new path example.com/a/fork of module example.com/a lies inside that module's own path space"},
+		},
+		{
+			name: "identity",
+			mods: map[string]string{"example.com/a": "example.com/a"},
+			want: []string{"own path space"},
+		},
+		{
+			name: "duplicate new path",
+			mods: map[string]string{"example.com/a": "p/x", "example.com/b": "p/x"},
+			want: []string{"modules example.com/a and example.com/b both map to p/x"},
+		},
+		{
+			name: "invalid old path",
+			mods: map[string]string{"example.com/a b": "p/a"},
+			want: []string{"forked module example.com/a b: "},
+		},
+		{
+			name: "invalid new path",
+			mods: map[string]string{"example.com/a": "p//a"},
+			want: []string{"new path of example.com/a: "},
+		},
+		{
+			name: "all problems listed",
+			mods: map[string]string{"a.com/x": "a.com/x/y", "b.com/x": "", "c.com/x": "q"},
+			want: []string{"invalid module mapping:\n\t", "a.com/x/y", "new path of b.com/x"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := NewMapping(tt.mods)
+			if err == nil {
+				t.Fatalf("NewMapping(%v) = %v, want an error", tt.mods, m.Modules())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLookup(t *testing.T) {
+	m, err := NewMapping(map[string]string{
+		"foo/bar":              "p/foo/bar",
+		"example.com/lib":      "p/example.com/lib",
+		"example.com/lib/nest": "q/nest",
+		"gopkg.in/yaml.v3":     "p/gopkg.in/yaml.v3",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"foo/bar", "p/foo/bar", true},
+		{"foo/bar/baz", "p/foo/bar/baz", true},
+		{"foo/barbaz", "", false},
+		{"foo", "", false},
+		{"foo/ba", "", false},
+		{"example.com/lib/x/y", "p/example.com/lib/x/y", true},
+		{"example.com/lib/nest", "q/nest", true},
+		{"example.com/lib/nest/deep", "q/nest/deep", true},
+		{"example.com/lib/nestle", "p/example.com/lib/nestle", true},
+		{"gopkg.in/yaml.v3", "p/gopkg.in/yaml.v3", true},
+		{"gopkg.in/yaml", "", false},
+		{"gopkg.in/yaml.v2", "", false},
+		{"", "", false},
+		{"p/foo/bar", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := m.Lookup(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("Lookup(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+	if got, ok := m.Module("example.com/lib/x"); ok {
+		t.Errorf("Module(a package path) = %q, true; want exact module paths only", got)
+	}
+	if m.Len() != 4 {
+		t.Errorf("Len() = %d, want 4", m.Len())
+	}
+	want := []ModulePair{
+		{"example.com/lib", "p/example.com/lib"},
+		{"example.com/lib/nest", "q/nest"},
+		{"foo/bar", "p/foo/bar"},
+		{"gopkg.in/yaml.v3", "p/gopkg.in/yaml.v3"},
+	}
+	if got := m.Modules(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Modules() = %v, want %v", got, want)
+	}
+}
+
+func TestInverse(t *testing.T) {
+	m, err := NewMapping(map[string]string{"example.com/a": "p/example.com/a", "example.com/b": "p/example.com/b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := m.Inverse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := inv.Lookup("p/example.com/a/sub"); !ok || got != "example.com/a/sub" {
+		t.Errorf("Inverse().Lookup = %q, %v", got, ok)
+	}
+	// Valid forward, but inverted the original path of b lies inside the
+	// new path of a.
+	m, err = NewMapping(map[string]string{"x.com/a": "y.com/a", "y.com/a/b": "z.com/b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Inverse(); err == nil || !strings.Contains(err.Error(), "inverting module mapping") {
+		t.Errorf("Inverse() error = %v, want one about the inverted mapping", err)
+	}
+}
+
+func TestEmptyMapping(t *testing.T) {
+	m, err := NewMapping(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Lookup("example.com/a"); ok || m.Len() != 0 {
+		t.Errorf("empty mapping maps something")
+	}
+	var nilMap *Mapping
+	if _, ok := nilMap.Lookup("a"); ok || nilMap.Len() != 0 || nilMap.Modules() != nil {
+		t.Errorf("nil mapping maps something")
+	}
+}
