@@ -500,6 +500,9 @@ func (x *image) pluginPath(table, n uint64) (string, error) {
 	if s == nil || s.Type == elf.SHT_NOBITS {
 		return "", errors.New("corrupt plugin: no .go.module section")
 	}
+	if s.Size > 1<<16 {
+		return "", fmt.Errorf("corrupt plugin: .go.module section of %d bytes", s.Size)
+	}
 	w := uint64(x.ptrSize)
 	for off := 2 * w; off+3*w <= s.Size; off += w {
 		addr := s.Addr + off
