@@ -42,6 +42,9 @@ func TestScript(t *testing.T) {
 			// The go command needs a home for its configuration.
 			e.Setenv("HOME", e.WorkDir)
 			e.Setenv("PLUGFORK_PROXY", env.Proxy)
+			for _, k := range []string{"GOPROXY", "GOMODCACHE"} {
+				e.Setenv("PLUGFORK_"+k, e.Getenv(k))
+			}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

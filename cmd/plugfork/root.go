@@ -21,6 +21,11 @@ Exit status: 0 success, 1 findings (check or inspect found a problem), 2 usage o
 	})
 	root.AddCommand(
 		newVersionCmd(),
+		newForkCmd(inv),
+		newUpgradeCmd(inv),
+		newUnforkCmd(inv),
+		newCheckCmd(inv),
+		newStatusCmd(inv),
 		newInspectCmd(inv),
 	)
 	return root

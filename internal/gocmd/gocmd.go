@@ -22,22 +22,22 @@ type Runner struct {
 	Go string
 }
 
-// Error is a failed go command.
+// Error is a failed go command. It does not unwrap to the
+// *exec.ExitError: the go command's exit status is not plugfork's.
 type Error struct {
-	Args   []string
-	Stderr string
-	Err    error
+	Args     []string
+	Stderr   string
+	ExitCode int
+	Err      string
 }
 
 func (e *Error) Error() string {
 	msg := strings.TrimSpace(e.Stderr)
 	if msg == "" {
-		msg = e.Err.Error()
+		msg = e.Err
 	}
 	return "go " + strings.Join(e.Args, " ") + ": " + msg
 }
-
-func (e *Error) Unwrap() error { return e.Err }
 
 // Run runs "go args..." and returns its standard output.
 func (r Runner) Run(ctx context.Context, args ...string) ([]byte, error) {
@@ -92,7 +92,7 @@ func (r Runner) run(ctx context.Context, stdout, stderr *bytes.Buffer, args []st
 		if !errors.As(err, &ee) {
 			return fmt.Errorf("running go: %w", err)
 		}
-		return &Error{Args: args, Stderr: stderr.String(), Err: err}
+		return &Error{Args: args, Stderr: stderr.String(), ExitCode: ee.ExitCode(), Err: err.Error()}
 	}
 	return nil
 }

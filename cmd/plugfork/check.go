@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/inspect"
+	"github.com/spf13/cobra"
+)
+
+func newCheckCmd(inv *invocation) *cobra.Command {
+	var (
+		cfg    fork.CheckConfig
+		binary string
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "CI gate: fail if anything is unforked, drifted or miswired",
+		Long: `Check is the CI gate. It exits 1 with findings when a host package or a fork
+imports a third-party package that is neither forked nor kept (on any
+GOOS/GOARCH and build tag: every file is read), when a fork's files differ
+from what plugfork generated (naming the files), when a fork directory is
+missing or unknown, or when go.mod's requires and replaces disagree with
+plugfork.lock. With --binary it also reads a built host and reports every
+linked third-party package that is shared with plugins. It runs no go command
+and no network: fast enough for a pre-commit hook.`,
+		Example: `  plugfork check
+  plugfork check --json
+  plugfork check --binary ./bin/host
+  plugfork check --keep example.com/api/...`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg.Dir = inv.Dir
+			if binary != "" {
+				path := binary
+				if !filepath.IsAbs(path) {
+					path = filepath.Join(inv.Dir, path)
+				}
+				b, err := inspect.ReadFile(path)
+				if err != nil {
+					return fmt.Errorf("reading --binary: %w", err)
+				}
+				cfg.Binary = binary
+				cfg.Linked = []string{}
+				for _, p := range b.Packages {
+					cfg.Linked = append(cfg.Linked, p.Path)
+				}
+			}
+			res, err := fork.Check(cfg)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if err := writeJSON(inv.Stdout, res); err != nil {
+					return err
+				}
+			} else {
+				renderCheck(inv, res)
+			}
+			if !res.OK {
+				return errFindings
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&binary, "binary", "", "also judge the packages linked into this built host `file`")
+	cmd.Flags().StringArrayVar(&cfg.Keep, "keep", nil, "`pattern` of packages allowed to stay shared, beyond plugfork.lock's (repeatable)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+fork.CheckSchema+")")
+	return cmd
+}
+
+func renderCheck(inv *invocation, res *fork.CheckResult) {
+	w := inv.Stdout
+	for _, f := range res.Findings {
+		where := f.Pos
+		if where == "" {
+			where = f.Path
+		}
+		fmt.Fprintf(w, "%s: %s: %s\n", where, f.Kind, f.Message)
+		if len(f.Files) > 0 {
+			fmt.Fprintf(w, "\t%s\n", strings.Join(f.Files, "\n\t"))
+		}
+		fmt.Fprintf(w, "\tfix: %s\n", f.Fix)
+	}
+	if res.OK {
+		fmt.Fprintf(w, "ok: %d forks, %d files checked in %dms\n", res.Forks, res.Files, res.Millis)
+	} else {
+		fmt.Fprintf(w, "%d findings: %d forks, %d files checked in %dms\n", len(res.Findings), res.Forks, res.Files, res.Millis)
+	}
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/plugfork/plugfork/fork"
+	"github.com/spf13/cobra"
+)
+
+func newForkCmd(inv *invocation) *cobra.Command {
+	var (
+		cfg    fork.Config
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "fork [packages]",
+		Short: "Fork the host's third-party dependencies into a private namespace",
+		Long: `Fork forks every third-party module that provides a package in the import
+closure of the host's packages (default ./...) into the private namespace
+PREFIX/<module path>, rewrites imports in the forks and in the host, wires
+go.mod with a require and a replace per fork, records plugfork.lock, and
+type-checks the result before changing anything. A re-run reconciles: new
+third-party imports are forked, forks no longer needed are removed, and
+nothing changes when nothing has to.`,
+		Example: `  # First fork: the prefix is remembered in plugfork.lock.
+  plugfork fork --prefix gitlab.example.com/workflow
+
+  # After go get of a new dependency: absorb it.
+  plugfork fork
+
+  # Keep the plugin API shared with plugins, show the plan only.
+  plugfork fork --keep example.com/api/... --dry-run
+
+  # Machine-readable result with per-phase timings.
+  plugfork fork --json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg.Dir = inv.Dir
+			cfg.Env = inv.Env
+			cfg.Patterns = args
+			cfg.KeepSet = cmd.Flags().Changed("keep")
+			if !asJSON && isTerminal(inv.Stderr) {
+				cfg.Progress = inv.Stderr
+			}
+			res, err := fork.Fork(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(inv.Stdout, res)
+			}
+			renderFork(inv.Stdout, res)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Prefix, "prefix", "", "private import-path `prefix` of the forks (required the first time, then remembered)")
+	f.StringVar(&cfg.ForkDir, "dir", "", "`directory` of the forks, relative to the host root (default "+fork.DefaultDir+")")
+	f.StringArrayVar(&cfg.Keep, "keep", nil, "`pattern` of packages or modules to leave shared with plugins (repeatable)")
+	f.BoolVar(&cfg.Tests, "tests", false, "keep _test.go files and testdata in forks")
+	f.BoolVar(&cfg.Whole, "whole-modules", false, "copy every file of forked modules, not only the closure's packages")
+	f.BoolVarP(&cfg.DryRun, "dry-run", "n", false, "print the plan, write nothing")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+fork.ResultSchema+")")
+	return cmd
+}
+
+func renderFork(w io.Writer, res *fork.Result) {
+	verb := "forked"
+	if res.DryRun {
+		verb = "would fork"
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, f := range res.Forks {
+		status := f.Status
+		if f.Previous != "" {
+			status = f.Previous + " => " + f.Version
+		}
+		if res.DryRun {
+			status = "plan"
+		}
+		fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%d pkgs\t%s\n", verb, f.Path, f.Version, f.Dir, f.Packages, status)
+	}
+	for _, p := range res.Removed {
+		fmt.Fprintf(tw, "removed\t%s\t\t\t\n", p)
+	}
+	for _, p := range res.Pinned {
+		fmt.Fprintf(tw, "pinned\t%s@%s\t(plugins must use exactly this version)\t%d pkgs\t\n", p.Module, p.Version, len(p.Packages))
+	}
+	tw.Flush()
+	for _, f := range res.Findings {
+		fmt.Fprintf(w, "%s: %s\n", f.Pos, f.Message)
+	}
+	switch {
+	case res.DryRun:
+		fmt.Fprintf(w, "dry run: %d modules would be forked under %s; nothing written\n", len(res.Forks), res.Prefix)
+	case !res.Changed:
+		fmt.Fprintf(w, "up to date: %d forks under %s\n", len(res.Forks), res.Prefix)
+	default:
+		fmt.Fprintf(w, "%d forks under %s in %s; %d host files rewritten\n", len(res.Forks), res.Prefix, res.Dir, len(res.HostFiles))
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/plugfork/plugfork/fork"
+	"github.com/spf13/cobra"
+)
+
+func newStatusCmd(inv *invocation) *cobra.Command {
+	var (
+		updates bool
+		asJSON  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "List the forks: upstream versions, fork paths, where they live",
+		Long: `Status lists the forks plugfork.lock records: the upstream path@version, the
+fork's module path, its directory, and its files and size on disk. With -u it
+also asks the go command (GOPROXY, GOPRIVATE and GOFLAGS apply) for the newest
+upstream version of each; plugfork upgrade moves to it.`,
+		Example: `  plugfork status
+  plugfork status -u
+  plugfork status --json`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := fork.Status(cmd.Context(), inv.Dir, inv.Env, updates)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(inv.Stdout, res)
+			}
+			tw := tabwriter.NewWriter(inv.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintf(tw, "UPSTREAM\tFORK\tDIR\tFILES\tSIZE")
+			if updates {
+				fmt.Fprintf(tw, "\tUPDATE")
+			}
+			fmt.Fprintln(tw)
+			for _, f := range res.Forks {
+				fmt.Fprintf(tw, "%s@%s\t%s\t%s\t%d\t%s", f.Path, f.Version, f.ForkPath, f.Dir, f.Files, size(f.Bytes))
+				if updates {
+					switch {
+					case f.Latest != "":
+						fmt.Fprintf(tw, "\t%s", f.Latest)
+					case f.Error != "":
+						fmt.Fprintf(tw, "\t(%s)", f.Error)
+					default:
+						fmt.Fprintf(tw, "\tup to date")
+					}
+				}
+				fmt.Fprintln(tw)
+			}
+			tw.Flush()
+			fmt.Fprintf(inv.Stdout, "%d forks under %s in %s\n", len(res.Forks), res.Prefix, res.Dir)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&updates, "updates", "u", false, "show the newest upstream versions")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+fork.StatusSchema+")")
+	return cmd
+}
+
+// size formats a byte count for people.
+func size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

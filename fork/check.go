@@ -1,0 +1,339 @@
+package fork
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/plugfork/plugfork/rewrite"
+	"golang.org/x/mod/modfile"
+)
+
+// CheckSchema versions the JSON form of CheckResult.
+const CheckSchema = "plugfork/check/v1"
+
+// CheckConfig says what check judges.
+type CheckConfig struct {
+	Dir  string   // a directory inside the host module
+	Keep []string // patterns allowed to stay shared, beyond the lock's
+	// Linked, when not nil, lists the packages linked into a built host
+	// binary (named Binary), judged as the ground truth of what plugins can
+	// collide with.
+	Linked []string
+	Binary string
+}
+
+// CheckResult is the verdict of the CI gate.
+type CheckResult struct {
+	Schema   string         `json:"schema"`
+	OK       bool           `json:"ok"`
+	Findings []CheckFinding `json:"findings"`
+	Forks    int            `json:"forks"`
+	Files    int            `json:"files_scanned"`
+	Millis   int64          `json:"ms"`
+}
+
+// Kinds of check findings.
+const (
+	KindUnforkedImport = "unforked-import" // a shared third-party import in the host or a fork
+	KindDrift          = "drift"           // a fork's files differ from what plugfork generated
+	KindMissingFork    = "missing-fork"    // a locked fork's directory is gone
+	KindExtraFork      = "extra-fork"      // a fork directory the lock does not know
+	KindWiring         = "wiring"          // go.mod disagrees with the lock
+	KindLinked         = "linked-unforked" // a built host links a shared third-party package
+	KindInterrupted    = "interrupted"     // a fork was interrupted and not finished
+)
+
+// CheckFinding is one problem, where it is and the command that fixes it.
+type CheckFinding struct {
+	Kind    string   `json:"kind"`
+	Pos     string   `json:"pos,omitempty"`    // file:line:col, relative to the host root
+	Module  string   `json:"module,omitempty"` // the module concerned
+	Path    string   `json:"path,omitempty"`   // the import path or package concerned
+	Files   []string `json:"files,omitempty"`  // drifted files
+	Message string   `json:"message"`
+	Fix     string   `json:"fix"`
+}
+
+// Check is the CI gate: no host package or fork imports a third-party
+// package that is neither forked nor kept (on any platform: every file is
+// read, whatever its build constraints), every fork matches the lock byte
+// for byte, and go.mod wires exactly the locked forks. It runs no go command
+// and touches no network.
+func Check(cfg CheckConfig) (*CheckResult, error) {
+	start := time.Now()
+	root, gomod, err := findModuleRoot(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	mf, err := modfile.Parse(filepath.Join(root, "go.mod"), gomod, nil)
+	if err != nil {
+		return nil, fmt.Errorf("parsing go.mod: %w", err)
+	}
+	if mf.Module == nil {
+		return nil, fmt.Errorf("%s: no module directive", filepath.Join(root, "go.mod"))
+	}
+	lock := &Lock{}
+	data, err := os.ReadFile(filepath.Join(root, LockFile))
+	switch {
+	case err == nil:
+		if lock, err = ParseLock(LockFile, data); err != nil {
+			return nil, err
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	}
+	c := &checker{root: root, host: mf.Module.Mod.Path, lock: lock, keep: append(slices.Clone(lock.Keep), cfg.Keep...)}
+	res := &CheckResult{Schema: CheckSchema, Forks: len(lock.Forks)}
+	if _, err := os.Stat(journalPath(root)); err == nil {
+		c.add(CheckFinding{Kind: KindInterrupted, Message: "a plugfork run was interrupted while changing the host", Fix: "plugfork fork (finishes it)"})
+	}
+	if err := c.imports(); err != nil {
+		return nil, err
+	}
+	c.drift()
+	c.wiring(mf)
+	if cfg.Linked != nil {
+		c.linked(cfg.Linked, cfg.Binary)
+	}
+	res.Findings = c.findings
+	slices.SortStableFunc(res.Findings, func(a, b CheckFinding) int {
+		return strings.Compare(a.Kind+"\x00"+a.Pos+"\x00"+a.Module+"\x00"+a.Path, b.Kind+"\x00"+b.Pos+"\x00"+b.Module+"\x00"+b.Path)
+	})
+	res.OK = len(res.Findings) == 0
+	res.Files = c.files
+	res.Millis = time.Since(start).Milliseconds()
+	return res, nil
+}
+
+type checker struct {
+	root, host string
+	lock       *Lock
+	keep       []string
+	findings   []CheckFinding
+	files      int
+}
+
+func (c *checker) add(f CheckFinding) { c.findings = append(c.findings, f) }
+
+// shared reports whether importing p shares a third-party package with
+// plugins: not std, not the host's own, not a fork, not kept.
+func (c *checker) shared(p string) bool {
+	if isStd(p) || within(p, c.host) || (c.lock.Prefix != "" && within(p, c.lock.Prefix)) {
+		return false
+	}
+	for _, k := range c.keep {
+		if matchPattern(k, p) || within(p, k) {
+			return false
+		}
+	}
+	return true
+}
+
+// imports scans every Go file of the host's packages and of the forks.
+func (c *checker) imports() error {
+	scan := func(dir string) error {
+		rels, err := walkHost(dir, "")
+		if err != nil {
+			return err
+		}
+		for _, rel := range rels {
+			names, err := hostSources(filepath.Join(dir, filepath.FromSlash(rel)))
+			if err != nil {
+				return err
+			}
+			for _, n := range names {
+				if !strings.HasSuffix(n, ".go") {
+					continue
+				}
+				full := filepath.Join(dir, filepath.FromSlash(rel), n)
+				display, _ := filepath.Rel(c.root, full)
+				display = filepath.ToSlash(display)
+				src, err := os.ReadFile(full)
+				if err != nil {
+					return err
+				}
+				c.files++
+				imps, err := rewrite.Imports(display, src)
+				if err != nil {
+					return err
+				}
+				for _, imp := range imps {
+					if c.shared(imp.Path) {
+						c.add(CheckFinding{
+							Kind: KindUnforkedImport, Pos: imp.Pos.String(), Path: imp.Path,
+							Message: "imports " + imp.Path + ", which is neither forked nor kept: it is shared with plugins",
+							Fix:     "plugfork fork (or plugfork fork --keep " + imp.Path + " to share it on purpose)",
+						})
+					}
+				}
+			}
+		}
+		return nil
+	}
+	if err := scan(c.root); err != nil {
+		return err
+	}
+	for _, f := range c.lock.Forks {
+		dir := filepath.Join(c.root, filepath.FromSlash(f.ForkDir))
+		if _, err := os.Stat(dir); err != nil {
+			continue // reported by drift
+		}
+		if err := scan(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// drift compares each fork with its lock entry and manifest, and looks for
+// fork directories the lock does not know.
+func (c *checker) drift() {
+	known := map[string]bool{}
+	for _, f := range c.lock.Forks {
+		known[f.ForkDir] = true
+		dir := filepath.Join(c.root, filepath.FromSlash(f.ForkDir))
+		if _, err := os.Stat(dir); err != nil {
+			c.add(CheckFinding{Kind: KindMissingFork, Module: f.Path, Path: f.ForkDir,
+				Message: "the fork of " + f.Path + "@" + f.Version + " is missing from " + f.ForkDir, Fix: "plugfork fork"})
+			continue
+		}
+		h, err := TreeHash(dir)
+		if err == nil && h == f.TreeHash {
+			continue
+		}
+		files := driftedFiles(dir)
+		c.add(CheckFinding{Kind: KindDrift, Module: f.Path, Path: f.ForkDir, Files: files,
+			Message: fmt.Sprintf("the fork of %s@%s was edited by hand (%d files differ from what plugfork generated)", f.Path, f.Version, len(files)),
+			Fix:     "plugfork fork (regenerates it; hand edits are lost)"})
+	}
+	forkRoot := filepath.Join(c.root, filepath.FromSlash(c.lock.Dir))
+	if c.lock.Dir == "" {
+		return
+	}
+	filepath.WalkDir(forkRoot, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != MarkerFile {
+			return nil
+		}
+		rel, _ := filepath.Rel(c.root, filepath.Dir(p))
+		rel = filepath.ToSlash(rel)
+		if !known[rel] {
+			c.add(CheckFinding{Kind: KindExtraFork, Path: rel,
+				Message: rel + " holds a fork that plugfork.lock does not list", Fix: "plugfork fork (removes it)"})
+		}
+		return nil
+	})
+}
+
+// driftedFiles names the files of a fork that differ from its marker's
+// manifest: changed, missing or added.
+func driftedFiles(dir string) []string {
+	want := map[string]string{}
+	if data, err := os.ReadFile(filepath.Join(dir, MarkerFile)); err == nil {
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		inFiles := false
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.HasPrefix(line, "files ") {
+				inFiles = true
+				continue
+			}
+			if sum, name, ok := strings.Cut(line, "  "); inFiles && ok {
+				want[name] = sum
+			}
+		}
+	} else {
+		return []string{MarkerFile}
+	}
+	var out []string
+	files, _ := treeFiles(dir)
+	for _, name := range files {
+		if name == MarkerFile {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		sum, ok := want[name]
+		if err != nil || !ok || sum != fileSum(data) {
+			out = append(out, name)
+		}
+		delete(want, name)
+	}
+	for name := range want {
+		out = append(out, name)
+	}
+	if len(out) == 0 {
+		out = append(out, MarkerFile) // only the marker itself was edited
+	}
+	slices.Sort(out)
+	return out
+}
+
+// wiring checks that go.mod requires and replaces exactly the locked forks.
+func (c *checker) wiring(mf *modfile.File) {
+	reqs := map[string]bool{}
+	for _, r := range mf.Require {
+		reqs[r.Mod.Path] = true
+	}
+	repls := map[string]string{}
+	for _, r := range mf.Replace {
+		repls[r.Old.Path] = r.New.Path
+	}
+	locked := map[string]bool{}
+	for _, f := range c.lock.Forks {
+		locked[f.ForkPath] = true
+		if !reqs[f.ForkPath] {
+			c.add(CheckFinding{Kind: KindWiring, Module: f.Path, Pos: "go.mod",
+				Message: "go.mod does not require the fork " + f.ForkPath, Fix: "plugfork fork"})
+		}
+		if got, want := repls[f.ForkPath], "./"+f.ForkDir; got != want {
+			msg := "go.mod does not replace " + f.ForkPath + " => " + want
+			if got != "" {
+				msg = "go.mod replaces " + f.ForkPath + " => " + got + ", not " + want
+			}
+			c.add(CheckFinding{Kind: KindWiring, Module: f.Path, Pos: "go.mod", Message: msg, Fix: "plugfork fork"})
+		}
+	}
+	if c.lock.Prefix == "" {
+		return
+	}
+	for _, r := range mf.Require {
+		if within(r.Mod.Path, c.lock.Prefix) && !locked[r.Mod.Path] {
+			c.add(CheckFinding{Kind: KindWiring, Module: r.Mod.Path, Pos: "go.mod",
+				Message: "go.mod requires " + r.Mod.Path + ", which plugfork.lock does not list", Fix: "plugfork fork"})
+		}
+	}
+}
+
+// linked judges the packages linked into a built host.
+func (c *checker) linked(pkgs []string, binary string) {
+	for _, p := range pkgs {
+		if p == "main" || strings.HasPrefix(p, "type:") || !c.shared(p) {
+			continue
+		}
+		c.add(CheckFinding{Kind: KindLinked, Path: p, Pos: binary,
+			Message: binary + " links " + p + ", shared with plugins: a plugin linking another version of it will not load",
+			Fix:     "plugfork fork, then rebuild " + binary})
+	}
+}
+
+// findModuleRoot walks up from dir to the nearest go.mod.
+func findModuleRoot(dir string) (string, []byte, error) {
+	dir = filepath.Clean(dir)
+	for d := dir; ; d = filepath.Dir(d) {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			return d, data, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", nil, fmt.Errorf("%s is not in a Go module (no go.mod): run plugfork in the host module's root", dir)
+		}
+	}
+}
+

@@ -1,0 +1,73 @@
+package fork_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/testgo"
+)
+
+var env *testgo.Env
+
+func TestMain(m *testing.M) {
+	var err error
+	env, err = testgo.New()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	env.Close()
+	os.Exit(code)
+}
+
+// TestForkLoadsPlugin is the promise, end to end with real binaries: a
+// plugin built against another version of a module the host links fails to
+// load; after plugfork fork and a rebuild of the host, it loads, its symbol
+// runs, and host and plugin each have their own copy of the module.
+func TestForkLoadsPlugin(t *testing.T) {
+	dir := t.TempDir()
+	testgo.ExtractFile(t, filepath.Join(testgo.RepoRoot(), "internal", "testgo", "testdata", "conflict.txtar"), dir, "")
+	hostDir, pluginDir := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
+	testgo.WriteLoader(t, hostDir)
+	env.Go(t, hostDir, "mod", "tidy")
+	plugin := env.BuildPlugin(t, pluginDir, filepath.Join(dir, "biz.so"))
+
+	before := env.BuildHost(t, hostDir, filepath.Join(dir, "host-before"))
+	res := testgo.Load(context.Background(), before, plugin)
+	want := fmt.Sprintf("plugin.Open(%q): plugin was built with a different version of package example.com/dep", strings.TrimSuffix(plugin, ".so"))
+	if len(res.Outcomes) != 1 || res.Outcomes[0].Err != want {
+		t.Fatalf("before fork: got %+v\nstderr: %s\nwant error %q", res.Outcomes, res.Stderr, want)
+	}
+
+	out, err := fork.Fork(context.Background(), fork.Config{
+		Dir:    hostDir,
+		Env:    env.Environ(),
+		Prefix: "gitlab.example.com/workflow",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Forks) != 1 || out.Forks[0].Path != "example.com/dep" || out.Forks[0].Version != "v1.0.0" {
+		t.Fatalf("forks: %+v", out.Forks)
+	}
+
+	after := env.BuildHost(t, hostDir, filepath.Join(dir, "host-after"))
+	res = testgo.Load(context.Background(), after, plugin)
+	if res.Err != nil || len(res.Outcomes) != 1 || !res.Outcomes[0].Loaded {
+		t.Fatalf("after fork: %+v\nstdout: %s\nstderr: %s", res.Outcomes, res.Stdout, res.Stderr)
+	}
+	hostVer, hostAddr, _ := strings.Cut(res.HostReport, " ")
+	plugVer, plugAddr, _ := strings.Cut(res.Outcomes[0].Output, " ")
+	if hostVer != "v1.0.0" || plugVer != "v1.1.0" {
+		t.Errorf("versions: host %q, plugin %q; want v1.0.0 and v1.1.0", hostVer, plugVer)
+	}
+	if hostAddr == plugAddr || hostAddr == "" {
+		t.Errorf("dep.State at %q in the host and %q in the plugin: want two copies", hostAddr, plugAddr)
+	}
+}

@@ -1,0 +1,343 @@
+package fork
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/plugfork/plugfork/rewrite"
+	"golang.org/x/mod/modfile"
+)
+
+// MarkerFile is the file in each fork that says where it came from.
+const MarkerFile = "PLUGFORK.txt"
+
+// metaPrefixes are the names of files that go mod vendor copies from a
+// package's directory and its parents up to the module root: licences and
+// notices must travel with the code.
+var metaPrefixes = []string{"AUTHORS", "CONTRIBUTORS", "COPYLEFT", "COPYING", "COPYRIGHT", "LEGAL", "LICENSE", "LICENCE", "NOTICE", "PATENTS"}
+
+func isMetaFile(name string) bool {
+	upper := strings.ToUpper(name)
+	for _, p := range metaPrefixes {
+		if strings.HasPrefix(upper, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// forkPlan is one module to materialize.
+type forkPlan struct {
+	Mod      *modInfo
+	Pkgs     []*pkgInfo
+	ForkPath string
+	ForkDir  string // relative to the host root, slash-separated
+	Require  string
+	TreeHash string
+	Files    int
+	Bytes    int64
+	Findings []rewrite.Finding
+	sums     map[string]string // file -> hex SHA-256, for the marker's manifest
+}
+
+// fileSet returns the files of the fork, relative to the module root,
+// slash-separated and sorted: the files go mod vendor keeps for the
+// closure's packages (tests with --tests), embedded files, cgo include
+// directories, and licence files.
+func (fp *forkPlan) fileSet(tests, whole bool) ([]string, error) {
+	root := fp.Mod.Dir
+	set := map[string]bool{}
+	addTree := func(rel string, all bool) error {
+		return filepath.WalkDir(filepath.Join(root, filepath.FromSlash(rel)), func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			r, _ := filepath.Rel(root, p)
+			r = filepath.ToSlash(r)
+			if d.IsDir() {
+				if r != rel && !all && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_")) {
+					return filepath.SkipDir
+				}
+				if r != "." && r != rel {
+					if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+						return filepath.SkipDir // a nested module
+					}
+				}
+				return nil
+			}
+			if d.Type().IsRegular() && (all || !strings.HasPrefix(d.Name(), ".") && !strings.HasPrefix(d.Name(), "_")) {
+				set[r] = true
+			}
+			return nil
+		})
+	}
+	if whole {
+		if err := addTree(".", true); err != nil {
+			return nil, err
+		}
+		delete(set, "go.mod")
+		delete(set, "go.sum")
+		return sortedKeys(set), nil
+	}
+	inside := func(rel string) (string, bool) {
+		rel = path.Clean(rel)
+		return rel, rel != ".." && !strings.HasPrefix(rel, "../") && !path.IsAbs(rel)
+	}
+	for _, p := range fp.Pkgs {
+		kept := map[string]bool{}
+		for _, f := range p.Files {
+			kept[f] = true
+		}
+		ents, err := os.ReadDir(p.Dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			name := e.Name()
+			if !e.Type().IsRegular() || name == "go.mod" || name == "go.sum" {
+				continue
+			}
+			if strings.HasSuffix(name, ".go") && !kept[name] {
+				continue // a test, or constrained to "ignore"
+			}
+			set[path.Join(p.Rel, name)] = true
+		}
+		for _, pat := range p.Embeds {
+			all := strings.HasPrefix(pat, "all:")
+			pat = strings.TrimPrefix(pat, "all:")
+			matches, _ := filepath.Glob(filepath.Join(p.Dir, filepath.FromSlash(pat)))
+			for _, m := range matches {
+				r, _ := filepath.Rel(root, m)
+				if err := addTree(filepath.ToSlash(r), all); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, inc := range p.CgoInc {
+			rel, ok := inside(path.Join(p.Rel, inc))
+			if !ok {
+				continue
+			}
+			abs := filepath.Join(root, filepath.FromSlash(rel))
+			fi, err := os.Stat(abs)
+			if err != nil {
+				continue // a system header, or generated at build time
+			}
+			if !fi.IsDir() {
+				rel = path.Dir(rel) // the header's directory: headers include their neighbours
+			}
+			if rel != p.Rel && rel != "." {
+				if err := addTree(rel, false); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if tests {
+			if fi, err := os.Stat(filepath.Join(p.Dir, "testdata")); err == nil && fi.IsDir() {
+				if err := addTree(path.Join(p.Rel, "testdata"), true); err != nil {
+					return nil, err
+				}
+			}
+		}
+		// Licence files of the package's directory and its parents.
+		for dir := p.Rel; ; dir = path.Dir(dir) {
+			if dir == "" {
+				dir = "."
+			}
+			ents, _ := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
+			for _, e := range ents {
+				if e.Type().IsRegular() && isMetaFile(e.Name()) {
+					set[path.Join(dir, e.Name())] = true
+				}
+			}
+			if dir == "." {
+				break
+			}
+		}
+	}
+	delete(set, "go.mod")
+	return sortedKeys(set), nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// rewritable reports whether a file of a fork is source that the rewrite
+// applies to: Go and assembly files outside testdata and ignored dirs.
+func rewritable(rel string) (kind string, ok bool) {
+	for _, elem := range strings.Split(path.Dir(rel), "/") {
+		if elem == "testdata" || strings.HasPrefix(elem, "_") || (strings.HasPrefix(elem, ".") && elem != ".") {
+			return "", false
+		}
+	}
+	switch path.Ext(rel) {
+	case ".go":
+		return "go", true
+	case ".s":
+		return "asm", true
+	}
+	return "", false
+}
+
+// rewriteFile applies the mapping to one file's bytes.
+func rewriteFile(display, kind string, src []byte, m *rewrite.Mapping) (rewrite.Result, error) {
+	switch kind {
+	case "go":
+		return rewrite.Go(display, src, m)
+	case "asm":
+		return rewrite.Asm(display, src, m)
+	}
+	return rewrite.Result{Src: src}, nil
+}
+
+// materialize writes the fork into the stage: files copied and rewritten,
+// go.mod rewritten, the marker, and its tree hash.
+func (fp *forkPlan) materialize(st *stage, m *rewrite.Mapping, tests, whole bool) error {
+	files, err := fp.fileSet(tests, whole)
+	if err != nil {
+		return fmt.Errorf("%s: listing files: %w", fp.Mod.Path, err)
+	}
+	dst := st.path(fp.ForkDir)
+	fp.sums = map[string]string{}
+	for _, rel := range files {
+		src, err := os.ReadFile(filepath.Join(fp.Mod.Dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return err
+		}
+		out := src
+		if kind, ok := rewritable(rel); ok {
+			res, err := rewriteFile(path.Join(fp.ForkDir, rel), kind, src, m)
+			if err != nil {
+				return fmt.Errorf("rewriting %s@%s: %w", fp.Mod.Path, fp.Mod.Version, err)
+			}
+			out = res.Src
+			fp.Findings = append(fp.Findings, res.Findings...)
+		}
+		name := filepath.Join(dst, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+			return err
+		}
+		if err := os.WriteFile(name, out, 0o644); err != nil {
+			return err
+		}
+		fp.sums[rel] = fileSum(out)
+		fp.Files++
+		fp.Bytes += int64(len(out))
+	}
+	gomod, err := fp.goMod(m)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dst, "go.mod"), gomod, 0o644); err != nil {
+		return err
+	}
+	fp.sums["go.mod"] = fileSum(gomod)
+	if err := os.WriteFile(filepath.Join(dst, MarkerFile), fp.marker(), 0o644); err != nil {
+		return err
+	}
+	fp.TreeHash, err = TreeHash(dst)
+	return err
+}
+
+// goMod returns the fork's go.mod: the upstream one rewritten (its go
+// directive kept), or, for a module without one, the go 1.16 the go command
+// assumes for it.
+func (fp *forkPlan) goMod(m *rewrite.Mapping) ([]byte, error) {
+	data, err := os.ReadFile(filepath.Join(fp.Mod.Dir, "go.mod"))
+	if os.IsNotExist(err) {
+		return []byte("module " + fp.ForkPath + "\n\ngo 1.16\n"), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	res, err := rewrite.GoMod(path.Join(fp.ForkDir, "go.mod"), data, m)
+	if err != nil {
+		return nil, fmt.Errorf("%s@%s: %w", fp.Mod.Path, fp.Mod.Version, err)
+	}
+	f, err := modfile.Parse("go.mod", res.Src, nil)
+	if err != nil {
+		return nil, err
+	}
+	if f.Module == nil || f.Module.Mod.Path != fp.ForkPath {
+		// A replacement by another module path: the fork is still the
+		// fork of the path the host imports.
+		if err := f.AddModuleStmt(fp.ForkPath); err != nil {
+			return nil, err
+		}
+		return f.Format()
+	}
+	return res.Src, nil
+}
+
+func (fp *forkPlan) marker() []byte {
+	var b strings.Builder
+	b.WriteString("This directory is generated by plugfork. Do not edit it: edits are reported\n")
+	b.WriteString("by plugfork check and lost on the next plugfork fork.\n\n")
+	fmt.Fprintf(&b, "upstream %s@%s\n", fp.Mod.Path, fp.Mod.Version)
+	if r := fp.Mod.replaceString(""); r != "" && !fp.Mod.localDir() {
+		fmt.Fprintf(&b, "replaced %s\n", r)
+	} else if fp.Mod.localDir() {
+		b.WriteString("replaced by a local directory\n")
+	}
+	fmt.Fprintf(&b, "sum      %s\n", fp.Mod.Sum)
+	fmt.Fprintf(&b, "fork     %s\n", fp.ForkPath)
+	fmt.Fprintf(&b, "packages %d\n", len(fp.Pkgs))
+	b.WriteString("\nfiles (SHA-256):\n")
+	for _, name := range sortedKeys(fp.sums) {
+		fmt.Fprintf(&b, "%s  %s\n", fp.sums[name], name)
+	}
+	return []byte(b.String())
+}
+
+// materializeAll materializes the forks in parallel.
+func materializeAll(st *stage, plans []*forkPlan, m *rewrite.Mapping, tests, whole bool, progress func(done, total int)) error {
+	var (
+		mu   sync.Mutex
+		errs []error
+		done int
+		wg   sync.WaitGroup
+	)
+	work := make(chan *forkPlan)
+	n := min(runtime.GOMAXPROCS(0), len(plans))
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for fp := range work {
+				err := fp.materialize(st, m, tests, whole)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				}
+				done++
+				if progress != nil {
+					progress(done, len(plans))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, fp := range plans {
+		work <- fp
+	}
+	close(work)
+	wg.Wait()
+	if len(errs) > 0 {
+		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+		return errs[0]
+	}
+	return nil
+}

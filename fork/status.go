@@ -1,0 +1,101 @@
+package fork
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/plugfork/plugfork/internal/gocmd"
+	"golang.org/x/mod/semver"
+)
+
+// StatusSchema versions the JSON form of StatusResult.
+const StatusSchema = "plugfork/status/v1"
+
+// StatusResult lists the forks of a host.
+type StatusResult struct {
+	Schema string       `json:"schema"`
+	Prefix string       `json:"prefix"`
+	Dir    string       `json:"dir"`
+	Keep   []string     `json:"keep,omitempty"`
+	Forks  []StatusFork `json:"forks"`
+}
+
+// StatusFork is one fork's state.
+type StatusFork struct {
+	Path     string `json:"path"`
+	Version  string `json:"version"`
+	ForkPath string `json:"fork_path"`
+	Dir      string `json:"dir"`
+	Packages int    `json:"packages"`
+	Files    int    `json:"files"`
+	Bytes    int64  `json:"bytes"`
+	Latest   string `json:"latest,omitempty"` // with updates: the newest upstream version, when newer
+	Error    string `json:"error,omitempty"`  // with updates: why the newest version is unknown
+}
+
+// Status reports the forks recorded in the lock and their size on disk.
+// With updates, it asks the go command (so GOPROXY, GOPRIVATE and GOFLAGS
+// apply) for the newest upstream version of each.
+func Status(ctx context.Context, dir string, env []string, updates bool) (*StatusResult, error) {
+	root, _, err := findModuleRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(root, LockFile))
+	if os.IsNotExist(err) {
+		return nil, fmt.Errorf("nothing is forked here (no %s): run plugfork fork --prefix PREFIX", LockFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	lock, err := ParseLock(LockFile, data)
+	if err != nil {
+		return nil, err
+	}
+	res := &StatusResult{Schema: StatusSchema, Prefix: lock.Prefix, Dir: lock.Dir, Keep: lock.Keep}
+	for _, f := range lock.Forks {
+		sf := StatusFork{Path: f.Path, Version: f.Version, ForkPath: f.ForkPath, Dir: f.ForkDir, Packages: f.Packages}
+		forkDir := filepath.Join(root, filepath.FromSlash(f.ForkDir))
+		files, _ := treeFiles(forkDir)
+		for _, name := range files {
+			if fi, err := os.Stat(filepath.Join(forkDir, filepath.FromSlash(name))); err == nil {
+				sf.Files++
+				sf.Bytes += fi.Size()
+			}
+		}
+		res.Forks = append(res.Forks, sf)
+	}
+	if updates && len(res.Forks) > 0 {
+		args := []string{"list", "-m", "-e", "-json"}
+		for _, f := range res.Forks {
+			args = append(args, f.Path+"@latest")
+		}
+		byPath := map[string]*StatusFork{}
+		for i := range res.Forks {
+			byPath[res.Forks[i].Path] = &res.Forks[i]
+		}
+		type listed struct {
+			Path, Version string
+			Error         *struct{ Err string }
+		}
+		// Outside the host's build list: a query per module, as go get resolves it.
+		r := gocmd.Runner{Dir: root, Env: env}
+		err := gocmd.JSON(ctx, r, func(m *listed) error {
+			sf := byPath[m.Path]
+			switch {
+			case sf == nil:
+			case m.Error != nil:
+				sf.Error = m.Error.Err
+			case semver.Compare(m.Version, sf.Version) > 0:
+				sf.Latest = m.Version
+			}
+			return nil
+		}, args...)
+		if err != nil {
+			return nil, fmt.Errorf("looking up upstream versions: %w", err)
+		}
+	}
+	return res, nil
+}

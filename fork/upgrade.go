@@ -1,0 +1,89 @@
+package fork
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/plugfork/plugfork/internal/gocmd"
+	"golang.org/x/mod/module"
+)
+
+// UpgradeResult is what an upgrade did: the fork's result and the version
+// changes of forked modules.
+type UpgradeResult struct {
+	*Result
+	Changes []VersionChange `json:"changes"`
+}
+
+// VersionChange is one module moving from one version to another; an empty
+// Old is a new fork, an empty New a fork dropped.
+type VersionChange struct {
+	Path string `json:"path"`
+	Old  string `json:"old,omitempty"`
+	New  string `json:"new,omitempty"`
+}
+
+// Upgrade re-forks the host with the upstream modules moved as "go get"
+// moves them for the queries (path@version, path@latest, path@patch, a
+// downgrade): the go command's minimal version selection over the upstream
+// requirements decides every transitive change, then the fork is redone,
+// type-checked and swapped in as Fork does.
+func Upgrade(ctx context.Context, cfg Config, queries []string) (*UpgradeResult, error) {
+	if len(queries) == 0 {
+		return nil, fmt.Errorf("no MODULE@QUERY given")
+	}
+	for _, q := range queries {
+		path, vers, ok := strings.Cut(q, "@")
+		if !ok || vers == "" {
+			return nil, fmt.Errorf("%s: want MODULE@QUERY (a version, latest, patch)", q)
+		}
+		if err := module.CheckPath(path); err != nil {
+			return nil, fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	cfg.upgrade = func(ctx context.Context, st *stage, r gocmd.Runner) error {
+		args := append([]string{"get"}, queries...)
+		r.Env = append(slices.Clone(r.Env), "GOFLAGS=-mod=mod")
+		if _, err := r.Run(ctx, args...); err != nil {
+			return fmt.Errorf("resolving %s: %w", strings.Join(queries, " "), err)
+		}
+		return nil
+	}
+	r, err := newRun(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer r.cleanup()
+	if r.h.Lock == nil {
+		return nil, fmt.Errorf("nothing is forked yet (no %s): run plugfork fork --prefix PREFIX first", LockFile)
+	}
+	res, err := r.fork(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &UpgradeResult{Result: res, Changes: versionChanges(r.h.Lock, r.lock)}, nil
+}
+
+func versionChanges(old, cur *Lock) []VersionChange {
+	var out []VersionChange
+	seen := map[string]bool{}
+	for _, f := range cur.Forks {
+		seen[f.Path] = true
+		o := old.Find(f.Path)
+		switch {
+		case o == nil:
+			out = append(out, VersionChange{Path: f.Path, New: f.Version})
+		case o.Version != f.Version:
+			out = append(out, VersionChange{Path: f.Path, Old: o.Version, New: f.Version})
+		}
+	}
+	for _, f := range old.Forks {
+		if !seen[f.Path] {
+			out = append(out, VersionChange{Path: f.Path, Old: f.Version})
+		}
+	}
+	slices.SortFunc(out, func(a, b VersionChange) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
