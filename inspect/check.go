@@ -361,9 +361,9 @@ func classify(pkg string, b *Binary, against string, p *Binary) Cause {
 		c.Module, c.Want, c.Have = "", "", ""
 		c.Summary = "build settings: " + strings.Join(diff, "; ")
 		if against == "host" {
-			c.Fix = "build the plugin with the host's settings: " + strings.Join(fix, " ")
+			c.Fix = "build the plugin with the host's settings: " + strings.Join(fix, ", ")
 		} else {
-			c.Fix = "build both plugins with the same settings: " + strings.Join(fix, " ")
+			c.Fix = "build both plugins with the same settings: " + strings.Join(fix, ", ")
 		}
 		return c
 	}

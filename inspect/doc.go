@@ -1,3 +1,61 @@
-// Package inspect reads Go plugin hosts and plugins (ELF binaries) and
-// predicts, before anything runs, whether plugin.Open will load each plugin.
+// Package inspect reads Go plugin hosts and plugins (ELF binaries, stripped
+// ones too) and predicts, before anything runs, what plugin.Open does with
+// each plugin, why, and how to fix it.
+//
+// # What it reads
+//
+// The linker gives every linked package an 8-byte export fingerprint. A host
+// that can load plugins exports them as the dynamic symbols named
+// "go:link.pkghashbytes.<pkg>" (which survive -ldflags=-s -w). A plugin
+// holds the table "go:link.pkghashes" of {package, link-time fingerprint,
+// pointer to the runtime fingerprint}; the pointers are dynamic relocations
+// against "go:link.pkghash.<pkg>", which inspect follows, so the table is
+// read without .symtab. The plugin path comes from the plugin's module data (.go.module).
+// Go version, build settings and modules come from debug/buildinfo.
+//
+// # How plugin.Open judges
+//
+// plugin.Open dlopens with RTLD_NOW|RTLD_GLOBAL, so a plugin's reference to
+// "go:link.pkghash.<pkg>" binds to the first definition in the process: the
+// host, then plugins opened earlier (loaded or failed), then the plugin
+// itself. It then fails with "plugin already loaded" when a loaded plugin
+// has the same plugin path, or reports the first package, in table order,
+// whose fingerprints differ. A file that failed fails again ("(previous
+// failure)"); a file opened twice is returned again. Check models all of
+// this and lists every differing package, not only the first, grouped into
+// causes (Cause*), each with a fix.
+//
+// # JSON (schema "plugfork/inspect/v1")
+//
+// A Report marshals as:
+//
+//	{
+//	  "schema": "plugfork/inspect/v1",
+//	  "host": Binary,
+//	  "plugins": [            // in load order
+//	    {
+//	      "plugin": Binary,
+//	      "loads": false,
+//	      "error": "plugin.Open(\"p\"): plugin was built with a different version of package example.com/dep",
+//	      "note": "",         // for a file opened twice
+//	      "mismatches": [{"package": "example.com/dep", "against": "host", "want": "<hex>", "have": "<hex>"}],
+//	      "causes": [{
+//	        "kind": "module-version",   // see the Cause* constants
+//	        "against": "host",          // or the path of an earlier plugin
+//	        "module": "example.com/dep", "want": "v1.0.0", "have": "v1.1.0",
+//	        "settings": [{"key": "-trimpath", "value": "true"}],  // build-settings: the against side's values
+//	        "summary": "example.com/dep: host v1.0.0, plugin v1.1.0",
+//	        "packages": ["example.com/dep"],
+//	        "fix": "in the plugin's go.mod: require example.com/dep v1.0.0 (go get example.com/dep@v1.0.0), or plugfork fork the host"
+//	      }]
+//	    }
+//	  ]
+//	}
+//
+// where a Binary is {"path", "kind" ("host" or "plugin"), "goos", "goarch",
+// "go_version", "plugin_path", "stripped", "main" and "modules" (Module:
+// "path", "version", "sum", "replace"), "settings" ([{"key", "value"}] as go
+// version -m prints them), "packages" ([{"path", "fingerprint"}], hosts
+// sorted by path, plugins in table order)}. Empty fields are omitted.
+// Fields may be added within v1; a change of meaning changes the schema.
 package inspect
