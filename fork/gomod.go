@@ -2,6 +2,7 @@ package fork
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/plugfork/plugfork/rewrite"
@@ -143,7 +144,25 @@ func unwireGoMod(data []byte, lock *Lock, only map[string]bool) ([]byte, error) 
 		}
 	}
 	f.Cleanup()
+	sortRequireBlocks(f)
 	return f.Format()
+}
+
+// sortRequireBlocks sorts the lines of require blocks by module path, as go
+// mod tidy keeps them: restoring upstream paths in place may have left them
+// out of order (a fork path sorts under its prefix, not its upstream path).
+func sortRequireBlocks(f *modfile.File) {
+	for _, s := range f.Syntax.Stmt {
+		b, ok := s.(*modfile.LineBlock)
+		if !ok || len(b.Token) == 0 || b.Token[0] != "require" {
+			continue
+		}
+		slices.SortStableFunc(b.Line, func(x, y *modfile.Line) int {
+			px, _ := unquoteToken(x.Token[0])
+			py, _ := unquoteToken(y.Token[0])
+			return strings.Compare(px, py)
+		})
+	}
 }
 
 func unquoteToken(t string) (string, error) {
