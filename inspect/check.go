@@ -308,6 +308,18 @@ func addCause(causes []Cause, c Cause, pkg string) []Cause {
 // fingerprints (GOAMD64 and -ldflags do not).
 var fingerprintSettings = []string{"-trimpath", "-race", "-msan", "-asan", "-tags", "-gcflags", "GOEXPERIMENT", "CGO_ENABLED", "-compiler"}
 
+// FingerprintSettings returns the build settings of b that change package
+// fingerprints and are set to other than their defaults.
+func (b *Binary) FingerprintSettings() []Setting {
+	var set []Setting
+	for _, k := range fingerprintSettings {
+		if v := b.Setting(k); v != "" && !(k == "CGO_ENABLED" && v == "1") && !(k == "-compiler" && v == "gc") {
+			set = append(set, Setting{k, v})
+		}
+	}
+	return set
+}
+
 // classify explains why pkg's fingerprint in p differs from the one that
 // b, on side against, defines.
 func classify(pkg string, b *Binary, against string, p *Binary) Cause {

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -97,5 +98,15 @@ func TestMinor(t *testing.T) {
 		if got := minor(in); got != want {
 			t.Errorf("minor(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The test binary does not link package plugin: it cannot load plugins,
+// and CheckExecutable says so.
+func TestCheckExecutable(t *testing.T) {
+	_, err := CheckExecutable()
+	var ie *Error
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "this host cannot load plugins: it does not link package plugin") {
+		t.Errorf("CheckExecutable() = %v, want an *Error saying the host cannot load plugins", err)
 	}
 }

@@ -106,7 +106,7 @@ func writeInspectText(w io.Writer, rep *inspect.Report, color bool) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	h := rep.Host
-	fmt.Fprintf(tw, "host\t%s\t%s %s/%s, %d packages%s\n", h.Path, h.GoVersion, h.GOOS, h.GOARCH, len(h.Packages), strippedNote(h))
+	fmt.Fprintf(tw, "host\t%s\t%s %s/%s, %d packages%s%s\n", h.Path, h.GoVersion, h.GOOS, h.GOARCH, len(h.Packages), settingsNote(h), strippedNote(h))
 	fails := 0
 	for _, v := range rep.Plugins {
 		p := v.Plugin
@@ -115,7 +115,7 @@ func writeInspectText(w io.Writer, rep *inspect.Report, color bool) error {
 			status = paint("31", "fails")
 			fails++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s%s\n", status, p.Path, p.PluginPath, strippedNote(p))
+		fmt.Fprintf(tw, "%s\t%s\t%s%s%s\n", status, p.Path, p.PluginPath, settingsNote(p), strippedNote(p))
 		if v.Note != "" {
 			fmt.Fprintf(tw, "\t\t%s\n", v.Note)
 		}
@@ -143,6 +143,19 @@ func writeInspectText(w io.Writer, rep *inspect.Report, color bool) error {
 		return err
 	}
 	return nil
+}
+
+// settingsNote lists the build settings that change fingerprints.
+func settingsNote(b *inspect.Binary) string {
+	var s strings.Builder
+	for _, kv := range b.FingerprintSettings() {
+		s.WriteString(", ")
+		s.WriteString(kv.Key)
+		if kv.Value != "true" {
+			s.WriteString("=" + kv.Value)
+		}
+	}
+	return s.String()
 }
 
 func strippedNote(b *inspect.Binary) string {
