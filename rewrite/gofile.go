@@ -136,21 +136,34 @@ func (g *goFile) importSpec(spec *ast.ImportSpec) error {
 		})
 		return nil
 	}
-	newPath, ok := g.m.Lookup(path)
-	if !ok {
-		return nil
+	if start, end, repl, ok := mapLiteral(lit.Value, path, g.m); ok {
+		off := g.offset(lit.Pos())
+		g.buf.Replace(off+start, off+end, repl)
 	}
-	g.buf.Replace(g.offset(lit.Pos()), g.offset(lit.End()), quoteLike(lit.Value, newPath))
 	return nil
 }
 
-// quoteLike quotes s in the style of the Go string literal lit: back quotes
-// stay back quotes.
-func quoteLike(lit, s string) string {
-	if strings.HasPrefix(lit, "`") && !strings.Contains(s, "`") {
-		return "`" + s + "`"
+// mapLiteral maps the path held by the Go string literal lit. It returns
+// the span of lit to replace and its replacement: when lit spells the forked
+// module path out verbatim, only that part is replaced, so the rest of the
+// literal (escapes included) stays; otherwise the whole literal is requoted
+// in its own style (back quotes stay back quotes).
+func mapLiteral(lit, path string, m *Mapping) (start, end int, repl string, ok bool) {
+	oldMod, ok := m.owner(path)
+	if !ok {
+		return 0, 0, "", false
 	}
-	return strconv.Quote(s)
+	newMod := m.old2new[oldMod]
+	if strings.HasPrefix(lit[1:], oldMod) {
+		if next := lit[1+len(oldMod)]; next == '/' || next == lit[0] {
+			return 1, 1 + len(oldMod), newMod, true
+		}
+	}
+	newPath := newMod + path[len(oldMod):]
+	if lit[0] == '`' && !strings.Contains(newPath, "`") {
+		return 0, len(lit), "`" + newPath + "`", true
+	}
+	return 0, len(lit), strconv.Quote(newPath), true
 }
 
 // importComment rewrites a canonical import comment, package x // import "path"
@@ -192,12 +205,12 @@ func (g *goFile) importComment(f *ast.File) {
 	if err != nil {
 		return
 	}
-	newPath, ok := g.m.Lookup(path)
-	if !ok {
+	litStart, litEnd, repl, ok := mapLiteral(arg, path, g.m)
+	if !ok || text[1] == '*' && strings.Contains(repl, "*/") {
 		return
 	}
 	argStart := start + 2 + (len(body) - len(rest)) + strings.Index(rest, arg)
-	g.buf.Replace(argStart, argStart+len(arg), quoteLike(arg, newPath))
+	g.buf.Replace(argStart+litStart, argStart+litEnd, repl)
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
@@ -283,8 +296,8 @@ func forkedPathsIn(s string, m *Mapping) []string {
 	return out
 }
 
-// mappedPrefix returns the longest of run and its prefixes ending before a "."
-// after the last "/" that m maps.
+// mappedPrefix returns run if m maps it, or else the longest prefix of run
+// ending before a "." after its last "/" that is a forked module path.
 func mappedPrefix(run string, m *Mapping) (string, bool) {
 	if run == "" {
 		return "", false
@@ -292,10 +305,12 @@ func mappedPrefix(run string, m *Mapping) (string, bool) {
 	if _, ok := m.Lookup(run); ok {
 		return run, true
 	}
+	// As run does not map, no forked module is a segment prefix of it, and
+	// only a module path equal to a prefix can match.
 	slash := strings.LastIndexByte(run, '/')
-	for k := len(run) - 1; k > slash; k-- {
+	for k := min(len(run)-1, m.maxLen); k > slash; k-- {
 		if run[k] == '.' {
-			if _, ok := m.Lookup(run[:k]); ok {
+			if _, ok := m.Module(run[:k]); ok {
 				return run[:k], true
 			}
 		}

@@ -9,14 +9,17 @@ import (
 	"github.com/plugfork/plugfork/internal/edit"
 )
 
-// GoMod rewrites the go.mod file data. The module line and every require,
-// exclude and replace line whose module path is exactly a forked module path
-// get the new path; their versions become PlaceholderVersion of the new path
-// (a version-less replace left side stays version-less, and a directory on a
+// GoMod rewrites the go.mod file data. The module line and every require
+// and replace line whose module path is exactly a forked module path get the
+// new path; their versions become PlaceholderVersion of the new path (a
+// version-less replace left side stays version-less, and a directory on a
 // replace right side is kept). Tool lines naming a package of a forked module
-// are mapped like imports. go, toolchain and godebug lines and comments are
-// preserved. The file is edited and printed through x/mod/modfile, and the
-// output is checked to parse.
+// are mapped like imports. go, toolchain, godebug, retract and exclude lines
+// and comments are preserved: an exclude names a version of the original
+// module, which may still be in the module graph through modules that are not
+// forked, and excluding the fork's placeholder version would drop the
+// requirement on the fork. The file is edited and printed through
+// x/mod/modfile, and the output is checked to parse.
 func GoMod(filename string, data []byte, m *Mapping) (Result, error) {
 	f, err := modfile.Parse(filename, data, nil)
 	if err != nil {
@@ -31,27 +34,38 @@ func GoMod(filename string, data []byte, m *Mapping) (Result, error) {
 			g.changed = true
 		}
 	}
+	// A rewrite can make two lines name the same module (a go.mod that
+	// requires both the original and the fork, or two versions of the
+	// original): the first line wins and the later one is dropped.
+	required := make(map[string]bool) // module path -> rewritten
 	for _, r := range f.Require {
-		if mod, ok, err := g.mapVersion(r.Mod, r.Syntax); err != nil {
+		mod, ok, err := g.mapVersion(r.Mod, r.Syntax)
+		if err != nil {
 			return Result{}, err
-		} else if ok {
+		}
+		if ok {
 			r.Mod = mod
 			setTokens(r.Syntax, "require", modfile.AutoQuote(mod.Path), mod.Version)
 		}
-	}
-	for _, x := range f.Exclude {
-		if mod, ok, err := g.mapVersion(x.Mod, x.Syntax); err != nil {
-			return Result{}, err
-		} else if ok {
-			x.Mod = mod
-			setTokens(x.Syntax, "exclude", modfile.AutoQuote(mod.Path), mod.Version)
+		if rewritten, seen := required[r.Mod.Path]; seen && (ok || rewritten) {
+			g.drop(r.Syntax)
+			*r = modfile.Require{}
+			continue
 		}
+		required[r.Mod.Path] = required[r.Mod.Path] || ok
 	}
+	replaced := make(map[module.Version]bool) // left side -> rewritten
 	for _, r := range f.Replace {
 		oldMod, oldOK, err := g.mapVersion(r.Old, r.Syntax)
 		if err != nil {
 			return Result{}, err
 		}
+		if rewritten, seen := replaced[oldMod]; seen && (oldOK || rewritten) {
+			g.drop(r.Syntax)
+			*r = modfile.Replace{}
+			continue
+		}
+		replaced[oldMod] = oldOK
 		newMod, newOK := r.New, false
 		if r.New.Version != "" { // a module, not a directory
 			if newMod, newOK, err = g.mapVersion(r.New, r.Syntax); err != nil {
@@ -82,7 +96,9 @@ func GoMod(filename string, data []byte, m *Mapping) (Result, error) {
 	if !g.changed {
 		return Result{Src: data}, nil
 	}
-	f.Cleanup()
+	if g.dropped {
+		f.Cleanup()
+	}
 	out, err := f.Format()
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: formatting rewritten go.mod: %w", filename, err)
@@ -96,7 +112,15 @@ func GoMod(filename string, data []byte, m *Mapping) (Result, error) {
 type gomod struct {
 	m        *Mapping
 	filename string
-	changed  bool
+	changed  bool // a line was rewritten
+	dropped  bool // a line was marked for removal by Cleanup
+}
+
+// drop marks a go.mod line for removal, as modfile's Drop methods do.
+func (g *gomod) drop(line *modfile.Line) {
+	line.Token = nil
+	line.Comments.Suffix = nil
+	g.changed, g.dropped = true, true
 }
 
 func (g *gomod) errorf(line *modfile.Line, format string, args ...any) error {

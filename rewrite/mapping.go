@@ -13,6 +13,7 @@ import (
 type Mapping struct {
 	old2new map[string]string
 	pairs   []ModulePair // sorted by Old
+	maxLen  int          // length of the longest old path
 }
 
 // ModulePair is one forked module: its original path and its new path.
@@ -29,6 +30,7 @@ func NewMapping(mods map[string]string) (*Mapping, error) {
 	m := &Mapping{old2new: make(map[string]string, len(mods))}
 	for oldPath, newPath := range mods {
 		m.old2new[oldPath] = newPath
+		m.maxLen = max(m.maxLen, len(oldPath))
 		m.pairs = append(m.pairs, ModulePair{Old: oldPath, New: newPath})
 	}
 	sort.Slice(m.pairs, func(i, j int) bool { return m.pairs[i].Old < m.pairs[j].Old })
@@ -68,7 +70,16 @@ func NewMapping(mods map[string]string) (*Mapping, error) {
 // owner returns the longest old module path whose path space holds pkgPath:
 // pkgPath equals it or continues it after a "/".
 func (m *Mapping) owner(pkgPath string) (string, bool) {
-	for p := pkgPath; ; {
+	p := pkgPath
+	if len(p) > m.maxLen {
+		// Only a prefix ending before a "/" can match.
+		i := strings.LastIndexByte(p[:m.maxLen+1], '/')
+		if i < 0 {
+			return "", false
+		}
+		p = p[:i]
+	}
+	for {
 		if _, ok := m.old2new[p]; ok {
 			return p, true
 		}

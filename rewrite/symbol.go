@@ -19,10 +19,11 @@ import "strings"
 // shortest such prefix that maps. A rewritten path keeps the original's
 // style: escaped if the original was.
 
-// pkgPathEnds returns the offsets at which the package path of the symbol
-// name may end, the linker's split first. It returns nil when name has no
-// package path.
-func pkgPathEnds(name string) []int {
+// splitSymbol returns the offset at which the linker splits the symbol name
+// into package path and local name, and the offset of the first character
+// illegal in an escaped import path (len(name) if none). It returns dot == -1
+// when name has no package path.
+func splitSymbol(name string) (dot, limit int) {
 	lastSlash, limit := 0, len(name)
 	for i, r := range name {
 		if !escapedImportPathOK(r) {
@@ -33,35 +34,41 @@ func pkgPathEnds(name string) []int {
 			lastSlash = i
 		}
 	}
-	dot := strings.IndexByte(name[lastSlash:], '.')
+	dot = strings.IndexByte(name[lastSlash:], '.')
 	if dot < 0 || lastSlash+dot == 0 {
-		return nil // no dot, or a leading dot: the current package
+		return -1, limit // no dot, or a leading dot: the current package
 	}
-	ends := []int{lastSlash + dot}
-	for i := lastSlash + dot + 1; i < limit; i++ {
-		if name[i] == '.' {
-			ends = append(ends, i)
-		}
-	}
-	return ends
+	return lastSlash + dot, limit
 }
 
-// mapSymbol returns the symbol name with its package path mapped by m. The
-// package path is found by pkgPathEnds; esc reports whether the path found
-// was written escaped.
+// mapSymbol maps the package path of the symbol name. It returns the new
+// package path, the offset at which the old one ends in name, and whether
+// the old one was written escaped.
 func mapSymbol(name string, m *Mapping) (newPath string, end int, esc bool, ok bool) {
-	for _, end := range pkgPathEnds(name) {
-		prefix := name[:end]
-		esc := strings.IndexByte(prefix, '%') >= 0
-		pkg, valid := prefixToPath(prefix)
-		if !valid {
-			return "", 0, false, false
-		}
-		if newPath, ok := m.Lookup(pkg); ok {
-			return newPath, end, esc, true
-		}
-		if esc {
-			return "", 0, false, false // an escaped path splits exactly
+	dot, limit := splitSymbol(name)
+	if dot < 0 {
+		return "", 0, false, false
+	}
+	prefix := name[:dot]
+	esc = strings.IndexByte(prefix, '%') >= 0
+	pkg, valid := prefixToPath(prefix)
+	if !valid {
+		return "", 0, false, false
+	}
+	if newPath, ok := m.Lookup(pkg); ok {
+		return newPath, dot, esc, true
+	}
+	if esc {
+		return "", 0, false, false // an escaped path splits exactly
+	}
+	// An unescaped path whose last element has dots. No forked module is a
+	// segment prefix of pkg, so only a module path equal to a longer
+	// prefix can match.
+	for end := dot + 1; end < limit && end <= m.maxLen; end++ {
+		if name[end] == '.' {
+			if newPath, ok := m.Module(name[:end]); ok {
+				return newPath, end, false, true
+			}
 		}
 	}
 	return "", 0, false, false
