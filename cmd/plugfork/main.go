@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 )
 
@@ -36,16 +35,6 @@ type invocation struct {
 	Dir            string
 	Env            []string
 	Stdout, Stderr io.Writer
-}
-
-// getenv returns the value of key in inv.Env.
-func (inv *invocation) getenv(key string) string {
-	for i := len(inv.Env) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(inv.Env[i], "="); ok && k == key {
-			return v
-		}
-	}
-	return ""
 }
 
 // run executes plugfork and returns the process exit code.
