@@ -35,7 +35,8 @@ type Binary struct {
 	Settings   []Setting `json:"settings,omitempty"`    // build settings, as go version -m prints them
 	Packages   []Package `json:"packages"`              // linked packages: hosts sorted by path, plugins in table order
 
-	file string // the real path of the file read, to tell files apart
+	file    string // the real path of the file read, to tell files apart
+	hostErr error  // why a program cannot load plugins
 }
 
 // Module is a module linked into a binary.
@@ -127,6 +128,8 @@ func ReadFile(path string) (*Binary, error) {
 }
 
 // Read reads a Go binary, a host or a plugin, from r. Its errors are *Error.
+// A program that cannot load plugins reads as a host without packages:
+// Check says why it cannot load them.
 func Read(r io.ReaderAt) (b *Binary, err error) {
 	defer func() {
 		if err != nil {
@@ -169,6 +172,11 @@ func Read(r io.ReaderAt) (b *Binary, err error) {
 			return nil, err
 		}
 		return b, nil
+	}
+	switch mode := b.Setting("-buildmode"); mode {
+	case "", "exe", "pie":
+	default:
+		return nil, fmt.Errorf("built with -buildmode=%s: neither a program that can load plugins nor a plugin", mode)
 	}
 	b.Kind = KindHost
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
@@ -424,9 +432,11 @@ func (x *image) readHostHashes(b *Binary) error {
 	}
 	if len(b.Packages) == 0 {
 		if b.Setting("CGO_ENABLED") == "0" {
-			return errors.New("this host cannot load plugins: built with CGO_ENABLED=0 (plugin.Open returns \"plugin: not implemented\"); build it with CGO_ENABLED=1")
+			b.hostErr = errors.New("this host cannot load plugins: built with CGO_ENABLED=0 (plugin.Open returns \"plugin: not implemented\"); build it with CGO_ENABLED=1")
+		} else {
+			b.hostErr = errors.New("this host cannot load plugins: it does not link package plugin (no go:link.pkghash symbols)")
 		}
-		return errors.New("this host cannot load plugins: it does not link package plugin (no go:link.pkghash symbols)")
+		return nil
 	}
 	slices.SortFunc(b.Packages, func(p, q Package) int { return cmp.Compare(p.Path, q.Path) })
 	b.Packages = slices.CompactFunc(b.Packages, func(p, q Package) bool { return p.Path == q.Path })

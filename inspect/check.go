@@ -120,6 +120,9 @@ func CheckBinaries(host *Binary, plugins ...*Binary) (*Report, error) {
 	if host.Kind != KindHost {
 		return nil, &Error{Path: host.Path, Err: errors.New("not a host: it is a plugin (built with -buildmode=plugin)")}
 	}
+	if host.hostErr != nil {
+		return nil, &Error{Path: host.Path, Err: host.hostErr}
+	}
 	for _, p := range plugins {
 		if p.Kind != KindPlugin {
 			return nil, &Error{Path: p.Path, Err: errors.New("not a plugin: build it with go build -buildmode=plugin")}
