@@ -109,7 +109,7 @@ func TestReadCorrupt(t *testing.T) {
 }
 
 // BenchmarkCheckLarge inspects a large host (the standard library's big
-// packages and 64 MB of embedded data) and a plugin.
+// packages and 80 MB of embedded data: about 100 MB) and a plugin.
 func BenchmarkCheckLarge(b *testing.B) {
 	host := largeHost(b)
 	plugin := binary(b, "plugin")
@@ -135,7 +135,7 @@ func largeHost(b *testing.B) string {
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		b.Fatal(err)
 	}
-	blob := make([]byte, 64<<20)
+	blob := make([]byte, 80<<20)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < len(blob); i += 8 {
 		v := rng.Uint64()
