@@ -492,6 +492,9 @@ func (x *image) readPluginTable(b *Binary) error {
 		b.Packages = append(b.Packages, Package{Path: pkg, Fingerprint: hex.EncodeToString([]byte(h))})
 	}
 	if len(b.Packages) == 0 {
+		if _, ok := relativeType[x.f.Machine]; !ok || x.ptrSize != 8 {
+			return fmt.Errorf("reading plugins for %s is not supported", goarch(x.f))
+		}
 		return errors.New("not a loadable plugin: no table of package fingerprints (go:link.pkghashes)")
 	}
 	path, err := x.pluginPath(start, uint64(len(b.Packages)))
