@@ -87,10 +87,11 @@ func (g *goFile) rewrite(f *ast.File) error {
 		}
 		for _, spec := range gen.Specs {
 			spec := spec.(*ast.ImportSpec)
-			if err := g.importSpec(spec); err != nil {
+			cgo, err := g.importSpec(spec)
+			if err != nil {
 				return err
 			}
-			if spec.Path.Value == `"C"` || spec.Path.Value == "`C`" {
+			if cgo {
 				preamble[spec.Doc] = true
 				if !gen.Lparen.IsValid() {
 					preamble[gen.Doc] = true
@@ -121,12 +122,13 @@ func (g *goFile) rewrite(f *ast.File) error {
 	return nil
 }
 
-// importSpec rewrites the path of one import spec, keeping its quoting style.
-func (g *goFile) importSpec(spec *ast.ImportSpec) error {
+// importSpec rewrites the path of one import spec, keeping its quoting
+// style. It reports whether the spec is import "C".
+func (g *goFile) importSpec(spec *ast.ImportSpec) (cgo bool, err error) {
 	lit := spec.Path
 	path, err := strconv.Unquote(lit.Value)
 	if err != nil {
-		return fmt.Errorf("%s: invalid import path %s", g.pos(lit.Pos()), lit.Value)
+		return false, fmt.Errorf("%s: invalid import path %s", g.pos(lit.Pos()), lit.Value)
 	}
 	if path == "C" {
 		g.findings = append(g.findings, Finding{
@@ -134,13 +136,13 @@ func (g *goFile) importSpec(spec *ast.ImportSpec) error {
 			Kind:    FindingCgo,
 			Message: `file uses cgo (import "C"): C symbols are not renamed, so a forked copy and the original can clash at the C symbol level in one process`,
 		})
-		return nil
+		return true, nil
 	}
 	if start, end, repl, ok := mapLiteral(lit.Value, path, g.m); ok {
 		off := g.offset(lit.Pos())
 		g.buf.Replace(off+start, off+end, repl)
 	}
-	return nil
+	return false, nil
 }
 
 // mapLiteral maps the path held by the Go string literal lit. It returns

@@ -3,6 +3,7 @@ package rewrite
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"golang.org/x/mod/module"
@@ -177,5 +178,26 @@ func TestFindingJSON(t *testing.T) {
 	}
 	if got := f.String(); got != "a.go:3:4: m" {
 		t.Errorf("String() = %q", got)
+	}
+}
+
+// TestLongInputs checks that lookups stay linear on long paths, symbols and
+// literals: a quadratic scan would not finish within the test timeout.
+func TestLongInputs(t *testing.T) {
+	m := testMapping(t)
+	const n = 1 << 20
+	dots := strings.Repeat("a.", n/2)
+	slashes := strings.Repeat("a/", n/2)
+	src := "package p\n\n//go:linkname x " + dots + "\n//go:linkname y " + slashes + "x.y\nvar s = []string{\"" + dots + "\", \"" + slashes + "\", \"example.com/lib/" + dots + "\"}\n"
+	res, err := Go("long.go", []byte(src), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 1 || res.Findings[0].Path != "example.com/lib/"+strings.TrimSuffix(dots, ".") {
+		t.Errorf("findings = %d, want the one literal that starts with example.com/lib/", len(res.Findings))
+	}
+	asm := "CALL " + strings.Repeat("a·", n/2) + "(SB)\nCALL " + strings.Repeat("a∕", n/2) + "b·c(SB)\n"
+	if res, err := Asm("long.s", []byte(asm), m); err != nil || res.Changed() {
+		t.Errorf("Asm(long) = %v, %v; want no change", res.Edits, err)
 	}
 }
