@@ -13,7 +13,8 @@ import (
 // maps, such as example·com∕lib∕impl·Value, get the new package path. The
 // assembler reads '·' (U+00B7) as '.' and '∕' (U+2215) as '/'; the new path
 // is written with '∕' for '/' and with '·' for '.', unless the original path
-// wrote a plain '.'. References to the current package (·sym), to unmapped
+// wrote a plain '.' (which the assembler rejects, but which names the package
+// all the same). References to the current package (·sym), to unmapped
 // packages, and text in comments, strings and character literals stay as
 // they are.
 func Asm(filename string, src []byte, m *Mapping) (Result, error) {

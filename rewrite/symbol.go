@@ -13,11 +13,13 @@ import "strings"
 // path, such as the '(' of "pkg.(*T).M" or the '[' of an instantiation).
 //
 // A //go:linkname target or an assembly reference may also name such a
-// package unescaped ("gopkg.in/yaml.v3.Func"). There the linker's split gives
-// "gopkg.in/yaml", so when that does not map and the path is unescaped, the
-// later dots of the last element are tried in turn: the package is the
-// shortest such prefix that maps. A rewritten path keeps the original's
-// style: escaped if the original was.
+// package unescaped ("gopkg.in/yaml.v3.Func"). That does not link (go1.26:
+// "relocation target ... not defined"), but it names the package all the
+// same, so it is mapped too: the linker's split gives "gopkg.in/yaml", and
+// when that does not map and the path is unescaped, the later dots of the
+// last element are tried in turn, the package being the shortest such prefix
+// that is a forked module path. A rewritten path keeps the original's style:
+// escaped if the original was.
 
 // splitSymbol returns the offset at which the linker splits the symbol name
 // into package path and local name, and the offset of the first character
