@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -12,8 +13,9 @@ import (
 // A Mapping is immutable and safe for concurrent use.
 type Mapping struct {
 	old2new map[string]string
-	pairs   []ModulePair // sorted by Old
-	maxLen  int          // length of the longest old path
+	kept    map[string]bool // modules that stay shared though nested in a forked one
+	pairs   []ModulePair    // sorted by Old
+	maxLen  int             // length of the longest old or kept path
 }
 
 // ModulePair is one forked module: its original path and its new path.
@@ -27,15 +29,38 @@ type ModulePair struct {
 // modules may share a new path, and no new path may lie in the path space of a
 // forked module (it would be rewritten again).
 func NewMapping(mods map[string]string) (*Mapping, error) {
+	return NewMappingKeep(mods, nil)
+}
+
+// NewMappingKeep is NewMapping for a host that keeps some modules shared
+// while forking a module whose path space holds them: packages of a kept
+// module, such as example.com/api/v2 when example.com/api is forked, are not
+// mapped. A kept module must not also be forked.
+func NewMappingKeep(mods map[string]string, keep []string) (*Mapping, error) {
 	m := &Mapping{old2new: make(map[string]string, len(mods))}
 	for oldPath, newPath := range mods {
 		m.old2new[oldPath] = newPath
-		m.maxLen = max(m.maxLen, len(oldPath))
 		m.pairs = append(m.pairs, ModulePair{Old: oldPath, New: newPath})
+		m.maxLen = max(m.maxLen, len(oldPath))
 	}
 	sort.Slice(m.pairs, func(i, j int) bool { return m.pairs[i].Old < m.pairs[j].Old })
 
 	var errs []string
+	for _, k := range slices.Sorted(slices.Values(keep)) {
+		if err := module.CheckImportPath(k); err != nil {
+			errs = append(errs, fmt.Sprintf("kept module %s: %v", k, err))
+			continue
+		}
+		if _, ok := m.old2new[k]; ok {
+			errs = append(errs, fmt.Sprintf("module %s is both kept and forked", k))
+			continue
+		}
+		if m.kept == nil {
+			m.kept = make(map[string]bool)
+		}
+		m.kept[k] = true
+		m.maxLen = max(m.maxLen, len(k))
+	}
 	byNew := make(map[string]string, len(mods))
 	for _, p := range m.pairs {
 		if err := module.CheckImportPath(p.Old); err != nil {
@@ -68,7 +93,8 @@ func NewMapping(mods map[string]string) (*Mapping, error) {
 }
 
 // owner returns the longest old module path whose path space holds pkgPath:
-// pkgPath equals it or continues it after a "/".
+// pkgPath equals it or continues it after a "/". It reports false when there
+// is none, or when a kept module nested in it holds pkgPath.
 func (m *Mapping) owner(pkgPath string) (string, bool) {
 	p := pkgPath
 	if len(p) > m.maxLen {
@@ -83,6 +109,9 @@ func (m *Mapping) owner(pkgPath string) (string, bool) {
 		if _, ok := m.old2new[p]; ok {
 			return p, true
 		}
+		if m.kept[p] {
+			return "", false
+		}
 		i := strings.LastIndexByte(p, '/')
 		if i < 0 {
 			return "", false
@@ -93,7 +122,8 @@ func (m *Mapping) owner(pkgPath string) (string, bool) {
 
 // Lookup maps a package path. It maps when pkgPath equals a forked module
 // path or continues it after a "/" (so "foo/bar" maps "foo/bar/x" but not
-// "foo/barbaz"); when forked modules nest, the longest module path wins.
+// "foo/barbaz"); when modules nest, the longest module path wins, and a
+// kept module (NewMappingKeep) maps nothing.
 func (m *Mapping) Lookup(pkgPath string) (newPath string, ok bool) {
 	if m == nil || len(m.old2new) == 0 {
 		return "", false
@@ -123,7 +153,8 @@ func (m *Mapping) Modules() []ModulePair {
 }
 
 // Inverse returns the mapping from new paths back to original paths, as
-// unfork needs it. It fails when the reversed mapping is not valid.
+// unfork needs it; kept modules play no part in it. It fails when the
+// reversed mapping is not valid.
 func (m *Mapping) Inverse() (*Mapping, error) {
 	inv := make(map[string]string, m.Len())
 	for _, p := range m.Modules() {

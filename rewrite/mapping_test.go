@@ -154,3 +154,45 @@ func TestEmptyMapping(t *testing.T) {
 		t.Errorf("nil mapping maps something")
 	}
 }
+
+func TestNewMappingKeep(t *testing.T) {
+	m, err := NewMappingKeep(map[string]string{
+		"example.com/api":  "p/example.com/api",
+		"example.com/api/x": "p/example.com/api/x",
+	}, []string{"example.com/api/v2", "example.com/api/x/keep"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"example.com/api", "p/example.com/api", true},
+		{"example.com/api/sub", "p/example.com/api/sub", true},
+		{"example.com/api/v2", "", false},
+		{"example.com/api/v2/client", "", false},
+		{"example.com/api/v20", "p/example.com/api/v20", true},
+		{"example.com/api/x/y", "p/example.com/api/x/y", true},
+		{"example.com/api/x/keep/z", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := m.Lookup(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("Lookup(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+	res, err := Go("k.go", []byte("package k\n\nimport (\n\t\"example.com/api\"\n\t\"example.com/api/v2\"\n)\n"), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "package k\n\nimport (\n\t\"p/example.com/api\"\n\t\"example.com/api/v2\"\n)\n"; string(res.Src) != want {
+		t.Errorf("Go with a kept nested module =\n%s\nwant\n%s", res.Src, want)
+	}
+
+	_, err = NewMappingKeep(map[string]string{"example.com/api": "p/example.com/api"}, []string{"example.com/api", "bad path"})
+	for _, want := range []string{"module example.com/api is both kept and forked", "kept module bad path: "} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("NewMappingKeep error = %v, want it to contain %q", err, want)
+		}
+	}
+}
