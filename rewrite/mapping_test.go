@@ -157,7 +157,7 @@ func TestEmptyMapping(t *testing.T) {
 
 func TestNewMappingKeep(t *testing.T) {
 	m, err := NewMappingKeep(map[string]string{
-		"example.com/api":  "p/example.com/api",
+		"example.com/api":   "p/example.com/api",
 		"example.com/api/x": "p/example.com/api/x",
 	}, []string{"example.com/api/v2", "example.com/api/x/keep"})
 	if err != nil {
