@@ -18,8 +18,10 @@ import (
 // and comments are preserved: an exclude names a version of the original
 // module, which may still be in the module graph through modules that are not
 // forked, and excluding the fork's placeholder version would drop the
-// requirement on the fork. The file is edited and printed through
-// x/mod/modfile, and the output is checked to parse.
+// requirement on the fork. A require or replace line that the rewrite makes
+// name the same module (and version) as an earlier one is dropped. The file
+// is edited and printed through x/mod/modfile, and the output is checked to
+// parse; Result.Edits is then one edit spanning everything that changed.
 func GoMod(filename string, data []byte, m *Mapping) (Result, error) {
 	f, err := modfile.Parse(filename, data, nil)
 	if err != nil {
