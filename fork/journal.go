@@ -36,6 +36,15 @@ func progressPath(root string) string { return filepath.Join(root, workDir, "pro
 
 // commit writes the journal durably and then applies it.
 func (j *journal) commit(root string) error {
+	if err := j.write(root); err != nil {
+		return err
+	}
+	return applyJournal(root, j.ops, 0)
+}
+
+// write writes the journal durably: after it returns, the swap is
+// committed and any later run finishes it.
+func (j *journal) write(root string) error {
 	var b bytes.Buffer
 	for _, o := range j.ops {
 		fmt.Fprintf(&b, "%s %s %s\n", o.kind, strconv.Quote(o.from), strconv.Quote(o.to))
@@ -49,7 +58,7 @@ func (j *journal) commit(root string) error {
 		return fmt.Errorf("writing journal: %w", err)
 	}
 	syncDir(filepath.Join(root, workDir))
-	return applyJournal(root, j.ops, 0)
+	return nil
 }
 
 // recoverJournal finishes an interrupted swap, or discards an interrupted
@@ -95,30 +104,38 @@ func parseJournal(data []byte) ([]op, error) {
 
 func applyJournal(root string, ops []op, done int) error {
 	for i := done; i < len(ops); i++ {
-		o := ops[i]
-		from := filepath.Join(root, filepath.FromSlash(o.from))
-		switch o.kind {
-		case "rename":
-			if _, err := os.Lstat(from); os.IsNotExist(err) {
-				break // done before the interruption
-			}
-			to := filepath.Join(root, filepath.FromSlash(o.to))
-			if err := os.MkdirAll(filepath.Dir(to), 0o777); err != nil {
-				return err
-			}
-			if err := os.Rename(from, to); err != nil {
-				return fmt.Errorf("applying staged change: %w", err)
-			}
-		case "remove":
-			if err := os.RemoveAll(from); err != nil {
-				return fmt.Errorf("applying staged change: %w", err)
-			}
+		if err := applyOp(root, ops[i]); err != nil {
+			return err
 		}
 		if err := os.WriteFile(progressPath(root), []byte(strconv.Itoa(i+1)), 0o666); err != nil {
 			return err
 		}
 	}
 	return os.RemoveAll(filepath.Join(root, workDir))
+}
+
+// applyOp runs one operation. Each is idempotent in the order the journal
+// runs them: a rename whose source is gone was done before an interruption.
+func applyOp(root string, o op) error {
+	from := filepath.Join(root, filepath.FromSlash(o.from))
+	switch o.kind {
+	case "rename":
+		if _, err := os.Lstat(from); os.IsNotExist(err) {
+			return nil
+		}
+		to := filepath.Join(root, filepath.FromSlash(o.to))
+		if err := os.MkdirAll(filepath.Dir(to), 0o777); err != nil {
+			return err
+		}
+		if err := os.Rename(from, to); err != nil {
+			return fmt.Errorf("applying staged change: %w", err)
+		}
+	case "remove":
+		if err := os.RemoveAll(from); err != nil {
+			return fmt.Errorf("applying staged change: %w", err)
+		}
+	}
+	return nil
 }
 
 func writeFileSync(name string, data []byte) error {

@@ -23,6 +23,9 @@ type stage struct {
 	relRepls map[string]string
 }
 
+// goWrites are the files the go command may write in place in a module.
+var goWrites = map[string]bool{"go.mod": true, "go.sum": true, "go.work.sum": true}
+
 // newStage copies the host into a fresh stage, leaving out version control,
 // plugfork's own work dir, the fork dir and vendor (both regenerated).
 func newStage(root, forkDir string) (*stage, error) {
@@ -50,6 +53,11 @@ func newStage(root, forkDir string) (*stage, error) {
 		case d.IsDir():
 			return os.Mkdir(dst, 0o777)
 		case d.Type().IsRegular():
+			// The go command rewrites go.mod and go.sum in place: a
+			// hard link would let it write through into the host.
+			if goWrites[rel] {
+				return copyFile(path, dst)
+			}
 			if err := os.Link(path, dst); err != nil {
 				return copyFile(path, dst)
 			}

@@ -1,0 +1,168 @@
+package fork_test
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/plugfork/plugfork/internal/testgo"
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+const killHost = `
+-- go.mod --
+module example.com/host
+
+go 1.22
+-- main.go --
+package main
+
+import (
+	"fmt"
+
+	"example.com/chain/a"
+	"example.com/lib"
+)
+
+func main() { fmt.Println(a.Name(), lib.Value()) }
+`
+
+// TestKilledForkRecovers kills plugfork fork with SIGKILL at moments spread
+// over a run and checks the promise: right after the kill the host is
+// either as before or has a committed journal (no half state without one),
+// and the next run ends in exactly the tree an uninterrupted fork makes.
+func TestKilledForkRecovers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds plugfork and runs it many times")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "plugfork")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/plugfork").CombinedOutput(); err != nil {
+		t.Fatalf("building plugfork: %v\n%s", err, out)
+	}
+	orig := filepath.Join(tmp, "orig")
+	if err := testgo.Extract(txtar.Parse([]byte(killHost)), orig, ""); err != nil {
+		t.Fatal(err)
+	}
+	env.Go(t, orig, "mod", "tidy")
+	before := snapshot(t, orig)
+
+	fork := func(dir string) *exec.Cmd {
+		cmd := exec.Command(bin, "fork", "--prefix", "gitlab.example.com/workflow")
+		cmd.Dir = dir
+		cmd.Env = env.Environ()
+		return cmd
+	}
+	ref := filepath.Join(tmp, "ref")
+	copyTree(t, orig, ref)
+	start := time.Now()
+	if out, err := fork(ref).CombinedOutput(); err != nil {
+		t.Fatalf("reference fork: %v\n%s", err, out)
+	}
+	full := time.Since(start)
+	after := snapshot(t, ref)
+
+	for i := 1; i <= 6; i++ {
+		delay := full * time.Duration(i) / 6
+		dir := filepath.Join(tmp, "kill", time.Duration(delay).String())
+		copyTree(t, orig, dir)
+		cmd := fork(dir)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+
+		now := snapshot(t, dir)
+		_, journal := now[".plugfork/journal"]
+		delete(now, ".plugfork/journal")
+		host := withoutWork(now)
+		if !equalTrees(host, before) && !equalTrees(host, after) && !journal {
+			t.Errorf("killed after %v: the host is neither as before nor forked, and no journal says how to finish:\nvs before: %v\nvs after: %v", delay, diffNames(host, before), diffNames(host, after))
+		}
+		if out, err := fork(dir).CombinedOutput(); err != nil {
+			t.Fatalf("re-run after a kill at %v: %v\n%s", delay, err, out)
+		}
+		if got := snapshot(t, dir); !equalTrees(got, after) {
+			t.Errorf("killed after %v, re-run: the tree differs from an uninterrupted fork", delay)
+		}
+	}
+}
+
+// snapshot reads every file below dir.
+func snapshot(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = data
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func withoutWork(files map[string][]byte) map[string][]byte {
+	out := map[string][]byte{}
+	for name, data := range files {
+		if len(name) < len(".plugfork/") || name[:len(".plugfork/")] != ".plugfork/" {
+			out[name] = data
+		}
+	}
+	return out
+}
+
+func equalTrees(a, b map[string][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for name, data := range a {
+		if other, ok := b[name]; !ok || !bytes.Equal(data, other) {
+			return false
+		}
+	}
+	return true
+}
+
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	for name, data := range snapshot(t, src) {
+		p := filepath.Join(dst, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func diffNames(a, b map[string][]byte) []string {
+	var out []string
+	for name, data := range a {
+		if other, ok := b[name]; !ok || !bytes.Equal(data, other) {
+			out = append(out, name)
+		}
+	}
+	for name := range b {
+		if _, ok := a[name]; !ok {
+			out = append(out, "-"+name)
+		}
+	}
+	return out
+}
