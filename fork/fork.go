@@ -460,6 +460,11 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 			res.Findings = append(res.Findings, Finding{Pos: f.Pos.String(), Kind: string(f.Kind), Path: f.Path, Message: f.Message})
 		}
 	}
+	ldf, err := ldflagsFindings(r.h.Root, r.lock.Dir, mapping)
+	if err != nil {
+		return nil, err
+	}
+	res.Findings = append(res.Findings, ldf...)
 	slices.SortFunc(res.Findings, func(a, b Finding) int { return strings.Compare(a.Pos+a.Kind, b.Pos+b.Kind) })
 
 	// Apply.
