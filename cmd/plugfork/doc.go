@@ -10,8 +10,13 @@ built binaries.
 
 The commands are:
 
-	version     print plugfork's version and build information
+	fork        fork the host's third-party dependencies into a private namespace
+	upgrade     re-fork modules at new versions (queries as go get takes them)
+	check       CI gate: fail if anything is unforked, drifted or miswired
+	status      list the forks, with -u the upstream updates available
+	unfork      reverse forks: original imports and requires restored
 	inspect     predict from built binaries whether plugins load into a host, and why not
+	version     print plugfork's version and build information
 
 Run "plugfork help <command>" for a command's flags and examples.
 
@@ -24,6 +29,85 @@ Run "plugfork help <command>" for a command's flags and examples.
 Errors are printed to standard error, prefixed "plugfork: ", with the file and
 line or the module they concern and, where there is one, the command that
 fixes them.
+
+# Fork
+
+	plugfork fork [packages] [--prefix P] [--dir D] [--keep PATTERN]... [--tests]
+	              [--whole-modules] [--dry-run] [--json]
+
+forks every third-party module that provides a package in the import closure
+of the host's packages (default ./...), across every GOOS/GOARCH and build tag
+(as go mod vendor sees it), at the versions the host's build list selects,
+taken from the go.sum-verified module cache. Fork module path is
+P/<module path>; the fork lives in D/<module path escaped as the module cache
+escapes it> (default third_party/forked) and holds the closure's packages with
+the files go mod vendor keeps (all platforms, assembly, C and headers,
+embedded files), licence files, cgo include directories, the rewritten go.mod
+with its original go directive (go 1.16 for a module without one) and a
+marker, PLUGFORK.txt, naming path@version, the h1: hash and every file's
+SHA-256. Imports are rewritten in the forks and in the host (import specs in
+every file whatever its build constraints, canonical import comments,
+//go:linkname targets, assembly symbol references) as byte edits: nothing else
+in a file changes. go.mod gets a require and a replace per fork; plugfork.lock
+records the prefix, dir, keep patterns and each fork's upstream version and
+hashes. Everything is staged in .plugfork/ and type-checked before the host
+changes; the swap is journaled, so a run interrupted at any moment (Ctrl-C,
+kill -9) is finished by the next. A re-run reconciles with the lock: nothing
+changed means nothing written.
+
+--keep leaves packages or modules (go-style patterns, example.com/api/...)
+shared with plugins, such as the plugin contract; they and what they import
+are reported as pinned: plugins must use exactly those versions. String
+literals holding forked paths, cgo packages and -ldflags -X flags in build
+files are reported, not rewritten. --json prints plugfork/fork/v1: prefix,
+dir, forks[{path, version, fork_path, dir, packages, files, bytes, status,
+previous_version}], removed, pinned[{module, version, packages}], host_files,
+findings[{pos, kind, path, message}] and timings{resolve_ms, download_ms,
+copy_rewrite_ms, typecheck_ms, apply_ms}.
+
+# Upgrade
+
+	plugfork upgrade MODULE@QUERY... [--dry-run] [--json]
+
+moves forked modules as go get would (a version, latest, patch, a downgrade):
+the go command's minimal version selection over the upstream requirements
+decides the transitive changes; new dependencies are forked, unneeded forks
+dropped, and the result type-checked and swapped in as fork does. An upgrade
+that breaks the host is refused with the compiler's errors. --json adds
+changes[{path, old, new}] to the fork result.
+
+# Check
+
+	plugfork check [--binary FILE] [--keep PATTERN]... [--json]
+
+is the CI gate. Findings, each with file:line or module and the command that
+fixes it: unforked-import (a host package or fork imports a third-party
+package neither forked nor kept, on any platform), drift (a fork's files
+differ from what plugfork generated, naming the files), missing-fork and
+extra-fork, wiring (go.mod requires and replaces disagree with the lock),
+interrupted (a fork was interrupted), and with --binary linked-unforked (a
+built host, stripped or not, links a shared third-party package). It runs no
+go command and no network. Exit 0 clean, 1 findings, 2 cannot judge. --json
+prints plugfork/check/v1: ok, findings[{kind, pos, module, path, files,
+message, fix}], forks, files_scanned, ms.
+
+# Status
+
+	plugfork status [-u] [--json]
+
+lists the forks: upstream path@version, fork path, dir, files and size; with
+-u the newest upstream version of each, asked of the go command (GOPROXY,
+GOPRIVATE and GOFLAGS apply). --json prints plugfork/status/v1.
+
+# Unfork
+
+	plugfork unfork [MODULE...] [--dry-run] [--json]
+
+reverses forks. With no modules, all of them: fork then unfork gives back
+byte-identical sources and go.mod (go.sum may keep extra lines); the fork dir
+and the lock are removed. With modules, those are unforked and recorded as
+keep patterns, and the rest is re-forked around them. --json prints
+plugfork/unfork/v1.
 
 # Inspect
 
@@ -40,7 +124,13 @@ also call before plugin.Open.
 
 # Examples
 
-	plugfork version --json
+	plugfork fork --prefix gitlab.example.com/workflow
+	go build ./... && go test ./...
+	go get github.com/new/dep@v1.2.0 && plugfork fork
+	plugfork upgrade github.com/pkg/errors@v0.9.1
+	plugfork check --binary ./bin/host
+	plugfork status -u
 	plugfork inspect ./bin/host ./plugins/*.so
+	plugfork version --json
 */
 package main
