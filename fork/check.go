@@ -336,4 +336,3 @@ func findModuleRoot(dir string) (string, []byte, error) {
 		}
 	}
 }
-

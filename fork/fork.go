@@ -128,7 +128,24 @@ func Fork(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer r.cleanup()
+	if r.upToDate() {
+		return r.unchangedResult(), nil
+	}
 	return r.fork(ctx)
+}
+
+// unchangedResult is the result of a fork that had nothing to do.
+func (r *run) unchangedResult() *Result {
+	old := r.h.Lock
+	res := &Result{Schema: ResultSchema, Prefix: old.Prefix, Dir: old.Dir}
+	for _, f := range old.Forks {
+		res.Forks = append(res.Forks, ForkResult{
+			Path: f.Path, Version: f.Version, ForkPath: f.ForkPath, Dir: f.ForkDir,
+			Packages: f.Packages, Status: "unchanged",
+		})
+	}
+	res.Timings.Resolve = r.lap()
+	return res
 }
 
 // run is one invocation's state.
@@ -466,6 +483,12 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 	}
 	res.Findings = append(res.Findings, ldf...)
 	slices.SortFunc(res.Findings, func(a, b Finding) int { return strings.Compare(a.Pos+a.Kind, b.Pos+b.Kind) })
+
+	// The inputs the next run compares against: the host as the swap
+	// leaves it, which is the stage now.
+	if r.lock.Inputs, err = inputsHash(r.st.Dir, finalMod, r.lock); err != nil {
+		return nil, err
+	}
 
 	// Apply.
 	changed, err := r.apply(ctx, finalMod)

@@ -27,7 +27,11 @@ type Lock struct {
 	Keep   []string `json:"keep,omitempty"`
 	Tests  bool     `json:"tests,omitempty"`
 	Whole  bool     `json:"whole_modules,omitempty"`
-	Forks  []LockedFork   `json:"forks"` // sorted by Path
+	// Inputs is the h1: hash of everything a fork depends on in the host
+	// (go.mod, go.sum, sources, local replacements, fork trees) as the
+	// fork left it: a re-run that finds the same inputs has nothing to do.
+	Inputs string       `json:"inputs,omitempty"`
+	Forks  []LockedFork `json:"forks"` // sorted by Path
 }
 
 // LockedFork is one forked module as the lock records it.
@@ -77,6 +81,9 @@ func (l *Lock) Format() []byte {
 	}
 	if l.Whole {
 		b.WriteString("whole-modules\n")
+	}
+	if l.Inputs != "" {
+		fmt.Fprintf(&b, "inputs %s\n", quote(l.Inputs))
 	}
 	forks := slices.Clone(l.Forks)
 	slices.SortFunc(forks, func(a, b LockedFork) int { return strings.Compare(a.Path, b.Path) })
@@ -191,6 +198,11 @@ func ParseLock(filename string, data []byte) (*Lock, error) {
 			l.Tests = true
 		case "whole-modules":
 			l.Whole = true
+		case "inputs":
+			if !strings.HasPrefix(val, "h1:") {
+				return nil, errorf("inputs must be an h1: hash")
+			}
+			l.Inputs = val
 		case "fork":
 			p, v, ok := strings.Cut(rest, " ")
 			if !ok {

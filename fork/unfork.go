@@ -13,8 +13,8 @@ import (
 // UnforkResult is what an unfork did.
 type UnforkResult struct {
 	Schema    string   `json:"schema"`
-	Unforked  []string `json:"unforked"`            // upstream module paths, shared with plugins again
-	Remaining int      `json:"remaining"`           // forks left
+	Unforked  []string `json:"unforked"`             // upstream module paths, shared with plugins again
+	Remaining int      `json:"remaining"`            // forks left
 	HostFiles []string `json:"host_files,omitempty"` // host files whose imports were restored
 	Changed   bool     `json:"changed"`
 	DryRun    bool     `json:"dry_run,omitempty"`

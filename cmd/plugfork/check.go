@@ -43,6 +43,13 @@ and no network: fast enough for a pre-commit hook.`,
 				if err != nil {
 					return fmt.Errorf("reading --binary: %w", err)
 				}
+				if b.Kind != inspect.KindHost {
+					return fmt.Errorf("reading --binary: %s is a plugin, not a host", binary)
+				}
+				// A host that cannot load plugins cannot collide with them.
+				if _, err := inspect.CheckBinaries(b); err != nil {
+					return fmt.Errorf("reading --binary: %w", err)
+				}
 				cfg.Binary = binary
 				cfg.Linked = []string{}
 				for _, p := range b.Packages {

@@ -1,0 +1,100 @@
+package fork
+
+import (
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/sumdb/dirhash"
+)
+
+// inputsHash returns the h1: hash of what a fork of the host in dir depends
+// on: go.mod, go.sum, the Go and assembly files of the host's packages, the
+// contents of local replacements outside the module, and the forks' tree
+// hashes and the lock's settings (given, not read: the caller has them).
+func inputsHash(dir string, gomod []byte, lock *Lock) (string, error) {
+	var names []string
+	files := map[string]func() (io.ReadCloser, error){}
+	add := func(name string, open func() (io.ReadCloser, error)) {
+		names = append(names, name)
+		files[name] = open
+	}
+	fromDisk := func(p string) func() (io.ReadCloser, error) {
+		return func() (io.ReadCloser, error) { return os.Open(p) }
+	}
+	fromBytes := func(b []byte) func() (io.ReadCloser, error) {
+		return func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(string(b))), nil }
+	}
+	add("go.mod", fromBytes(gomod))
+	if _, err := os.Stat(filepath.Join(dir, "go.sum")); err == nil {
+		add("go.sum", fromDisk(filepath.Join(dir, "go.sum")))
+	}
+	rels, err := walkHost(dir, "")
+	if err != nil {
+		return "", err
+	}
+	for _, rel := range rels {
+		srcs, err := hostSources(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return "", err
+		}
+		for _, n := range srcs {
+			name := path.Join(rel, n)
+			add("src/"+name, fromDisk(filepath.Join(dir, filepath.FromSlash(name))))
+		}
+	}
+	// Local replacements outside the module: their contents are forked.
+	if f, err := modfile.Parse("go.mod", gomod, nil); err == nil {
+		for _, r := range f.Replace {
+			p := r.New.Path
+			if r.New.Version != "" || !modfile.IsDirectoryPath(p) {
+				continue
+			}
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, filepath.FromSlash(p))
+			}
+			h, err := TreeHash(p)
+			if err != nil {
+				h = "missing"
+			}
+			add("replace/"+r.Old.Path, fromBytes([]byte(h)))
+		}
+	}
+	// The lock's settings and forks, without the inputs field itself.
+	settings := *lock
+	settings.Inputs = ""
+	add("lock", fromBytes(settings.Format()))
+	slices.Sort(names)
+	return dirhash.Hash1(names, func(name string) (io.ReadCloser, error) { return files[name]() })
+}
+
+// upToDate reports whether the host is exactly as the lock's last fork left
+// it, so that a re-run with the same settings has nothing to do: the inputs
+// hash matches and every fork's tree is intact.
+func (r *run) upToDate() bool {
+	old := r.h.Lock
+	if old == nil || old.Inputs == "" || len(r.cfg.Patterns) > 0 || r.cfg.DryRun || r.recovered {
+		return false
+	}
+	if r.lock.Tests != old.Tests || r.lock.Whole != old.Whole || !slices.Equal(sortedCopy(r.lock.Keep), sortedCopy(old.Keep)) {
+		return false
+	}
+	for _, f := range old.Forks {
+		h, err := TreeHash(filepath.Join(r.h.Root, filepath.FromSlash(f.ForkDir)))
+		if err != nil || h != f.TreeHash {
+			return false
+		}
+	}
+	h, err := inputsHash(r.h.Root, r.h.GoMod, old)
+	return err == nil && h == old.Inputs
+}
+
+func sortedCopy(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}
