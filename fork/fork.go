@@ -394,13 +394,20 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 	for _, m := range forkMods {
 		pairs[m.Path] = r.lock.Prefix + "/" + m.Path
 	}
-	mapping, err := rewrite.NewMapping(pairs)
+	// Modules that stay shared: a kept module nested in a forked one
+	// (example.com/api/v2 in example.com/api) must not map into the fork.
+	stillNeeded := map[string]bool{}
+	var shared []string
+	for _, p := range c.pinned {
+		if !stillNeeded[p.Mod.Path] && pairs[p.Mod.Path] == "" {
+			shared = append(shared, p.Mod.Path)
+		}
+		stillNeeded[p.Mod.Path] = true
+	}
+	slices.Sort(shared)
+	mapping, err := rewrite.NewMappingKeep(pairs, shared)
 	if err != nil {
 		return nil, fmt.Errorf("invalid --prefix %s: %w", r.lock.Prefix, err)
-	}
-	stillNeeded := map[string]bool{}
-	for _, p := range c.pinned {
-		stillNeeded[p.Mod.Path] = true
 	}
 	res.Pinned = pinnedList(c.pinned)
 	r.timings.Resolve = r.lap()

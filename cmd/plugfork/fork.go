@@ -79,13 +79,13 @@ func renderFork(w io.Writer, res *fork.Result) {
 		if res.DryRun {
 			status = "plan"
 		}
-		fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%d pkgs\t%s\n", verb, f.Path, f.Version, f.Dir, f.Packages, status)
+		fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%s\t%s\n", verb, f.Path, f.Version, f.Dir, plural(f.Packages, "pkg"), status)
 	}
 	for _, p := range res.Removed {
 		fmt.Fprintf(tw, "removed\t%s\t\t\t\n", p)
 	}
 	for _, p := range res.Pinned {
-		fmt.Fprintf(tw, "pinned\t%s@%s\t(plugins must use exactly this version)\t%d pkgs\t\n", p.Module, p.Version, len(p.Packages))
+		fmt.Fprintf(tw, "pinned\t%s@%s\t(plugins must use exactly this version)\t%s\t\n", p.Module, p.Version, plural(len(p.Packages), "pkg"))
 	}
 	tw.Flush()
 	for _, f := range res.Findings {
@@ -93,10 +93,10 @@ func renderFork(w io.Writer, res *fork.Result) {
 	}
 	switch {
 	case res.DryRun:
-		fmt.Fprintf(w, "dry run: %d modules would be forked under %s; nothing written\n", len(res.Forks), res.Prefix)
+		fmt.Fprintf(w, "dry run: %s would be forked under %s; nothing written\n", plural(len(res.Forks), "module"), res.Prefix)
 	case !res.Changed:
-		fmt.Fprintf(w, "up to date: %d forks under %s\n", len(res.Forks), res.Prefix)
+		fmt.Fprintf(w, "up to date: %s under %s\n", plural(len(res.Forks), "fork"), res.Prefix)
 	default:
-		fmt.Fprintf(w, "%d forks under %s in %s; %d host files rewritten\n", len(res.Forks), res.Prefix, res.Dir, len(res.HostFiles))
+		fmt.Fprintf(w, "%s under %s in %s; %s rewritten\n", plural(len(res.Forks), "fork"), res.Prefix, res.Dir, plural(len(res.HostFiles), "host file"))
 	}
 }
