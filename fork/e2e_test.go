@@ -71,3 +71,37 @@ func TestForkLoadsPlugin(t *testing.T) {
 		t.Errorf("dep.State at %q in the host and %q in the plugin: want two copies", hostAddr, plugAddr)
 	}
 }
+
+// TestUpgradeStillLoads: after plugfork upgrade moves the host's fork to
+// another version, the host still loads a plugin built with yet another one.
+func TestUpgradeStillLoads(t *testing.T) {
+	dir := t.TempDir()
+	testgo.ExtractFile(t, filepath.Join(testgo.RepoRoot(), "internal", "testgo", "testdata", "conflict.txtar"), dir, "")
+	hostDir, pluginDir := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
+	testgo.WriteLoader(t, hostDir)
+	env.Go(t, hostDir, "mod", "tidy")
+	env.Go(t, pluginDir, "get", "example.com/dep@v1.2.0")
+	plugin := env.BuildPlugin(t, pluginDir, filepath.Join(dir, "biz.so"))
+
+	cfg := fork.Config{Dir: hostDir, Env: env.Environ(), Prefix: "gitlab.example.com/workflow"}
+	if _, err := fork.Fork(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	up, err := fork.Upgrade(context.Background(), fork.Config{Dir: hostDir, Env: env.Environ()}, []string{"example.com/dep@v1.1.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(up.Changes) != 1 || up.Changes[0] != (fork.VersionChange{Path: "example.com/dep", Old: "v1.0.0", New: "v1.1.0"}) {
+		t.Fatalf("changes: %+v", up.Changes)
+	}
+	host := env.BuildHost(t, hostDir, filepath.Join(dir, "host.bin"))
+	res := testgo.Load(context.Background(), host, plugin)
+	if res.Err != nil || len(res.Outcomes) != 1 || !res.Outcomes[0].Loaded {
+		t.Fatalf("after upgrade: %+v\nstdout: %s\nstderr: %s", res.Outcomes, res.Stdout, res.Stderr)
+	}
+	hostVer, _, _ := strings.Cut(res.HostReport, " ")
+	plugVer, _, _ := strings.Cut(res.Outcomes[0].Output, " ")
+	if hostVer != "v1.1.0" || plugVer != "v1.2.0" {
+		t.Errorf("versions: host %q, plugin %q; want v1.1.0 and v1.2.0", hostVer, plugVer)
+	}
+}
