@@ -140,39 +140,33 @@ func (c *checker) shared(p string) bool {
 // imports scans every Go file of the host's packages and of the forks.
 func (c *checker) imports() error {
 	scan := func(dir string) error {
-		rels, err := walkHost(dir, "")
+		files, err := hostFiles(dir)
 		if err != nil {
 			return err
 		}
-		for _, rel := range rels {
-			names, err := hostSources(filepath.Join(dir, filepath.FromSlash(rel)))
+		for _, name := range files {
+			if !strings.HasSuffix(name, ".go") {
+				continue
+			}
+			full := filepath.Join(dir, filepath.FromSlash(name))
+			display, _ := filepath.Rel(c.root, full)
+			display = filepath.ToSlash(display)
+			src, err := os.ReadFile(full)
 			if err != nil {
 				return err
 			}
-			for _, n := range names {
-				if !strings.HasSuffix(n, ".go") {
-					continue
-				}
-				full := filepath.Join(dir, filepath.FromSlash(rel), n)
-				display, _ := filepath.Rel(c.root, full)
-				display = filepath.ToSlash(display)
-				src, err := os.ReadFile(full)
-				if err != nil {
-					return err
-				}
-				c.files++
-				imps, err := rewrite.Imports(display, src)
-				if err != nil {
-					return err
-				}
-				for _, imp := range imps {
-					if c.shared(imp.Path) {
-						c.add(CheckFinding{
-							Kind: KindUnforkedImport, Pos: imp.Pos.String(), Path: imp.Path,
-							Message: "imports " + imp.Path + ", which is neither forked nor kept: it is shared with plugins",
-							Fix:     "plugfork fork (or plugfork fork --keep " + imp.Path + " to share it on purpose)",
-						})
-					}
+			c.files++
+			imps, err := rewrite.Imports(display, src)
+			if err != nil {
+				return err
+			}
+			for _, imp := range imps {
+				if c.shared(imp.Path) {
+					c.add(CheckFinding{
+						Kind: KindUnforkedImport, Pos: imp.Pos.String(), Path: imp.Path,
+						Message: "imports " + imp.Path + ", which is neither forked nor kept: it is shared with plugins",
+						Fix:     "plugfork fork (or plugfork fork --keep " + imp.Path + " to share it on purpose)",
+					})
 				}
 			}
 		}

@@ -161,7 +161,7 @@ func download(ctx context.Context, r gocmd.Runner, mods []*modInfo) error {
 // walkHost returns the host's packages below dir (the staged host root):
 // every directory with Go files, except testdata, directories whose names
 // begin with "." or "_", nested modules, and vendor.
-func walkHost(dir, modPath string) ([]string, error) {
+func walkHost(dir string) ([]string, error) {
 	var rels []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {

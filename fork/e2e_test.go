@@ -3,7 +3,6 @@ package fork_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,28 +13,14 @@ import (
 
 var env *testgo.Env
 
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testgo.New()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	code := m.Run()
-	env.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testgo.Main(m, &env) }
 
 // TestForkLoadsPlugin is the promise, end to end with real binaries: a
 // plugin built against another version of a module the host links fails to
 // load; after plugfork fork and a rebuild of the host, it loads, its symbol
 // runs, and host and plugin each have their own copy of the module.
 func TestForkLoadsPlugin(t *testing.T) {
-	dir := t.TempDir()
-	testgo.ExtractFile(t, filepath.Join(testgo.RepoRoot(), "internal", "testgo", "testdata", "conflict.txtar"), dir, "")
-	hostDir, pluginDir := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
-	testgo.WriteLoader(t, hostDir)
-	env.Go(t, hostDir, "mod", "tidy")
+	dir, hostDir, pluginDir := conflictPair(t)
 	plugin := env.BuildPlugin(t, pluginDir, filepath.Join(dir, "biz.so"))
 
 	before := env.BuildHost(t, hostDir, filepath.Join(dir, "host-before"))
@@ -75,11 +60,7 @@ func TestForkLoadsPlugin(t *testing.T) {
 // TestUpgradeStillLoads: after plugfork upgrade moves the host's fork to
 // another version, the host still loads a plugin built with yet another one.
 func TestUpgradeStillLoads(t *testing.T) {
-	dir := t.TempDir()
-	testgo.ExtractFile(t, filepath.Join(testgo.RepoRoot(), "internal", "testgo", "testdata", "conflict.txtar"), dir, "")
-	hostDir, pluginDir := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
-	testgo.WriteLoader(t, hostDir)
-	env.Go(t, hostDir, "mod", "tidy")
+	dir, hostDir, pluginDir := conflictPair(t)
 	env.Go(t, pluginDir, "get", "example.com/dep@v1.2.0")
 	plugin := env.BuildPlugin(t, pluginDir, filepath.Join(dir, "biz.so"))
 
@@ -104,4 +85,16 @@ func TestUpgradeStillLoads(t *testing.T) {
 	if hostVer != "v1.1.0" || plugVer != "v1.2.0" {
 		t.Errorf("versions: host %q, plugin %q; want v1.1.0 and v1.2.0", hostVer, plugVer)
 	}
+}
+
+// conflictPair writes the host and plugin of internal/testgo's conflict
+// fixture (example.com/dep v1.0.0 in the host, v1.1.0 in the plugin), the
+// host with the loader main, and returns their directories.
+func conflictPair(t *testing.T) (dir, hostDir, pluginDir string) {
+	dir = t.TempDir()
+	testgo.ExtractFile(t, filepath.Join(testgo.RepoRoot(), "internal", "testgo", "testdata", "conflict.txtar"), dir, "")
+	hostDir, pluginDir = filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
+	testgo.WriteLoader(t, hostDir)
+	env.Go(t, hostDir, "mod", "tidy")
+	return dir, hostDir, pluginDir
 }

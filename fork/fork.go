@@ -277,40 +277,33 @@ func (r *run) upstreamView(ctx context.Context) error {
 // rewriteHost rewrites the Go and assembly files of the host's packages in
 // the stage and returns the files it changed (relative, sorted).
 func (r *run) rewriteHost(m *rewrite.Mapping, findings *[]Finding) ([]string, error) {
-	rels, err := walkHost(r.st.Dir, r.h.Path)
+	files, err := hostFiles(r.st.Dir)
 	if err != nil {
 		return nil, err
 	}
 	var changed []string
-	for _, dir := range rels {
-		names, err := hostSources(r.st.path(dir))
+	for _, name := range files {
+		kind, _ := rewritable(name)
+		src, err := os.ReadFile(r.st.path(name))
 		if err != nil {
 			return nil, err
 		}
-		for _, n := range names {
-			name := path.Join(dir, n)
-			kind, _ := rewritable(name)
-			src, err := os.ReadFile(r.st.path(name))
-			if err != nil {
-				return nil, err
-			}
-			res, err := rewriteFile(name, kind, src, m)
-			if err != nil {
-				return nil, err
-			}
-			if findings != nil {
-				for _, f := range res.Findings {
-					*findings = append(*findings, Finding{Pos: f.Pos.String(), Kind: string(f.Kind), Path: f.Path, Message: f.Message})
-				}
-			}
-			if len(res.Edits) == 0 {
-				continue
-			}
-			if err := r.st.writeFile(name, res.Src); err != nil {
-				return nil, err
-			}
-			changed = append(changed, name)
+		res, err := rewriteFile(name, kind, src, m)
+		if err != nil {
+			return nil, err
 		}
+		if findings != nil {
+			for _, f := range res.Findings {
+				*findings = append(*findings, Finding{Pos: f.Pos.String(), Kind: string(f.Kind), Path: f.Path, Message: f.Message})
+			}
+		}
+		if len(res.Edits) == 0 {
+			continue
+		}
+		if err := r.st.writeFile(name, res.Src); err != nil {
+			return nil, err
+		}
+		changed = append(changed, name)
 	}
 	slices.Sort(changed)
 	return changed, nil
@@ -318,7 +311,7 @@ func (r *run) rewriteHost(m *rewrite.Mapping, findings *[]Finding) ([]string, er
 
 // selected returns the host package dirs (relative) the patterns select.
 func (r *run) selected() ([]string, error) {
-	rels, err := walkHost(r.st.Dir, r.h.Path)
+	rels, err := walkHost(r.st.Dir)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -81,4 +82,24 @@ func hostSources(dir string) ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// hostFiles returns the Go and assembly files of every package of the
+// module in dir (see walkHost), relative and slash-separated, sorted.
+func hostFiles(dir string) ([]string, error) {
+	rels, err := walkHost(dir)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, rel := range rels {
+		names, err := hostSources(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			files = append(files, path.Join(rel, n))
+		}
+	}
+	return files, nil
 }

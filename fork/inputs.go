@@ -3,7 +3,6 @@ package fork
 import (
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,19 +32,12 @@ func inputsHash(dir string, gomod []byte, lock *Lock) (string, error) {
 	if _, err := os.Stat(filepath.Join(dir, "go.sum")); err == nil {
 		add("go.sum", fromDisk(filepath.Join(dir, "go.sum")))
 	}
-	rels, err := walkHost(dir, "")
+	srcs, err := hostFiles(dir)
 	if err != nil {
 		return "", err
 	}
-	for _, rel := range rels {
-		srcs, err := hostSources(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil {
-			return "", err
-		}
-		for _, n := range srcs {
-			name := path.Join(rel, n)
-			add("src/"+name, fromDisk(filepath.Join(dir, filepath.FromSlash(name))))
-		}
+	for _, name := range srcs {
+		add("src/"+name, fromDisk(filepath.Join(dir, filepath.FromSlash(name))))
 	}
 	// Local replacements outside the module: their contents are forked.
 	if f, err := modfile.Parse("go.mod", gomod, nil); err == nil {

@@ -2,8 +2,6 @@ package fork_test
 
 import (
 	"bytes"
-	"io/fs"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
@@ -98,21 +96,13 @@ func TestKilledForkRecovers(t *testing.T) {
 // snapshot reads every file below dir.
 func snapshot(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
-	files := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		files[filepath.ToSlash(rel)] = data
-		return nil
-	})
+	ar, err := testgo.ReadTree(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, f := range ar.Files {
+		files[f.Name] = f.Data
 	}
 	return files
 }
@@ -141,14 +131,12 @@ func equalTrees(a, b map[string][]byte) bool {
 
 func copyTree(t *testing.T, src, dst string) {
 	t.Helper()
-	for name, data := range snapshot(t, src) {
-		p := filepath.Join(dst, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o666); err != nil {
-			t.Fatal(err)
-		}
+	ar, err := testgo.ReadTree(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testgo.Extract(ar, dst, ""); err != nil {
+		t.Fatal(err)
 	}
 }
 

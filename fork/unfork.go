@@ -128,25 +128,18 @@ func newRunLocked(ctx context.Context, cfg Config) (*run, error) {
 // changedHostFiles returns the host's Go and assembly files that differ
 // between the stage and the host.
 func (r *run) changedHostFiles() ([]string, error) {
-	rels, err := walkHost(r.st.Dir, r.h.Path)
+	files, err := hostFiles(r.st.Dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, dir := range rels {
-		files, err := hostSources(r.st.path(dir))
+	for _, rel := range files {
+		same, err := sameFile(r.st.path(rel), filepath.Join(r.h.Root, filepath.FromSlash(rel)))
 		if err != nil {
 			return nil, err
 		}
-		for _, name := range files {
-			rel := path.Join(dir, name)
-			same, err := sameFile(r.st.path(rel), filepath.Join(r.h.Root, filepath.FromSlash(rel)))
-			if err != nil {
-				return nil, err
-			}
-			if !same {
-				out = append(out, rel)
-			}
+		if !same {
+			out = append(out, rel)
 		}
 	}
 	return out, nil

@@ -163,3 +163,17 @@ func ReadTree(dir string) (*txtar.Archive, error) {
 	})
 	return ar, err
 }
+
+// Main is TestMain for packages whose tests build with the offline
+// environment: it sets *env up, runs the tests, closes it and exits.
+func Main(m *testing.M, env **Env) {
+	e, err := New()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	*env = e
+	code := m.Run()
+	e.Close()
+	os.Exit(code)
+}

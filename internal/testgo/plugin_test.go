@@ -3,7 +3,6 @@ package testgo_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,17 +12,7 @@ import (
 
 var env *testgo.Env
 
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testgo.New()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	code := m.Run()
-	env.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testgo.Main(m, &env) }
 
 // TestConflict proves the harness: a host and a plugin requiring different
 // versions of a fixture module really fail in plugin.Open, and the same
