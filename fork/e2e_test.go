@@ -9,6 +9,7 @@ import (
 
 	"github.com/plugfork/plugfork/fork"
 	"github.com/plugfork/plugfork/internal/testgo"
+	"github.com/rogpeppe/go-internal/txtar"
 )
 
 var env *testgo.Env
@@ -97,4 +98,59 @@ func conflictPair(t *testing.T) (dir, hostDir, pluginDir string) {
 	testgo.WriteLoader(t, hostDir)
 	env.Go(t, hostDir, "mod", "tidy")
 	return dir, hostDir, pluginDir
+}
+
+// TestHazardIsReal proves what fork's hazard report says: a forked
+// database/sql driver and a plugin's original copy both register the same
+// driver name, and plugin.Open panics.
+func TestHazardIsReal(t *testing.T) {
+	dir := t.TempDir()
+	ar := txtar.Parse([]byte(`
+-- host/go.mod --
+module example.com/host
+
+go 1.22
+
+require example.com/driver v1.0.0
+-- host/deps.go --
+package main
+
+import _ "example.com/driver"
+-- plugin/go.mod --
+module example.com/plugin
+
+go 1.22
+
+require example.com/driver v1.0.0
+-- plugin/plugin.go --
+package main
+
+import _ "example.com/driver"
+
+func Run() string { return "loaded" }
+`))
+	if err := testgo.Extract(ar, dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	hostDir, pluginDir := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
+	testgo.WriteLoader(t, hostDir)
+	env.Go(t, hostDir, "mod", "tidy")
+	res, err := fork.Fork(context.Background(), fork.Config{Dir: hostDir, Env: env.Environ(), Prefix: "gitlab.example.com/workflow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reported := map[string]bool{}
+	for _, h := range res.Hazards {
+		reported[h.Call] = h.Kind == "registry"
+	}
+	if !reported[`sql.Register("fixture")`] || !reported[`flag.Bool("fixture-verbose")`] {
+		t.Fatalf("registry hazards not reported: %+v", res.Hazards)
+	}
+	plugin := env.BuildPlugin(t, pluginDir, filepath.Join(dir, "p.so"))
+	host := env.BuildHost(t, hostDir, filepath.Join(dir, "host.bin"))
+	load := testgo.Load(context.Background(), host, plugin)
+	// The flag's variable initializer runs before the driver's init.
+	if load.Err == nil || !strings.Contains(load.Stderr, "flag redefined: fixture-verbose") {
+		t.Fatalf("want plugin.Open to panic with the reported registry clash; got err %v\nstdout: %s\nstderr: %s", load.Err, load.Stdout, load.Stderr)
+	}
 }

@@ -61,6 +61,7 @@ type Result struct {
 	Pinned    []Pinned     `json:"pinned,omitempty"`
 	HostFiles []string     `json:"host_files,omitempty"` // host files whose imports were rewritten
 	Findings  []Finding    `json:"findings,omitempty"`
+	Hazards   []Hazard     `json:"hazards,omitempty"` // where two copies of a library in one process break
 	Timings   Timings      `json:"timings"`
 }
 
@@ -477,6 +478,12 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 			res.Findings = append(res.Findings, Finding{Pos: f.Pos.String(), Kind: string(f.Kind), Path: f.Path, Message: f.Message})
 		}
 	}
+	var forkedPaths []string
+	for _, fp := range plans {
+		res.Hazards = append(res.Hazards, fp.Hazards...)
+		forkedPaths = append(forkedPaths, fp.Mod.Path)
+	}
+	res.Hazards = append(res.Hazards, moduleHazards(forkedPaths)...)
 	ldf, err := ldflagsFindings(r.h.Root, r.lock.Dir, mapping)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package fork
 
 import (
 	"fmt"
+	"go/token"
 	"io/fs"
 	"os"
 	"path"
@@ -44,6 +45,7 @@ type forkPlan struct {
 	Files    int
 	Bytes    int64
 	Findings []rewrite.Finding
+	Hazards  []Hazard
 	sums     map[string]string // file -> hex SHA-256, for the marker's manifest
 }
 
@@ -225,6 +227,9 @@ func (fp *forkPlan) materialize(st *stage, m *rewrite.Mapping, tests, whole bool
 			}
 			out = res.Src
 			fp.Findings = append(fp.Findings, res.Findings...)
+			if kind == "go" && !strings.HasSuffix(rel, "_test.go") {
+				fp.Hazards = append(fp.Hazards, hazards(token.NewFileSet(), fp.Mod.Path, path.Join(fp.ForkDir, rel), src)...)
+			}
 		}
 		name := filepath.Join(dst, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {

@@ -62,8 +62,16 @@ literals holding forked paths, cgo packages and -ldflags -X flags in build
 files are reported, not rewritten. --json prints plugfork/fork/v1: prefix,
 dir, forks[{path, version, fork_path, dir, packages, files, bytes, status,
 previous_version}], removed, pinned[{module, version, packages}], host_files,
-findings[{pos, kind, path, message}] and timings{resolve_ms, download_ms,
-copy_rewrite_ms, typecheck_ms, apply_ms}.
+findings[{pos, kind, path, message}], hazards[{module, pos, call, kind,
+message}] and timings{resolve_ms, download_ms, copy_rewrite_ms, typecheck_ms,
+apply_ms}.
+
+Hazards are where two copies of a library in one process break, found in the
+forks: registries keyed by a name (database/sql.Register, flag on the command
+line, expvar.Publish, gob.Register, http.Handle on the default mux) called at
+package initialization panic inside plugin.Open when a plugin links its own
+copy; forked singletons (the protobuf registry, prometheus's default
+registry, otel globals, global loggers) split silently.
 
 # Upgrade
 

@@ -91,6 +91,13 @@ func renderFork(w io.Writer, res *fork.Result) {
 	for _, f := range res.Findings {
 		fmt.Fprintf(w, "%s: %s\n", f.Pos, f.Message)
 	}
+	for _, h := range res.Hazards {
+		where := h.Pos
+		if where == "" {
+			where = h.Module
+		}
+		fmt.Fprintf(w, "%s: hazard: %s\n", where, h.Message)
+	}
 	switch {
 	case res.DryRun:
 		fmt.Fprintf(w, "dry run: %s would be forked under %s; nothing written\n", plural(len(res.Forks), "module"), res.Prefix)

@@ -1,0 +1,279 @@
+package fork_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/testgo"
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+// realForks are the modules of the real host's closure, each of which must
+// be forked: assembly and linkname (x/sys, reflect2, xxhash, compress), cgo
+// (go-sqlite3), an upper-case path (BurntSushi), a gopkg.in path, a /v2
+// path, a large module (protobuf), indirect dependencies (concurrent,
+// multierr).
+var realForks = []string{
+	"github.com/BurntSushi/toml",
+	"github.com/cespare/xxhash/v2",
+	"github.com/google/uuid",
+	"github.com/json-iterator/go",
+	"github.com/klauspost/compress",
+	"github.com/mattn/go-sqlite3",
+	"github.com/modern-go/concurrent",
+	"github.com/modern-go/reflect2",
+	"github.com/pkg/errors",
+	"go.uber.org/multierr",
+	"go.uber.org/zap",
+	"golang.org/x/sys",
+	"google.golang.org/protobuf",
+	"gopkg.in/yaml.v3",
+}
+
+// realPluginShared are the packages the real plugin links at other versions
+// than the unforked host.
+var realPluginShared = []string{
+	"github.com/cespare/xxhash/v2",
+	"github.com/google/uuid",
+	"github.com/pkg/errors",
+	"gopkg.in/yaml.v3",
+}
+
+// realEnv is the go environment of the real-module tests: the process's
+// (the real module proxy and module cache), with the settings the offline
+// tests use too.
+func realEnv(t *testing.T) *testgo.Env {
+	t.Helper()
+	if os.Getenv("PLUGFORK_REAL") == "" {
+		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("builds and loads Go plugins: linux only")
+	}
+	return &testgo.Env{Vars: []string{
+		"GOFLAGS=-mod=mod",
+		"GOWORK=off",
+		"GOTOOLCHAIN=local",
+		"CGO_ENABLED=1",
+	}}
+}
+
+// TestRealModules forks a host that imports popular real modules (see
+// testdata/real/modules.txtar) and checks the promise on them: the forks hold
+// the files go mod vendor keeps, the host builds, vets (for other platforms
+// too), behaves as before and stays tidy, links no upstream package, and a
+// plugin built against other versions of four of those modules, which
+// failed to load before, loads. A re-run changes nothing and check passes.
+func TestRealModules(t *testing.T) {
+	env := realEnv(t)
+	ctx := context.Background()
+	start := time.Now()
+	step := func(format string, args ...any) {
+		t.Logf("%6.1fs "+format, append([]any{time.Since(start).Seconds()}, args...)...)
+	}
+	const prefix = "gitlab.example.com/workflow"
+
+	fixture := filepath.Join("testdata", "real", "modules.txtar")
+	ar, err := txtar.ParseFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for _, f := range ar.Files {
+		if name, ok := strings.CutPrefix(f.Name, "want/"); ok {
+			want[name] = strings.TrimSpace(string(f.Data))
+		}
+	}
+	dir := t.TempDir()
+	hostDir, pluginDir, vendorDir := filepath.Join(dir, "host"), filepath.Join(dir, "plugin"), filepath.Join(dir, "vendored")
+	for _, d := range []struct{ dir, prefix string }{{dir, ""}, {vendorDir, "host/"}} {
+		if err := testgo.Extract(ar, d.dir, d.prefix); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testgo.WriteLoader(t, hostDir)
+	testgo.WriteLoader(t, vendorDir)
+
+	// The fixtures are tidy: go.sum holds every hash, so only the proxy is
+	// needed. What go mod vendor keeps is what the forks must hold.
+	for _, d := range []string{hostDir, pluginDir} {
+		if out := env.Go(t, d, "mod", "tidy", "-diff"); out != "" {
+			t.Fatalf("%s is not tidy (update %s):\n%s", filepath.Base(d), fixture, out)
+		}
+	}
+	env.Go(t, vendorDir, "mod", "vendor")
+	step("modules ready")
+
+	// Before: the plugin fails to load.
+	plugin := env.BuildPlugin(t, pluginDir, filepath.Join(dir, "biz.so"))
+	before := env.BuildHost(t, hostDir, filepath.Join(dir, "host-before"))
+	step("host and plugin built")
+	res := testgo.Load(ctx, before, plugin)
+	if res.Err != nil || len(res.Outcomes) != 1 {
+		t.Fatalf("before fork: %v\nstdout:\n%s\nstderr:\n%s", res.Err, res.Stdout, res.Stderr)
+	}
+	if res.HostReport != want["report"] {
+		t.Errorf("host before fork reports:\n%s\nwant:\n%s", res.HostReport, want["report"])
+	}
+	head := fmt.Sprintf("plugin.Open(%q): plugin was built with a different version of package ", strings.TrimSuffix(plugin, ".so"))
+	o := res.Outcomes[0]
+	if pkg, ok := strings.CutPrefix(o.Err, head); o.Loaded || !ok || !slices.Contains(realPluginShared, pkg) {
+		t.Fatalf("before fork: loaded=%v err=%q; want %q + one of %v", o.Loaded, o.Err, head, realPluginShared)
+	}
+
+	// Fork.
+	out, err := fork.Fork(ctx, fork.Config{Dir: hostDir, Env: env.Environ(), Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("forked: %+v", out.Timings)
+	var got []string
+	for _, f := range out.Forks {
+		got = append(got, f.Path)
+		if f.Status != "added" || f.ForkPath != prefix+"/"+f.Path {
+			t.Errorf("fork %+v: want status added, fork path %s/%s", f, prefix, f.Path)
+		}
+	}
+	if !slices.Equal(got, realForks) {
+		t.Fatalf("forked modules:\n\t%s\nwant:\n\t%s", strings.Join(got, "\n\t"), strings.Join(realForks, "\n\t"))
+	}
+	compareVendor(t, out.Forks, hostDir, filepath.Join(vendorDir, "vendor"))
+
+	// The forked host builds and vets, here and for other platforms; it
+	// links no upstream third-party package; go.mod and go.sum are tidy.
+	env.Go(t, hostDir, "build", "-o", filepath.Join(dir, "bin")+string(filepath.Separator), "./...")
+	env.Go(t, hostDir, "vet", "./...")
+	step("built and vetted")
+	for _, target := range []string{"windows/amd64", "darwin/arm64"} {
+		goos, goarch, _ := strings.Cut(target, "/")
+		r := gocmd.Runner{Dir: hostDir, Env: append(env.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")}
+		if _, err := r.Run(ctx, "vet", "./..."); err != nil {
+			t.Errorf("%s: %v", target, err)
+		}
+	}
+	step("vetted for other platforms")
+	deps := env.Go(t, hostDir, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./...")
+	for _, p := range strings.Fields(deps) {
+		if p != "example.com/realhost" && !strings.HasPrefix(p, prefix+"/") {
+			t.Errorf("the forked host still links %s", p)
+		}
+	}
+	if diff := env.Go(t, hostDir, "mod", "tidy", "-diff"); diff != "" {
+		t.Errorf("go mod tidy -diff after fork:\n%s", diff)
+	}
+
+	// After: the host behaves as before, and the plugin loads with its own
+	// copies of the modules.
+	after := env.BuildHost(t, hostDir, filepath.Join(dir, "host-after"))
+	step("forked host built")
+	res = testgo.Load(ctx, after, plugin)
+	if res.Err != nil || len(res.Outcomes) != 1 || !res.Outcomes[0].Loaded {
+		t.Fatalf("after fork: %+v\nstdout:\n%s\nstderr:\n%s", res.Outcomes, res.Stdout, res.Stderr)
+	}
+	if res.HostReport != want["report"] {
+		t.Errorf("host after fork reports:\n%s\nwant:\n%s", res.HostReport, want["report"])
+	}
+	if o := res.Outcomes[0].Output; o != want["plugin"] {
+		t.Errorf("plugin reports %q, want %q", o, want["plugin"])
+	}
+
+	// A re-run changes nothing; check passes.
+	lock, err := os.ReadFile(filepath.Join(hostDir, fork.LockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := fork.Fork(ctx, fork.Config{Dir: hostDir, Env: env.Environ()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Changed {
+		t.Errorf("a re-run changed the host: %+v", again)
+	}
+	if lock2, _ := os.ReadFile(filepath.Join(hostDir, fork.LockFile)); string(lock2) != string(lock) {
+		t.Errorf("a re-run changed %s", fork.LockFile)
+	}
+	step("re-run: %+v", again.Timings)
+	chk, err := fork.Check(fork.CheckConfig{Dir: hostDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !chk.OK {
+		t.Errorf("check after fork: %+v", chk.Findings)
+	}
+}
+
+// compareVendor checks that each fork holds the files go mod vendor keeps for
+// its module (the fork's go.mod and marker aside), no more, no fewer.
+func compareVendor(t *testing.T, forks []fork.ForkResult, hostDir, vendor string) {
+	t.Helper()
+	for _, f := range forks {
+		forkFiles := moduleFiles(t, filepath.Join(hostDir, filepath.FromSlash(f.Dir)))
+		forkFiles = slices.DeleteFunc(forkFiles, func(name string) bool {
+			return name == "go.mod" || name == fork.MarkerFile
+		})
+		vendored := moduleFiles(t, filepath.Join(vendor, filepath.FromSlash(f.Path)))
+		// Files of a fork nested in this one (none here, but a module
+		// path may be a prefix of another) belong to that fork.
+		vendored = slices.DeleteFunc(vendored, func(name string) bool {
+			for _, g := range forks {
+				if g.Path != f.Path && strings.HasPrefix(g.Path, f.Path+"/") && strings.HasPrefix(path.Join(f.Path, name), g.Path+"/") {
+					return true
+				}
+			}
+			return false
+		})
+		if !slices.Equal(forkFiles, vendored) {
+			t.Errorf("%s: fork files differ from go mod vendor's:\n\tonly in the fork: %v\n\tonly vendored: %v",
+				f.Path, minus(forkFiles, vendored), minus(vendored, forkFiles))
+		}
+	}
+}
+
+// moduleFiles returns the files below dir, slash-separated and sorted,
+// leaving out directories holding a go.mod (other modules).
+func moduleFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != dir {
+				if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+					return filepath.SkipDir
+				}
+			}
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files = append(files, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(files)
+	return files
+}
+
+func minus(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
