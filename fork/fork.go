@@ -268,7 +268,7 @@ func (r *run) upstreamView(ctx context.Context) error {
 		if _, err := r.rewriteHost(inv, nil); err != nil {
 			return err
 		}
-		if gomod, err = unwireGoMod(gomod, old, nil); err != nil {
+		if gomod, err = unwireGoMod(gomod, old); err != nil {
 			return fmt.Errorf("restoring upstream go.mod: %w", err)
 		}
 	}

@@ -81,11 +81,13 @@ func setRequireLine(line *modfile.Line, path, version string) {
 	line.Token[i+1] = version
 }
 
-// dropReplaceBlock removes the block of fork replacements, if any.
+// dropReplaceBlock removes the block of fork replacements, if any. With one
+// fork, go mod tidy folds the block into a single replace line, which keeps
+// the comment.
 func dropReplaceBlock(f *modfile.File) {
 	stmts := f.Syntax.Stmt[:0]
 	for _, s := range f.Syntax.Stmt {
-		if b, ok := s.(*modfile.LineBlock); ok && len(b.Before) > 0 && b.Before[len(b.Before)-1].Token == replaceComment {
+		if isForkReplaces(s) {
 			continue
 		}
 		stmts = append(stmts, s)
@@ -93,10 +95,31 @@ func dropReplaceBlock(f *modfile.File) {
 	f.Syntax.Stmt = stmts
 }
 
+// isForkReplaces reports whether a go.mod statement is the forks' replace
+// block (or line), the one headed by replaceComment.
+func isForkReplaces(s modfile.Expr) bool {
+	var before []modfile.Comment
+	switch s := s.(type) {
+	case *modfile.LineBlock:
+		if len(s.Token) == 0 || s.Token[0] != "replace" {
+			return false
+		}
+		before = s.Before
+	case *modfile.Line:
+		if len(s.Token) == 0 || s.Token[0] != "replace" {
+			return false
+		}
+		before = s.Before
+	default:
+		return false
+	}
+	return len(before) > 0 && before[len(before)-1].Token == replaceComment
+}
+
 // unwireGoMod is wireGoMod's inverse: the forks' requires turned back into
 // the upstream requires at the locked versions (in place), added or dropped
 // as the lock says, and the replace block removed.
-func unwireGoMod(data []byte, lock *Lock, only map[string]bool) ([]byte, error) {
+func unwireGoMod(data []byte, lock *Lock) ([]byte, error) {
 	f, err := modfile.Parse("go.mod", data, nil)
 	if err != nil {
 		return nil, err
@@ -106,9 +129,6 @@ func unwireGoMod(data []byte, lock *Lock, only map[string]bool) ([]byte, error) 
 		have[r.Mod.Path] = true
 	}
 	for _, fk := range lock.Forks {
-		if only != nil && !only[fk.Path] {
-			continue
-		}
 		for _, r := range f.Require {
 			if r.Mod.Path != fk.ForkPath {
 				continue
@@ -126,23 +146,7 @@ func unwireGoMod(data []byte, lock *Lock, only map[string]bool) ([]byte, error) 
 			have[fk.Path] = true
 		}
 	}
-	if only == nil {
-		dropReplaceBlock(f)
-	} else {
-		for _, s := range f.Syntax.Stmt {
-			b, ok := s.(*modfile.LineBlock)
-			if !ok || len(b.Before) == 0 || b.Before[len(b.Before)-1].Token != replaceComment {
-				continue
-			}
-			lines := b.Line[:0]
-			for _, l := range b.Line {
-				if p, _ := unquoteToken(l.Token[0]); !only[strings.TrimPrefix(p, lock.Prefix+"/")] {
-					lines = append(lines, l)
-				}
-			}
-			b.Line = lines
-		}
-	}
+	dropReplaceBlock(f)
 	f.Cleanup()
 	sortRequireBlocks(f)
 	return f.Format()
