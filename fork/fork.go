@@ -223,10 +223,16 @@ func (r *run) settings() error {
 	return nil
 }
 
+// cleanup removes the stage, unless a committed journal is there: a swap
+// that failed half-way is finished by the next run, never thrown away.
 func (r *run) cleanup() {
-	if r.st != nil {
-		os.RemoveAll(filepath.Join(r.h.Root, workDir))
+	if r.st == nil {
+		return
 	}
+	if _, err := os.Stat(journalPath(r.h.Root)); err == nil {
+		return
+	}
+	os.RemoveAll(filepath.Join(r.h.Root, workDir))
 }
 
 func (r *run) progress(format string, args ...any) {

@@ -39,7 +39,10 @@ func (j *journal) commit(root string) error {
 	if err := j.write(root); err != nil {
 		return err
 	}
-	return applyJournal(root, j.ops, 0)
+	if err := applyJournal(root, j.ops, 0); err != nil {
+		return fmt.Errorf("%w; the change is committed: run plugfork fork again to finish it", err)
+	}
+	return nil
 }
 
 // write writes the journal durably: after it returns, the swap is
