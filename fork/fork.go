@@ -249,8 +249,10 @@ func (r *run) lap() int64 {
 	return d
 }
 
+// runner runs the go command in the stage, where it may write go.mod and
+// go.sum: they are the stage's copies.
 func (r *run) runner() gocmd.Runner {
-	return gocmd.Runner{Dir: r.st.Dir, Env: r.cfg.Env}
+	return gocmd.Runner{Dir: r.st.Dir, Env: withModFlag(r.cfg.Env, "mod")}
 }
 
 // upstreamView stages the host as it would be without forks: the lock's
@@ -370,7 +372,7 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, mods, err := listModules(ctx, gocmd.Runner{Dir: r.st.Dir, Env: append(slices.Clone(r.cfg.Env), "GOFLAGS=-mod=mod")})
+	_, mods, err := listModules(ctx, gocmd.Runner{Dir: r.st.Dir, Env: withModFlag(r.cfg.Env, "mod")})
 	if err != nil {
 		return nil, err
 	}
@@ -463,11 +465,17 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 	if err := r.tidy(ctx, gomod); err != nil {
 		return nil, err
 	}
-	if errs, err := typecheck(ctx, r.st.Dir, r.cfg.Env, []string{"./..."}); err != nil {
+	if errs, err := typecheck(ctx, r.st.Dir, withModFlag(r.cfg.Env, "readonly"), []string{"./..."}); err != nil {
 		return nil, err
 	} else if len(errs) > 0 {
 		tc := &TypeCheckError{Errors: errs}
-		if before, err := typecheck(ctx, r.h.Root, r.cfg.Env, []string{"./..."}); err == nil && len(before) > 0 && r.h.Lock == nil {
+		// Did it build before? Asked of the host itself, which must not
+		// change: read-only (or vendor, as the host builds).
+		mode := "readonly"
+		if r.h.Vendor {
+			mode = "vendor"
+		}
+		if before, err := typecheck(ctx, r.h.Root, withModFlag(r.cfg.Env, mode), []string{"./..."}); err == nil && len(before) > 0 && r.h.Lock == nil {
 			tc.BrokeBefore, tc.Errors = true, before
 		}
 		return nil, tc

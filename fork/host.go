@@ -103,3 +103,25 @@ func hostFiles(dir string) ([]string, error) {
 	}
 	return files, nil
 }
+
+// withModFlag returns env with GOFLAGS's -mod set to mode, keeping the
+// user's other flags (-tags, say): plugfork decides whether the go command
+// may write go.mod, the user decides the rest.
+func withModFlag(env []string, mode string) []string {
+	var flags []string
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
+			flags = nil
+			for _, f := range strings.Fields(v) {
+				if !strings.HasPrefix(f, "-mod=") && !strings.HasPrefix(f, "--mod=") {
+					flags = append(flags, f)
+				}
+			}
+			continue
+		}
+		out = append(out, kv)
+	}
+	flags = append(flags, "-mod="+mode)
+	return append(out, "GOFLAGS="+strings.Join(flags, " "))
+}

@@ -86,6 +86,17 @@ func (fp *forkPlan) fileSet(tests, whole bool) ([]string, error) {
 		}
 		delete(set, "go.mod")
 		delete(set, "go.sum")
+		if !tests {
+			// _test.go files only with --tests, whose closure forks their
+			// imports: go mod tidy loads the tests of forked packages, and
+			// their imports outside the closure would pull upstream
+			// modules back in. (testdata stays: code may embed it.)
+			for name := range set {
+				if strings.HasSuffix(name, "_test.go") {
+					delete(set, name)
+				}
+			}
+		}
 		return sortedKeys(set), nil
 	}
 	inside := func(rel string) (string, bool) {

@@ -78,8 +78,7 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	}
 	// go.sum needs the upstream modules' sums back: -mod=mod lets the
 	// go command add them while it type-checks.
-	env := append(slices.Clone(cfg.Env), "GOFLAGS=-mod=mod")
-	if errs, err := typecheck(ctx, r.st.Dir, env, []string{"./..."}); err != nil {
+	if errs, err := typecheck(ctx, r.st.Dir, withModFlag(cfg.Env, "mod"), []string{"./..."}); err != nil {
 		return nil, err
 	} else if len(errs) > 0 {
 		return nil, &TypeCheckError{Errors: errs}

@@ -45,7 +45,6 @@ func Upgrade(ctx context.Context, cfg Config, queries []string) (*UpgradeResult,
 	}
 	cfg.upgrade = func(ctx context.Context, st *stage, r gocmd.Runner) error {
 		args := append([]string{"get"}, queries...)
-		r.Env = append(slices.Clone(r.Env), "GOFLAGS=-mod=mod")
 		if _, err := r.Run(ctx, args...); err != nil {
 			return fmt.Errorf("resolving %s: %w", strings.Join(queries, " "), err)
 		}
