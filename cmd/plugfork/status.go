@@ -53,7 +53,7 @@ upstream version of each; plugfork upgrade moves to it.`,
 				fmt.Fprintln(tw)
 			}
 			tw.Flush()
-			fmt.Fprintf(inv.Stdout, "%d forks under %s in %s\n", len(res.Forks), res.Prefix, res.Dir)
+			fmt.Fprintf(inv.Stdout, "%s under %s in %s\n", plural(len(res.Forks), "fork"), res.Prefix, res.Dir)
 			return nil
 		},
 	}
