@@ -50,6 +50,10 @@ func run(inv *invocation) int {
 	if err == nil {
 		return exitOK
 	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(inv.Stderr, "plugfork: interrupted: the host is as it was, or, if the swap had begun, the next plugfork fork finishes it")
+		return exitError
+	}
 	var ec interface{ ExitCode() int }
 	if errors.As(err, &ec) {
 		if msg := err.Error(); msg != "" {
