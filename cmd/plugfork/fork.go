@@ -59,7 +59,7 @@ nothing changes when nothing has to.`,
 	f.StringVar(&cfg.ForkDir, "dir", "", "`directory` of the forks, relative to the host root (default "+fork.DefaultDir+")")
 	f.StringArrayVar(&cfg.Keep, "keep", nil, "`pattern` of packages or modules to leave shared with plugins (repeatable)")
 	f.BoolVar(&cfg.Tests, "tests", false, "keep _test.go files and testdata in forks")
-	f.BoolVar(&cfg.Whole, "whole-modules", false, "copy every file of forked modules, not only the closure's packages")
+	f.BoolVar(&cfg.Whole, "whole-modules", false, "copy every file of forked modules, not only the closure's packages (_test.go files only with --tests)")
 	f.BoolVarP(&cfg.DryRun, "dry-run", "n", false, "print the plan, write nothing")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+fork.ResultSchema+")")
 	return cmd
