@@ -261,11 +261,15 @@ func (fp *forkPlan) materialize(st *stage, m *rewrite.Mapping, tests, whole bool
 		return err
 	}
 	fp.sums["go.mod"] = fileSum(gomod)
-	if err := os.WriteFile(filepath.Join(dst, MarkerFile), fp.marker(), 0o644); err != nil {
+	marker := fp.marker()
+	if err := os.WriteFile(filepath.Join(dst, MarkerFile), marker, 0o644); err != nil {
 		return err
 	}
-	fp.TreeHash, err = TreeHash(dst)
-	return err
+	// The tree hash from the bytes written, not from the directory: a fork
+	// nested in this one (example.com/nest/sub) is written concurrently,
+	// and its files appear before the go.mod that makes TreeHash skip them.
+	fp.TreeHash = sumsHash(fp.sums, MarkerFile, fileSum(marker))
+	return nil
 }
 
 // goMod returns the fork's go.mod: the upstream one rewritten (its go

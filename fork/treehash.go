@@ -2,9 +2,11 @@ package fork
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,3 +53,16 @@ func TreeHash(dir string) (string, error) {
 
 // fileSum returns the hex SHA-256 of data, as the marker's manifest lists it.
 func fileSum(data []byte) string { return fmt.Sprintf("%x", sha256.Sum256(data)) }
+
+// sumsHash returns the h1: hash of a tree holding exactly the files of sums
+// (name -> fileSum) and one more, extra with sum extraSum: what TreeHash of
+// that tree returns (dirhash.Hash1), without reading the files again.
+func sumsHash(sums map[string]string, extra, extraSum string) string {
+	all := maps.Clone(sums)
+	all[extra] = extraSum
+	h := sha256.New()
+	for _, name := range sortedKeys(all) {
+		fmt.Fprintf(h, "%s  %s\n", all[name], name)
+	}
+	return "h1:" + base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
