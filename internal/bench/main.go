@@ -106,10 +106,17 @@ func run(ctx context.Context) error {
 		return err
 	}
 
-	// go mod vendor of the unforked host.
-	var vendor []time.Duration
+	// Interleaved, so that each ratio's two sides see the same machine
+	// load: go mod vendor of a fresh copy of the unforked host; the first
+	// fork of another (phases from --json, peak RSS); a no-op re-run of it.
+	var (
+		vendor, copyRewrite, typeCheck, total, noop []time.Duration
+		maxRSS                                      int64
+		forked                                      []string
+		res                                         fork.Result
+	)
 	for i := range *runs {
-		progress("go mod vendor %d/%d", i+1, *runs)
+		progress("run %d/%d: go mod vendor, plugfork fork, plugfork fork (no-op)", i+1, *runs)
 		dir, err := b.host()
 		if err != nil {
 			return err
@@ -119,19 +126,8 @@ func run(ctx context.Context) error {
 			return err
 		}
 		vendor = append(vendor, d)
-	}
 
-	// The first fork, each on a fresh copy: phases from --json, peak RSS.
-	var (
-		copyRewrite, typeCheck, total []time.Duration
-		maxRSS                        int64
-		forked                        []string
-		res                           fork.Result
-	)
-	for i := range *runs {
-		progress("plugfork fork %d/%d", i+1, *runs)
-		dir, err := b.host()
-		if err != nil {
+		if dir, err = b.host(); err != nil {
 			return err
 		}
 		out, wall, rss, err := b.plugfork(ctx, dir, "fork", "--prefix", prefix, "--json")
@@ -147,13 +143,8 @@ func run(ctx context.Context) error {
 		total = append(total, wall)
 		maxRSS = max(maxRSS, rss)
 		forked = append(forked, dir)
-	}
 
-	// A no-op re-run of the first forked copy.
-	var noop []time.Duration
-	for i := range *runs {
-		progress("plugfork fork (no-op) %d/%d", i+1, *runs)
-		out, wall, rss, err := b.plugfork(ctx, forked[0], "fork", "--json")
+		out, wall, rss, err = b.plugfork(ctx, dir, "fork", "--json")
 		if err != nil {
 			return err
 		}
@@ -205,6 +196,10 @@ func run(ctx context.Context) error {
 	fmt.Println()
 	missed := 0
 	goal := func(name string, got, base time.Duration, baseName string, limit float64) {
+		if base == 0 {
+			fmt.Printf("  %-14s %8s   (not measured: %s skipped)\n", name, sec(got), baseName)
+			return
+		}
 		ratio := float64(got) / float64(base)
 		verdict := "ok"
 		if ratio > limit {
