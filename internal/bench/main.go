@@ -109,6 +109,10 @@ func run(ctx context.Context) error {
 	// Interleaved, so that each ratio's two sides see the same machine
 	// load: go mod vendor of a fresh copy of the unforked host; the first
 	// fork of another (phases from --json, peak RSS); a no-op re-run of it.
+	// Dirty pages are flushed before each (both write tens of megabytes).
+	// Nothing is removed before the end: freeing the blocks of a removed
+	// tree makes the file system slow for a while (here go mod vendor took
+	// 3s instead of 0.4s), and the measurements with it.
 	var (
 		vendor, copyRewrite, typeCheck, total, noop []time.Duration
 		maxRSS                                      int64
@@ -121,6 +125,7 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		syscall.Sync()
 		d, err := timed(func() error { _, err := b.goCmd(ctx, dir, "mod", "vendor"); return err })
 		if err != nil {
 			return err
@@ -130,6 +135,7 @@ func run(ctx context.Context) error {
 		if dir, err = b.host(); err != nil {
 			return err
 		}
+		syscall.Sync()
 		out, wall, rss, err := b.plugfork(ctx, dir, "fork", "--prefix", prefix, "--json")
 		if err != nil {
 			return err
@@ -142,8 +148,8 @@ func run(ctx context.Context) error {
 		typeCheck = append(typeCheck, ms(res.Timings.TypeCheck))
 		total = append(total, wall)
 		maxRSS = max(maxRSS, rss)
-		forked = append(forked, dir)
 
+		syscall.Sync()
 		out, wall, rss, err = b.plugfork(ctx, dir, "fork", "--json")
 		if err != nil {
 			return err
@@ -157,13 +163,15 @@ func run(ctx context.Context) error {
 		}
 		noop = append(noop, wall)
 		maxRSS = max(maxRSS, rss)
+		forked = append(forked, dir)
 	}
 
 	// go build ./... of forked copies that nothing has built yet.
 	var build []time.Duration
 	for i := range min(*buildRuns, len(forked)) {
 		progress("go build ./... of the forked host %d/%d", i+1, min(*buildRuns, len(forked)))
-		dir := forked[len(forked)-1-i]
+		dir := forked[i]
+		syscall.Sync()
 		d, err := timed(func() error {
 			_, err := b.goCmd(ctx, dir, "build", "-o", filepath.Join(b.work, "bin")+string(filepath.Separator), "./...")
 			return err
