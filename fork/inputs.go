@@ -40,10 +40,17 @@ func inputsHash(dir string, gomod []byte, lock *Lock) (string, error) {
 		add("src/"+name, fromDisk(filepath.Join(dir, filepath.FromSlash(name))))
 	}
 	// Local replacements outside the module: their contents are forked.
+	// The forks' own replacements are not hashed here: the lock below holds
+	// their tree hashes, which upToDate checks against the trees (hashing
+	// them twice doubled the time of a no-op re-run).
+	forkPaths := map[string]bool{}
+	for _, fk := range lock.Forks {
+		forkPaths[fk.ForkPath] = true
+	}
 	if f, err := modfile.Parse("go.mod", gomod, nil); err == nil {
 		for _, r := range f.Replace {
 			p := r.New.Path
-			if r.New.Version != "" || !modfile.IsDirectoryPath(p) {
+			if r.New.Version != "" || !modfile.IsDirectoryPath(p) || forkPaths[r.Old.Path] {
 				continue
 			}
 			if !filepath.IsAbs(p) {
