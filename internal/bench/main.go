@@ -322,6 +322,26 @@ func (b *bench) profile(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "bench: profiled fork: %+v\n", res.Timings)
+	if *cpuProfile != "" {
+		// The no-op re-run, in a profile of its own.
+		pprof.StopCPUProfile()
+		f, err := os.Create(*cpuProfile + ".noop")
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		start := time.Now()
+		for range 10 {
+			if _, err := fork.Fork(ctx, fork.Config{Dir: dir, Env: b.env}); err != nil {
+				return err
+			}
+		}
+		pprof.StopCPUProfile()
+		fmt.Fprintf(os.Stderr, "bench: profiled no-op re-run: %v each (10 runs in %s.noop)\n", time.Since(start)/10, *cpuProfile)
+	}
 	if *memProfile != "" {
 		f, err := os.Create(*memProfile)
 		if err != nil {
