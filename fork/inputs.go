@@ -4,8 +4,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/sumdb/dirhash"
@@ -82,11 +85,27 @@ func (r *run) upToDate() bool {
 	if r.lock.Tests != old.Tests || r.lock.Whole != old.Whole || !slices.Equal(sortedCopy(r.lock.Keep), sortedCopy(old.Keep)) {
 		return false
 	}
-	for _, f := range old.Forks {
-		h, err := TreeHash(filepath.Join(r.h.Root, filepath.FromSlash(f.ForkDir)))
-		if err != nil || h != f.TreeHash {
-			return false
-		}
+	// The forks' trees, hashed in parallel: reading and hashing them is
+	// most of a no-op re-run.
+	var (
+		wg    sync.WaitGroup
+		stale atomic.Bool
+		next  atomic.Int64
+	)
+	for range min(runtime.GOMAXPROCS(0), len(old.Forks)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(old.Forks) && !stale.Load(); i = int(next.Add(1) - 1) {
+				f := old.Forks[i]
+				h, err := TreeHash(filepath.Join(r.h.Root, filepath.FromSlash(f.ForkDir)))
+				if err != nil || h != f.TreeHash {
+					stale.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if stale.Load() {
+		return false
 	}
 	h, err := inputsHash(r.h.Root, r.h.GoMod, old)
 	return err == nil && h == old.Inputs
