@@ -442,7 +442,7 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 	// Copy and rewrite.
 	r.progress("copying and rewriting %d modules", len(plans))
 	err = materializeAll(r.st, plans, mapping, r.lock.Tests, r.lock.Whole, func(done, total int) {
-		r.progress("rewritten %d/%d modules", done, total)
+		r.progress("copied and rewritten %d/%d files", done, total)
 	})
 	if err != nil {
 		return nil, err

@@ -216,45 +216,72 @@ func rewriteFile(display, kind string, src []byte, m *rewrite.Mapping) (rewrite.
 	return rewrite.Result{Src: src}, nil
 }
 
-// materialize writes the fork into the stage: files copied and rewritten,
-// go.mod rewritten, the marker, and its tree hash.
-func (fp *forkPlan) materialize(st *stage, m *rewrite.Mapping, tests, whole bool) error {
-	files, err := fp.fileSet(tests, whole)
+// fileResult is what copying one file of a fork produced.
+type fileResult struct {
+	sum      string
+	size     int64
+	findings []rewrite.Finding
+	hazards  []Hazard
+}
+
+// copyFile copies one file of the fork into the stage, rewritten when it is
+// Go or assembly source.
+func (fp *forkPlan) copyFile(dst, rel string, m *rewrite.Mapping) (fileResult, error) {
+	src, err := os.ReadFile(filepath.Join(fp.Mod.Dir, filepath.FromSlash(rel)))
 	if err != nil {
-		return fmt.Errorf("%s: listing files: %w", fp.Mod.Path, err)
+		return fileResult{}, err
 	}
+	var r fileResult
+	out := src
+	if kind, ok := rewritable(rel); ok {
+		display := path.Join(fp.ForkDir, rel)
+		// Module sources compiled upstream: only their headers need a
+		// parse (the host's own files get the full one).
+		rw := rewriteFile
+		if kind == "go" {
+			rw = func(name, _ string, src []byte, m *rewrite.Mapping) (rewrite.Result, error) {
+				return rewrite.GoFast(name, src, m)
+			}
+		}
+		res, err := rw(display, kind, src, m)
+		if err != nil {
+			return fileResult{}, fmt.Errorf("rewriting %s@%s: %w", fp.Mod.Path, fp.Mod.Version, err)
+		}
+		out = res.Src
+		r.findings = res.Findings
+		if kind == "go" && !strings.HasSuffix(rel, "_test.go") {
+			r.hazards = hazards(token.NewFileSet(), fp.Mod.Path, display, src)
+		}
+	}
+	name := filepath.Join(dst, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+		return fileResult{}, err
+	}
+	if err := os.WriteFile(name, out, 0o644); err != nil {
+		return fileResult{}, err
+	}
+	r.sum, r.size = fileSum(out), int64(len(out))
+	return r, nil
+}
+
+// finish writes the fork's go.mod and marker once its files are copied, and
+// computes its tree hash.
+func (fp *forkPlan) finish(st *stage, m *rewrite.Mapping, files []string, results []fileResult) error {
 	dst := st.path(fp.ForkDir)
 	fp.sums = map[string]string{}
-	for _, rel := range files {
-		src, err := os.ReadFile(filepath.Join(fp.Mod.Dir, filepath.FromSlash(rel)))
-		if err != nil {
-			return err
-		}
-		out := src
-		if kind, ok := rewritable(rel); ok {
-			res, err := rewriteFile(path.Join(fp.ForkDir, rel), kind, src, m)
-			if err != nil {
-				return fmt.Errorf("rewriting %s@%s: %w", fp.Mod.Path, fp.Mod.Version, err)
-			}
-			out = res.Src
-			fp.Findings = append(fp.Findings, res.Findings...)
-			if kind == "go" && !strings.HasSuffix(rel, "_test.go") {
-				fp.Hazards = append(fp.Hazards, hazards(token.NewFileSet(), fp.Mod.Path, path.Join(fp.ForkDir, rel), src)...)
-			}
-		}
-		name := filepath.Join(dst, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
-			return err
-		}
-		if err := os.WriteFile(name, out, 0o644); err != nil {
-			return err
-		}
-		fp.sums[rel] = fileSum(out)
+	for i, rel := range files {
+		r := results[i]
+		fp.sums[rel] = r.sum
 		fp.Files++
-		fp.Bytes += int64(len(out))
+		fp.Bytes += r.size
+		fp.Findings = append(fp.Findings, r.findings...)
+		fp.Hazards = append(fp.Hazards, r.hazards...)
 	}
 	gomod, err := fp.goMod(m)
 	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o777); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dst, "go.mod"), gomod, 0o644); err != nil {
@@ -322,42 +349,68 @@ func (fp *forkPlan) marker() []byte {
 	return []byte(b.String())
 }
 
-// materializeAll materializes the forks in parallel.
+// materializeAll materializes the forks: one pool of workers over all
+// their files (a closure is dominated by a few large modules, so a worker
+// per module would leave cores idle), then each fork's go.mod and marker.
+// Results land in per-file slots, so the output does not depend on timing.
 func materializeAll(st *stage, plans []*forkPlan, m *rewrite.Mapping, tests, whole bool, progress func(done, total int)) error {
+	type item struct {
+		fp   *forkPlan
+		rel  string
+		slot *fileResult
+	}
+	files := make([][]string, len(plans))
+	results := make([][]fileResult, len(plans))
+	var items []item
+	for i, fp := range plans {
+		var err error
+		if files[i], err = fp.fileSet(tests, whole); err != nil {
+			return fmt.Errorf("%s: listing files: %w", fp.Mod.Path, err)
+		}
+		results[i] = make([]fileResult, len(files[i]))
+		for j, rel := range files[i] {
+			items = append(items, item{fp, rel, &results[i][j]})
+		}
+	}
 	var (
 		mu   sync.Mutex
 		errs []error
 		done int
 		wg   sync.WaitGroup
 	)
-	work := make(chan *forkPlan)
-	n := min(runtime.GOMAXPROCS(0), len(plans))
-	for range n {
+	work := make(chan item, 64)
+	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for fp := range work {
-				err := fp.materialize(st, m, tests, whole)
+			for it := range work {
+				r, err := it.fp.copyFile(st.path(it.fp.ForkDir), it.rel, m)
+				*it.slot = r
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, err)
 				}
 				done++
-				if progress != nil {
-					progress(done, len(plans))
+				if progress != nil && (done%500 == 0 || done == len(items)) {
+					progress(done, len(items))
 				}
 				mu.Unlock()
 			}
 		}()
 	}
-	for _, fp := range plans {
-		work <- fp
+	for _, it := range items {
+		work <- it
 	}
 	close(work)
 	wg.Wait()
 	if len(errs) > 0 {
 		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 		return errs[0]
+	}
+	for i, fp := range plans {
+		if err := fp.finish(st, m, files[i], results[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

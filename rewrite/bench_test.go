@@ -43,7 +43,10 @@ func syntheticTree(n int) [][]byte {
 	return files
 }
 
-func BenchmarkGo(b *testing.B) {
+func BenchmarkGo(b *testing.B)     { benchmarkGo(b, Go) }
+func BenchmarkGoFast(b *testing.B) { benchmarkGo(b, GoFast) }
+
+func benchmarkGo(b *testing.B, rewrite func(string, []byte, *Mapping) (Result, error)) {
 	m := testMapping(b)
 	files := syntheticTree(2000)
 	var size int64
@@ -55,7 +58,7 @@ func BenchmarkGo(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for i, src := range files {
-			res, err := Go(fmt.Sprintf("p%d.go", i), src, m)
+			res, err := rewrite(fmt.Sprintf("p%d.go", i), src, m)
 			if err != nil {
 				b.Fatal(err)
 			}

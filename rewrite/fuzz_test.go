@@ -25,6 +25,9 @@ func FuzzGo(f *testing.F) {
 			return // only sources that parse are of interest
 		}
 		checkEdits(t, src, res)
+		if fast, err := GoFast("fuzz.go", src, m); err != nil || !sameResult(res, fast) {
+			t.Fatalf("GoFast differs from Go on a file that parses: %v\nGoFast: %+v\nGo: %+v", err, fast, res)
+		}
 		in, err := Imports("fuzz.go", src)
 		if err != nil {
 			t.Fatalf("Go accepted the input, but Imports: %v", err)

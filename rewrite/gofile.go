@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/parser"
+	"go/scanner"
 	"go/token"
 	"slices"
 	"strconv"
@@ -33,6 +34,67 @@ func Go(filename string, src []byte, m *Mapping) (Result, error) {
 	}
 	if err := g.rewrite(f); err != nil {
 		return Result{}, err
+	}
+	return finish(filename, g.buf, g.findings)
+}
+
+// GoFast is Go for sources known to compile, such as the go.sum-verified
+// files of published modules: only the package clause and the imports are
+// parsed, and the rest of the file is tokenized, which is several times
+// faster. The result is Go's for every file that parses; past the imports,
+// only token errors (an unterminated string, say) are reported, not syntax
+// errors.
+func GoFast(filename string, src []byte, m *Mapping) (Result, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, filename, src, parser.ImportsOnly|parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return Result{}, sourceError(err)
+	}
+	g := &goFile{
+		name: filename,
+		src:  src,
+		file: fset.File(f.FileStart),
+		m:    m,
+		buf:  edit.NewBuffer(src),
+	}
+	preamble, err := g.header(f)
+	if err != nil {
+		return Result{}, err
+	}
+	// The parser read up to here: its comments are handled from the AST,
+	// the scanner takes what follows.
+	rest := g.offset(f.Name.End())
+	for _, cg := range f.Comments {
+		if !preamble[cg] {
+			for _, c := range cg.List {
+				g.linkname(c)
+			}
+		}
+		rest = max(rest, g.offset(cg.End()))
+	}
+	for _, d := range f.Decls {
+		rest = max(rest, g.offset(d.End()))
+	}
+	var errs scanner.ErrorList
+	var s scanner.Scanner
+	s.Init(g.file, src, func(pos token.Position, msg string) { errs.Add(pos, msg) }, scanner.ScanComments)
+	for {
+		pos, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		if g.offset(pos) < rest {
+			continue
+		}
+		switch tok {
+		case token.COMMENT:
+			g.linkname(&ast.Comment{Slash: pos, Text: lit})
+		case token.STRING:
+			g.stringLit(&ast.BasicLit{ValuePos: pos, Kind: token.STRING, Value: lit})
+		}
+	}
+	if len(errs) > 0 {
+		return Result{}, sourceError(errs)
 	}
 	return finish(filename, g.buf, g.findings)
 }
@@ -78,28 +140,10 @@ func (g *goFile) offset(p token.Pos) int { return g.file.Offset(p) }
 func (g *goFile) pos(p token.Pos) Position { return position(g.file, p) }
 
 func (g *goFile) rewrite(f *ast.File) error {
-	// Comment groups that are a cgo preamble stay untouched.
-	preamble := make(map[*ast.CommentGroup]bool)
-	for _, decl := range f.Decls {
-		gen, ok := decl.(*ast.GenDecl)
-		if !ok || gen.Tok != token.IMPORT {
-			continue
-		}
-		for _, spec := range gen.Specs {
-			spec := spec.(*ast.ImportSpec)
-			cgo, err := g.importSpec(spec)
-			if err != nil {
-				return err
-			}
-			if cgo {
-				preamble[spec.Doc] = true
-				if !gen.Lparen.IsValid() {
-					preamble[gen.Doc] = true
-				}
-			}
-		}
+	preamble, err := g.header(f)
+	if err != nil {
+		return err
 	}
-	g.importComment(f)
 	for _, cg := range f.Comments {
 		if preamble[cg] {
 			continue
@@ -120,6 +164,33 @@ func (g *goFile) rewrite(f *ast.File) error {
 		return true
 	})
 	return nil
+}
+
+// header rewrites the import specs and the canonical import comment, and
+// returns the comment groups that are a cgo preamble, which stay untouched.
+func (g *goFile) header(f *ast.File) (map[*ast.CommentGroup]bool, error) {
+	preamble := make(map[*ast.CommentGroup]bool)
+	for _, decl := range f.Decls {
+		gen, ok := decl.(*ast.GenDecl)
+		if !ok || gen.Tok != token.IMPORT {
+			continue
+		}
+		for _, spec := range gen.Specs {
+			spec := spec.(*ast.ImportSpec)
+			cgo, err := g.importSpec(spec)
+			if err != nil {
+				return nil, err
+			}
+			if cgo {
+				preamble[spec.Doc] = true
+				if !gen.Lparen.IsValid() {
+					preamble[gen.Doc] = true
+				}
+			}
+		}
+	}
+	g.importComment(f)
+	return preamble, nil
 }
 
 // importSpec rewrites the path of one import spec, keeping its quoting

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -135,7 +136,13 @@ func rewriteFile(name string, src []byte, m *Mapping) (Result, error) {
 	case strings.HasSuffix(base, ".s"):
 		return Asm(name, src, m)
 	case strings.HasSuffix(base, ".go"):
-		return Go(name, src, m)
+		res, err := Go(name, src, m)
+		if err == nil {
+			if fast, ferr := GoFast(name, src, m); ferr != nil || !sameResult(res, fast) {
+				return Result{}, fmt.Errorf("%s: GoFast differs from Go: %+v, %v; Go: %+v", name, fast, ferr, res)
+			}
+		}
+		return res, err
 	}
 	return Result{}, fmt.Errorf("%s: unknown kind of file", name)
 }
@@ -197,4 +204,10 @@ func parseMapping(text string) (*Mapping, error) {
 		mods[strings.TrimSpace(oldPath)] = strings.TrimSpace(newPath)
 	}
 	return NewMapping(mods)
+}
+
+// sameResult reports whether two rewrites of one file agree: bytes, edits
+// and findings.
+func sameResult(a, b Result) bool {
+	return bytes.Equal(a.Src, b.Src) && reflect.DeepEqual(a.Edits, b.Edits) && reflect.DeepEqual(a.Findings, b.Findings)
 }
