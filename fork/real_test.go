@@ -3,7 +3,6 @@ package fork_test
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -244,27 +243,10 @@ func compareVendor(t *testing.T, forks []fork.ForkResult, hostDir, vendor string
 // leaving out directories holding a go.mod (other modules).
 func moduleFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != dir {
-				if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
-					return filepath.SkipDir
-				}
-			}
-			return nil
-		}
-		rel, _ := filepath.Rel(dir, p)
-		files = append(files, filepath.ToSlash(rel))
-		return nil
-	})
+	files, err := fork.TreeFiles(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(files)
 	return files
 }
 

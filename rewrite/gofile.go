@@ -20,17 +20,9 @@ import (
 // reported as findings, not rewritten. A file that does not parse is an error
 // of the form "file:line:col: msg".
 func Go(filename string, src []byte, m *Mapping) (Result, error) {
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, filename, src, parser.ParseComments|parser.SkipObjectResolution)
+	g, f, err := parseGo(filename, src, m, parser.ParseComments)
 	if err != nil {
-		return Result{}, sourceError(err)
-	}
-	g := &goFile{
-		name: filename,
-		src:  src,
-		file: fset.File(f.FileStart),
-		m:    m,
-		buf:  edit.NewBuffer(src),
+		return Result{}, err
 	}
 	if err := g.rewrite(f); err != nil {
 		return Result{}, err
@@ -45,17 +37,9 @@ func Go(filename string, src []byte, m *Mapping) (Result, error) {
 // only token errors (an unterminated string, say) are reported, not syntax
 // errors.
 func GoFast(filename string, src []byte, m *Mapping) (Result, error) {
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, filename, src, parser.ImportsOnly|parser.ParseComments|parser.SkipObjectResolution)
+	g, f, err := parseGo(filename, src, m, parser.ImportsOnly|parser.ParseComments)
 	if err != nil {
-		return Result{}, sourceError(err)
-	}
-	g := &goFile{
-		name: filename,
-		src:  src,
-		file: fset.File(f.FileStart),
-		m:    m,
-		buf:  edit.NewBuffer(src),
+		return Result{}, err
 	}
 	preamble, err := g.header(f)
 	if err != nil {
@@ -97,6 +81,16 @@ func GoFast(filename string, src []byte, m *Mapping) (Result, error) {
 		return Result{}, sourceError(errs)
 	}
 	return finish(filename, g.buf, g.findings)
+}
+
+// parseGo parses src with mode and returns the rewrite state for it.
+func parseGo(filename string, src []byte, m *Mapping, mode parser.Mode) (*goFile, *ast.File, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, filename, src, mode|parser.SkipObjectResolution)
+	if err != nil {
+		return nil, nil, sourceError(err)
+	}
+	return &goFile{name: filename, src: src, file: fset.File(f.FileStart), m: m, buf: edit.NewBuffer(src)}, f, nil
 }
 
 // Imports returns every import spec of the Go source file src in source
