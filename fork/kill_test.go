@@ -30,8 +30,8 @@ import (
 func main() { fmt.Println(a.Name(), lib.Value()) }
 `
 
-// TestKilledForkRecovers kills plugfork fork with SIGKILL at moments spread
-// over a run and checks the promise: right after the kill the host is
+// TestKilledForkRecovers interrupts plugfork fork (SIGINT and SIGKILL, in
+// turn) at moments spread over a run and checks the promise: right after the kill the host is
 // either as before or has a committed journal (no half state without one),
 // and the next run ends in exactly the tree an uninterrupted fork makes.
 func TestKilledForkRecovers(t *testing.T) {
@@ -74,7 +74,12 @@ func TestKilledForkRecovers(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(delay)
-		cmd.Process.Signal(syscall.SIGKILL)
+		// Ctrl-C and kill -9, alternately: both must leave a recoverable host.
+		sig := syscall.SIGKILL
+		if i%2 == 0 {
+			sig = syscall.SIGINT
+		}
+		cmd.Process.Signal(sig)
 		cmd.Wait()
 
 		now := snapshot(t, dir)
@@ -82,7 +87,7 @@ func TestKilledForkRecovers(t *testing.T) {
 		delete(now, ".plugfork/journal")
 		host := withoutWork(now)
 		if !equalTrees(host, before) && !equalTrees(host, after) && !journal {
-			t.Errorf("killed after %v: the host is neither as before nor forked, and no journal says how to finish:\nvs before: %v\nvs after: %v", delay, diffNames(host, before), diffNames(host, after))
+			t.Errorf("%v after %v: the host is neither as before nor forked, and no journal says how to finish:\nvs before: %v\nvs after: %v", sig, delay, diffNames(host, before), diffNames(host, after))
 		}
 		if out, err := fork(dir).CombinedOutput(); err != nil {
 			t.Fatalf("re-run after a kill at %v: %v\n%s", delay, err, out)
