@@ -23,6 +23,9 @@ import (
 	"golang.org/x/mod/module"
 )
 
+// errNoPrefix is the first fork's error without --prefix.
+var errNoPrefix = errors.New("no --prefix: the first fork needs one, e.g. --prefix gitlab.example.com/workflow")
+
 // DefaultDir is where forks live unless --dir says otherwise.
 const DefaultDir = "third_party/forked"
 
@@ -158,12 +161,28 @@ type run struct {
 	recovered bool
 	timings   Timings
 	clock     time.Time
+	unlock    func() // releases the host lock
 }
 
-func newRun(ctx context.Context, cfg Config) (*run, error) {
+func newRun(ctx context.Context, cfg Config) (_ *run, err error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("no directory given")
 	}
+	// One run at a time in a host: the lock is taken before the host is
+	// read, so a run that waited sees what the other left.
+	root, _, err := findModuleRoot(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := lockHost(root)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			unlock()
+		}
+	}()
 	h, err := findHost(ctx, cfg.Dir, cfg.Env)
 	if err != nil {
 		return nil, err
@@ -177,7 +196,7 @@ func newRun(ctx context.Context, cfg Config) (*run, error) {
 			return nil, err
 		}
 	}
-	r := &run{cfg: cfg, h: h, recovered: recovered, clock: time.Now()}
+	r := &run{cfg: cfg, h: h, recovered: recovered, clock: time.Now(), unlock: unlock}
 	if err := r.settings(); err != nil {
 		return nil, err
 	}
@@ -204,7 +223,7 @@ func (r *run) settings() error {
 		l.Whole = l.Whole || old.Whole
 	}
 	if l.Prefix == "" {
-		return errors.New("no --prefix: the first fork needs one, e.g. --prefix gitlab.example.com/workflow")
+		return errNoPrefix
 	}
 	if err := module.CheckPath(l.Prefix); err != nil {
 		return fmt.Errorf("invalid --prefix: %w", err)
@@ -226,6 +245,7 @@ func (r *run) settings() error {
 // cleanup removes the stage, unless a committed journal is there: a swap
 // that failed half-way is finished by the next run, never thrown away.
 func (r *run) cleanup() {
+	defer r.unlock()
 	if r.st == nil {
 		return
 	}

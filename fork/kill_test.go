@@ -65,6 +65,27 @@ func TestKilledForkRecovers(t *testing.T) {
 	full := time.Since(start)
 	after := snapshot(t, ref)
 
+	// Two runs at once take turns: both succeed and the tree is the one
+	// a single run makes.
+	both := filepath.Join(tmp, "concurrent")
+	copyTree(t, orig, both)
+	first, second := fork(both), fork(both)
+	var out1, out2 bytes.Buffer
+	first.Stdout, first.Stderr = &out1, &out1
+	second.Stdout, second.Stderr = &out2, &out2
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err1, err2 := first.Wait(), second.Wait(); err1 != nil || err2 != nil {
+		t.Fatalf("concurrent runs: %v, %v\n%s\n%s", err1, err2, out1.String(), out2.String())
+	}
+	if got := snapshot(t, both); !equalTrees(got, after) {
+		t.Errorf("after two concurrent runs the tree differs from a single run's: %v", diffNames(got, after))
+	}
+
 	for i := 1; i <= 6; i++ {
 		delay := full * time.Duration(i) / 6
 		dir := filepath.Join(tmp, "kill", time.Duration(delay).String())

@@ -2,11 +2,11 @@ package fork
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -112,13 +112,14 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 // newRunLocked is newRun for commands that need a lock.
 func newRunLocked(ctx context.Context, cfg Config) (*run, error) {
 	r, err := newRun(ctx, cfg)
+	if errors.Is(err, errNoPrefix) {
+		return nil, fmt.Errorf("nothing is forked here (no %s)", LockFile)
+	}
 	if err != nil {
-		if strings.Contains(err.Error(), "no --prefix") {
-			return nil, fmt.Errorf("nothing is forked here (no %s)", LockFile)
-		}
 		return nil, err
 	}
 	if r.h.Lock == nil {
+		r.cleanup()
 		return nil, fmt.Errorf("nothing is forked here (no %s)", LockFile)
 	}
 	return r, nil
