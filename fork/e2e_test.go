@@ -44,12 +44,7 @@ func TestForkLoadsPlugin(t *testing.T) {
 	}
 
 	after := env.BuildHost(t, hostDir, filepath.Join(dir, "host-after"))
-	res = testgo.Load(context.Background(), after, plugin)
-	if res.Err != nil || len(res.Outcomes) != 1 || !res.Outcomes[0].Loaded {
-		t.Fatalf("after fork: %+v\nstdout: %s\nstderr: %s", res.Outcomes, res.Stdout, res.Stderr)
-	}
-	hostVer, hostAddr, _ := strings.Cut(res.HostReport, " ")
-	plugVer, plugAddr, _ := strings.Cut(res.Outcomes[0].Output, " ")
+	hostVer, hostAddr, plugVer, plugAddr := loads(t, after, plugin)
 	if hostVer != "v1.0.0" || plugVer != "v1.1.0" {
 		t.Errorf("versions: host %q, plugin %q; want v1.0.0 and v1.1.0", hostVer, plugVer)
 	}
@@ -77,12 +72,7 @@ func TestUpgradeStillLoads(t *testing.T) {
 		t.Fatalf("changes: %+v", up.Changes)
 	}
 	host := env.BuildHost(t, hostDir, filepath.Join(dir, "host.bin"))
-	res := testgo.Load(context.Background(), host, plugin)
-	if res.Err != nil || len(res.Outcomes) != 1 || !res.Outcomes[0].Loaded {
-		t.Fatalf("after upgrade: %+v\nstdout: %s\nstderr: %s", res.Outcomes, res.Stdout, res.Stderr)
-	}
-	hostVer, _, _ := strings.Cut(res.HostReport, " ")
-	plugVer, _, _ := strings.Cut(res.Outcomes[0].Output, " ")
+	hostVer, _, plugVer, _ := loads(t, host, plugin)
 	if hostVer != "v1.1.0" || plugVer != "v1.2.0" {
 		t.Errorf("versions: host %q, plugin %q; want v1.1.0 and v1.2.0", hostVer, plugVer)
 	}
@@ -153,4 +143,17 @@ func Run() string { return "loaded" }
 	if load.Err == nil || !strings.Contains(load.Stderr, "flag redefined: fixture-verbose") {
 		t.Fatalf("want plugin.Open to panic with the reported registry clash; got err %v\nstdout: %s\nstderr: %s", load.Err, load.Stdout, load.Stderr)
 	}
+}
+
+// loads runs host with plugin, fails the test unless it loads, and returns
+// the version and dep.State address each side reports.
+func loads(t *testing.T, host, plugin string) (hostVer, hostAddr, plugVer, plugAddr string) {
+	t.Helper()
+	res := testgo.Load(context.Background(), host, plugin)
+	if res.Err != nil || len(res.Outcomes) != 1 || !res.Outcomes[0].Loaded {
+		t.Fatalf("plugin does not load: %+v\nstdout: %s\nstderr: %s", res.Outcomes, res.Stdout, res.Stderr)
+	}
+	hostVer, hostAddr, _ = strings.Cut(res.HostReport, " ")
+	plugVer, plugAddr, _ = strings.Cut(res.Outcomes[0].Output, " ")
+	return hostVer, hostAddr, plugVer, plugAddr
 }
