@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
 )
@@ -110,11 +111,15 @@ func listModules(ctx context.Context, r gocmd.Runner) (main *modInfo, mods []*mo
 }
 
 // download fills in Dir and Sum of modules from the go.sum-verified module
-// cache, downloading what is missing, in one go command.
+// cache, downloading what is missing, in one go command. Modules that
+// already have both are left alone.
 func download(ctx context.Context, r gocmd.Runner, mods []*modInfo) error {
 	var args []string
 	bySource := map[module.Version][]*modInfo{}
 	for _, m := range mods {
+		if m.Dir != "" && m.Sum != "" {
+			continue
+		}
 		if m.localDir() {
 			if m.Sum == "" {
 				h, err := dirhash.HashDir(m.Dir, m.Path, dirhash.Hash1)
@@ -256,7 +261,8 @@ func (c *closure) loadPackage(importPath, dir string, tests bool) (*pkgInfo, err
 
 // resolve returns the module of the build list providing import path p:
 // the longest module path that contains p and has Go files in its directory.
-// Modules not yet in the module cache are downloaded.
+// A module not yet in the module cache is downloaded (rare: fetchRequired
+// fetched go.mod's requirements before the walk).
 func (c *closure) resolve(ctx context.Context, p string) (*modInfo, string, error) {
 	var cands []*modInfo
 	for _, m := range c.mods {
@@ -396,4 +402,26 @@ func (c *closure) forkedModules() ([]*modInfo, map[*modInfo][]*pkgInfo) {
 	}
 	slices.SortFunc(mods, func(a, b *modInfo) int { return strings.Compare(a.Path, b.Path) })
 	return mods, byMod
+}
+
+// fetchRequired fills in Dir and Sum, in one go command, for the modules the
+// host's go.mod requires: for a go 1.17 or later host, every module that
+// provides a package, so the walk finds them all in the module cache instead
+// of downloading one at a time.
+func fetchRequired(ctx context.Context, r gocmd.Runner, mods []*modInfo, gomod []byte) error {
+	f, err := modfile.Parse("go.mod", gomod, nil)
+	if err != nil {
+		return err
+	}
+	required := map[string]bool{}
+	for _, req := range f.Require {
+		required[req.Mod.Path] = true
+	}
+	var fetch []*modInfo
+	for _, m := range mods {
+		if required[m.Path] {
+			fetch = append(fetch, m)
+		}
+	}
+	return download(ctx, r, fetch)
 }

@@ -399,6 +399,11 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 	if after, err := os.ReadFile(r.st.path("go.mod")); err != nil || !bytes.Equal(after, stagedMod) {
 		return nil, errors.New("go.mod is not consistent with the build (go list -m all changed it): run go mod tidy, check the host builds, and run plugfork again")
 	}
+	fetchStart := time.Now()
+	if err := fetchRequired(ctx, r.runner(), mods, stagedMod); err != nil {
+		return nil, err
+	}
+	fetched := time.Since(fetchStart).Milliseconds()
 	hostRels, err := r.selected()
 	if err != nil {
 		return nil, err
@@ -432,14 +437,15 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("invalid --prefix %s: %w", r.lock.Prefix, err)
 	}
 	res.Pinned = pinnedList(c.pinned)
-	r.timings.Resolve = r.lap()
+	r.timings.Resolve = r.lap() - fetched
 
-	// Download: the go.sum-verified sources.
+	// Download: the go.sum-verified sources (most fetched before the walk,
+	// which counts here).
 	r.progress("downloading %d modules", len(forkMods))
 	if err := download(ctx, r.runner(), forkMods); err != nil {
 		return nil, err
 	}
-	r.timings.Download = r.lap()
+	r.timings.Download = r.lap() + fetched
 
 	var plans []*forkPlan
 	for _, m := range forkMods {
