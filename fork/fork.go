@@ -629,8 +629,6 @@ func (r *run) fillResult(res *Result, plans []*forkPlan, gomod []byte) {
 			if old.Version != fp.Mod.Version {
 				fr.Previous = old.Version
 			}
-			// The require state is the host's before the first fork.
-			fp.Require = old.Require
 		}
 		res.Forks = append(res.Forks, fr)
 		r.lock.Forks = append(r.lock.Forks, LockedFork{
