@@ -317,7 +317,7 @@ func (r *run) rewriteHost(m *rewrite.Mapping, findings *[]Finding) ([]string, er
 		if err != nil {
 			return nil, err
 		}
-		res, err := rewriteFile(name, kind, src, m)
+		res, err := rewriteFile(name, kind, src, m, false)
 		if err != nil {
 			return nil, err
 		}

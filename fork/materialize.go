@@ -205,12 +205,16 @@ func rewritable(rel string) (kind string, ok bool) {
 	return "", false
 }
 
-// rewriteFile applies the mapping to one file's bytes.
-func rewriteFile(display, kind string, src []byte, m *rewrite.Mapping) (rewrite.Result, error) {
-	switch kind {
-	case "go":
+// rewriteFile applies the mapping to one file's bytes. Module sources,
+// compiled upstream, need only their headers parsed (rewrite.GoFast); the
+// host's own files get the full parse, so their syntax errors are reported.
+func rewriteFile(display, kind string, src []byte, m *rewrite.Mapping, moduleSource bool) (rewrite.Result, error) {
+	switch {
+	case kind == "go" && moduleSource:
+		return rewrite.GoFast(display, src, m)
+	case kind == "go":
 		return rewrite.Go(display, src, m)
-	case "asm":
+	case kind == "asm":
 		return rewrite.Asm(display, src, m)
 	}
 	return rewrite.Result{Src: src}, nil
@@ -235,15 +239,7 @@ func (fp *forkPlan) copyFile(dst, rel string, m *rewrite.Mapping) (fileResult, e
 	out := src
 	if kind, ok := rewritable(rel); ok {
 		display := path.Join(fp.ForkDir, rel)
-		// Module sources compiled upstream: only their headers need a
-		// parse (the host's own files get the full one).
-		rw := rewriteFile
-		if kind == "go" {
-			rw = func(name, _ string, src []byte, m *rewrite.Mapping) (rewrite.Result, error) {
-				return rewrite.GoFast(name, src, m)
-			}
-		}
-		res, err := rw(display, kind, src, m)
+		res, err := rewriteFile(display, kind, src, m, true)
 		if err != nil {
 			return fileResult{}, fmt.Errorf("rewriting %s@%s: %w", fp.Mod.Path, fp.Mod.Version, err)
 		}
