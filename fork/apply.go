@@ -85,16 +85,11 @@ func (r *run) forkDirMatches() (bool, error) {
 		return false, nil
 	}
 	for i, f := range r.lock.Forks {
-		o := old.Find(f.Path)
-		if o == nil || o.TreeHash != f.TreeHash || old.Forks[i].Path != f.Path {
-			return false, nil
-		}
-		h, err := TreeHash(filepath.Join(r.h.Root, filepath.FromSlash(f.ForkDir)))
-		if err != nil || h != f.TreeHash {
+		if o := old.Forks[i]; o.Path != f.Path || o.TreeHash != f.TreeHash {
 			return false, nil
 		}
 	}
-	return true, nil
+	return forksIntact(r.h.Root, old), nil
 }
 
 // sameFile reports whether a and b have the same content (a missing file

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -190,9 +189,7 @@ func (c *checker) imports() error {
 // drift compares each fork with its lock entry and manifest, and looks for
 // fork directories the lock does not know.
 func (c *checker) drift() {
-	known := map[string]bool{}
 	for _, f := range c.lock.Forks {
-		known[f.ForkDir] = true
 		dir := filepath.Join(c.root, filepath.FromSlash(f.ForkDir))
 		if _, err := os.Stat(dir); err != nil {
 			c.add(CheckFinding{Kind: KindMissingFork, Module: f.Path, Path: f.ForkDir,
@@ -208,22 +205,10 @@ func (c *checker) drift() {
 			Message: fmt.Sprintf("the fork of %s@%s was edited by hand (%d files differ from what plugfork generated)", f.Path, f.Version, len(files)),
 			Fix:     "plugfork fork (regenerates it; hand edits are lost)"})
 	}
-	forkRoot := filepath.Join(c.root, filepath.FromSlash(c.lock.Dir))
-	if c.lock.Dir == "" {
-		return
+	for _, rel := range strayForks(c.root, c.lock) {
+		c.add(CheckFinding{Kind: KindExtraFork, Path: rel,
+			Message: rel + " holds a fork that plugfork.lock does not list", Fix: "plugfork fork (removes it)"})
 	}
-	filepath.WalkDir(forkRoot, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() != MarkerFile {
-			return nil
-		}
-		rel, _ := filepath.Rel(c.root, filepath.Dir(p))
-		rel = filepath.ToSlash(rel)
-		if !known[rel] {
-			c.add(CheckFinding{Kind: KindExtraFork, Path: rel,
-				Message: rel + " holds a fork that plugfork.lock does not list", Fix: "plugfork fork (removes it)"})
-		}
-		return nil
-	})
 }
 
 // driftedFiles names the files of a fork that differ from its marker's

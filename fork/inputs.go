@@ -4,11 +4,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/sumdb/dirhash"
@@ -85,26 +82,7 @@ func (r *run) upToDate() bool {
 	if r.lock.Tests != old.Tests || r.lock.Whole != old.Whole || !slices.Equal(sortedCopy(r.lock.Keep), sortedCopy(old.Keep)) {
 		return false
 	}
-	// The forks' trees, hashed in parallel: reading and hashing them is
-	// most of a no-op re-run.
-	var (
-		wg    sync.WaitGroup
-		stale atomic.Bool
-		next  atomic.Int64
-	)
-	for range min(runtime.GOMAXPROCS(0), len(old.Forks)) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(old.Forks) && !stale.Load(); i = int(next.Add(1) - 1) {
-				f := old.Forks[i]
-				h, err := TreeHash(filepath.Join(r.h.Root, filepath.FromSlash(f.ForkDir)))
-				if err != nil || h != f.TreeHash {
-					stale.Store(true)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if stale.Load() {
+	if !forksIntact(r.h.Root, old) {
 		return false
 	}
 	h, err := inputsHash(r.h.Root, r.h.GoMod, old)

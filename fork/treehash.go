@@ -9,7 +9,10 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/dirhash"
 )
@@ -65,4 +68,54 @@ func sumsHash(sums map[string]string, extra, extraSum string) string {
 		fmt.Fprintf(h, "%s  %s\n", all[name], name)
 	}
 	return "h1:" + base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// forksIntact reports whether the host's fork dir holds exactly the lock's
+// forks, byte for byte: every tree hash matches and no stray fork lies
+// beside them. The trees are hashed in parallel: reading and hashing them
+// is most of a no-op re-run.
+func forksIntact(root string, lock *Lock) bool {
+	var (
+		wg    sync.WaitGroup
+		stale atomic.Bool
+		next  atomic.Int64
+	)
+	for range min(runtime.GOMAXPROCS(0), len(lock.Forks)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(lock.Forks) && !stale.Load(); i = int(next.Add(1) - 1) {
+				f := lock.Forks[i]
+				h, err := TreeHash(filepath.Join(root, filepath.FromSlash(f.ForkDir)))
+				if err != nil || h != f.TreeHash {
+					stale.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return !stale.Load() && len(strayForks(root, lock)) == 0
+}
+
+// strayForks returns the fork directories (those holding a marker) below
+// the lock's dir that the lock does not list, relative to root, sorted.
+func strayForks(root string, lock *Lock) []string {
+	if lock.Dir == "" {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, f := range lock.Forks {
+		known[f.ForkDir] = true
+	}
+	var stray []string
+	filepath.WalkDir(filepath.Join(root, filepath.FromSlash(lock.Dir)), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != MarkerFile {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(p))
+		if rel = filepath.ToSlash(rel); !known[rel] {
+			stray = append(stray, rel)
+		}
+		return nil
+	})
+	slices.Sort(stray)
+	return stray
 }
