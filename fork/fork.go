@@ -532,9 +532,13 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 	slices.SortFunc(res.Findings, func(a, b Finding) int { return strings.Compare(a.Pos+a.Kind, b.Pos+b.Kind) })
 
 	// The inputs the next run compares against: the host as the swap
-	// leaves it, which is the stage now.
-	if r.lock.Inputs, err = inputsHash(r.st.Dir, finalMod, r.lock); err != nil {
-		return nil, err
+	// leaves it, which is the stage now. Only a fork of every host package
+	// may let a later plain fork skip its work.
+	r.lock.Inputs = ""
+	if len(r.cfg.Patterns) == 0 {
+		if r.lock.Inputs, err = inputsHash(r.st.Dir, finalMod, r.lock); err != nil {
+			return nil, err
+		}
 	}
 
 	// Apply.
