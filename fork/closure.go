@@ -34,7 +34,7 @@ type modInfo struct {
 }
 
 // replaceString returns the lock's form of the module's replacement.
-func (m *modInfo) replaceString(root string) string {
+func (m *modInfo) replaceString() string {
 	if m.Replace == nil {
 		return ""
 	}
@@ -84,21 +84,20 @@ type closure struct {
 	run      gocmd.Runner
 }
 
-// listModules returns the build list of the module in dir. It runs with
+// listModules returns the build list of the module in dir, without the
+// main module. It runs with
 // -mod=mod so that the go command may restore go.sum lines of upstream
 // modules that a fork had made unnecessary; the caller makes sure go.mod
 // itself did not move.
-func listModules(ctx context.Context, r gocmd.Runner) (main *modInfo, mods []*modInfo, err error) {
+func listModules(ctx context.Context, r gocmd.Runner) (mods []*modInfo, err error) {
 	err = gocmd.JSON(ctx, r, func(m *modInfo) error {
-		if m.Main {
-			main = m
-		} else {
+		if !m.Main {
 			mods = append(mods, m)
 		}
 		return nil
 	}, "list", "-mod=mod", "-m", "-json", "all")
 	if err != nil {
-		return nil, nil, fmt.Errorf("loading the host's build list: %w", err)
+		return nil, fmt.Errorf("loading the host's build list: %w", err)
 	}
 	for _, m := range mods {
 		if m.localDir() {
@@ -107,7 +106,7 @@ func listModules(ctx context.Context, r gocmd.Runner) (main *modInfo, mods []*mo
 			m.Dir = m.Replace.Dir
 		}
 	}
-	return main, mods, nil
+	return mods, nil
 }
 
 // download fills in Dir and Sum of modules from the go.sum-verified module

@@ -97,6 +97,10 @@ type Finding struct {
 	Message string `json:"message"`
 }
 
+func newFinding(f rewrite.Finding) Finding {
+	return Finding{Pos: f.Pos.String(), Kind: string(f.Kind), Path: f.Path, Message: f.Message}
+}
+
 // Timings are the durations of the phases, in milliseconds.
 type Timings struct {
 	Resolve     int64 `json:"resolve_ms"`
@@ -323,7 +327,7 @@ func (r *run) rewriteHost(m *rewrite.Mapping, findings *[]Finding) ([]string, er
 		}
 		if findings != nil {
 			for _, f := range res.Findings {
-				*findings = append(*findings, Finding{Pos: f.Pos.String(), Kind: string(f.Kind), Path: f.Path, Message: f.Message})
+				*findings = append(*findings, newFinding(f))
 			}
 		}
 		if len(res.Edits) == 0 {
@@ -392,7 +396,7 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, mods, err := listModules(ctx, gocmd.Runner{Dir: r.st.Dir, Env: withModFlag(r.cfg.Env, "mod")})
+	mods, err := listModules(ctx, gocmd.Runner{Dir: r.st.Dir, Env: withModFlag(r.cfg.Env, "mod")})
 	if err != nil {
 		return nil, err
 	}
@@ -515,7 +519,7 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 	r.fillResult(res, plans, finalMod)
 	for _, fp := range plans {
 		for _, f := range fp.Findings {
-			res.Findings = append(res.Findings, Finding{Pos: f.Pos.String(), Kind: string(f.Kind), Path: f.Path, Message: f.Message})
+			res.Findings = append(res.Findings, newFinding(f))
 		}
 	}
 	var forkedPaths []string
@@ -636,7 +640,7 @@ func (r *run) fillResult(res *Result, plans []*forkPlan, gomod []byte) {
 		}
 		res.Forks = append(res.Forks, fr)
 		r.lock.Forks = append(r.lock.Forks, LockedFork{
-			Path: fp.Mod.Path, Version: fp.Mod.Version, Replace: fp.Mod.replaceString(r.h.Root), Sum: fp.Mod.Sum,
+			Path: fp.Mod.Path, Version: fp.Mod.Version, Replace: fp.Mod.replaceString(), Sum: fp.Mod.Sum,
 			ForkPath: fp.ForkPath, ForkDir: fp.ForkDir, TreeHash: fp.TreeHash, Require: fp.Require, Packages: len(fp.Pkgs),
 		})
 	}
