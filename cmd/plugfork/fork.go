@@ -70,6 +70,9 @@ func renderFork(w io.Writer, res *fork.Result) {
 	if res.DryRun {
 		verb = "would fork"
 	}
+	if res.Recovered {
+		fmt.Fprintln(w, "finished an interrupted plugfork run first")
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, f := range res.Forks {
 		status := f.Status
