@@ -18,19 +18,16 @@ import (
 
 // modInfo is a module of the host's build list.
 type modInfo struct {
-	Path      string
-	Version   string
-	Main      bool
-	Indirect  bool
-	Dir       string // source directory (module cache or local replacement)
-	GoVersion string
-	Sum       string // h1: of the source
-	Replace   *struct {
+	Path    string
+	Version string
+	Main    bool
+	Dir     string // source directory (module cache or local replacement)
+	Sum     string // h1: of the source
+	Replace *struct {
 		Path    string
 		Version string
 		Dir     string
 	}
-	Error *struct{ Err string }
 }
 
 // replaceString returns the lock's form of the module's replacement.
@@ -65,7 +62,6 @@ type pkgInfo struct {
 	Imports []string // sorted
 	Embeds  []string
 	CgoInc  []string
-	Cgo     bool
 	Kept    bool // matched by --keep
 	Direct  bool // imported by a host package
 }
@@ -241,9 +237,6 @@ func (c *closure) loadPackage(importPath, dir string, tests bool) (*pkgInfo, err
 		}
 		p.Files = append(p.Files, name)
 		for _, imp := range info.Imports {
-			if imp == "C" {
-				p.Cgo = true
-			}
 			imports[imp] = true
 		}
 		if !isTest {

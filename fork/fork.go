@@ -48,7 +48,7 @@ type Config struct {
 	// Progress, when set, receives one line per step of long work.
 	Progress io.Writer
 	// upgrade, when set, runs in the upstream view before planning.
-	upgrade func(ctx context.Context, st *stage, r gocmd.Runner) error
+	upgrade func(ctx context.Context, r gocmd.Runner) error
 }
 
 // Result is what a fork did (or, with DryRun, would do).
@@ -385,7 +385,7 @@ func (r *run) fork(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	if r.cfg.upgrade != nil {
-		if err := r.cfg.upgrade(ctx, r.st, r.runner()); err != nil {
+		if err := r.cfg.upgrade(ctx, r.runner()); err != nil {
 			return nil, err
 		}
 	}

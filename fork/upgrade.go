@@ -43,7 +43,7 @@ func Upgrade(ctx context.Context, cfg Config, queries []string) (*UpgradeResult,
 			return nil, fmt.Errorf("%s: %w", q, err)
 		}
 	}
-	cfg.upgrade = func(ctx context.Context, st *stage, r gocmd.Runner) error {
+	cfg.upgrade = func(ctx context.Context, r gocmd.Runner) error {
 		args := append([]string{"get"}, queries...)
 		if _, err := r.Run(ctx, args...); err != nil {
 			return fmt.Errorf("resolving %s: %w", strings.Join(queries, " "), err)
