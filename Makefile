@@ -3,7 +3,7 @@ GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 8s
 # Fuzz targets run briefly by `make test`, as package:Target.
-FUZZ_TARGETS ?= ./fork:FuzzParseLock ./inspect:FuzzRead ./rewrite:FuzzGo ./rewrite:FuzzAsm ./rewrite:FuzzGoMod
+FUZZ_TARGETS ?= ./internal/lockfile:FuzzParseLock ./internal/lockfile:FuzzParseMarker ./inspect:FuzzRead ./rewrite:FuzzGo ./rewrite:FuzzAsm ./rewrite:FuzzGoMod
 
 .PHONY: build install test vet fmt staticcheck unit fuzz test-real bench demo clean
 

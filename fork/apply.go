@@ -7,89 +7,108 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+
+	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/swap"
 )
 
 // apply swaps the stage into the host: every file that differs, the fork
-// dir, and vendor/ when the host vendors. It reports whether anything
-// changed; when nothing did, the host is not touched at all.
-func (r *run) apply(ctx context.Context, gomod []byte) (bool, error) {
-	root, st := r.h.Root, r.st
-	var j journal
-	stagedRel := func(rel string) string { return path.Join(workDir, "stage", rel) }
+// dir, and vendor/ when the host vendors, with the lock and go.mod given.
+// It reports whether anything changed; when nothing did, the host is not
+// touched at all.
+func (s *session) apply(ctx context.Context, st *swap.Stage, lock *lockfile.Lock, gomod []byte) (bool, error) {
+	root := s.h.Root
+	var j swap.Journal
 
 	// Host sources: the stage shares unchanged files by hard link.
-	changed, err := r.changedHostFiles()
+	changed, err := changedHostFiles(st, root)
 	if err != nil {
 		return false, err
 	}
 	for _, rel := range changed {
-		j.rename(stagedRel(rel), rel)
+		j.Rename(swap.StagedPath(rel), rel)
 	}
 
 	// go.mod, go.sum, the lock.
-	if err := st.writeFile("go.mod", gomod); err != nil {
+	if err := st.WriteFile("go.mod", gomod); err != nil {
 		return false, err
 	}
-	if err := st.writeFile(LockFile, r.lock.Format()); err != nil {
+	if err := st.WriteFile(LockFile, lock.Format()); err != nil {
 		return false, err
 	}
 	for _, rel := range []string{"go.mod", "go.sum", LockFile} {
-		same, err := sameFile(st.path(rel), filepath.Join(root, rel))
+		same, err := sameFile(st.Path(rel), filepath.Join(root, rel))
 		if err != nil {
 			return false, err
 		}
 		if !same {
-			j.rename(stagedRel(rel), rel)
+			j.Rename(swap.StagedPath(rel), rel)
 		}
 	}
 
 	// The fork dir, whole, unless every fork in it is what the lock says.
-	forksSame, err := r.forkDirMatches()
-	if err != nil {
-		return false, err
-	}
-	if !forksSame {
-		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(r.lock.Dir))); err == nil {
-			j.rename(r.lock.Dir, path.Join(workDir, "old", "forks"))
+	if !s.forkDirMatches(lock) {
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(lock.Dir))); err == nil {
+			j.Rename(lock.Dir, path.Join(swap.WorkDir, "old", "forks"))
 		}
-		if len(r.lock.Forks) > 0 {
-			j.rename(stagedRel(r.lock.Dir), r.lock.Dir)
+		if len(lock.Forks) > 0 {
+			j.Rename(swap.StagedPath(lock.Dir), lock.Dir)
 		}
 	}
 
 	// vendor/, regenerated for hosts that build with -mod=vendor.
-	if r.h.Vendor && len(j.ops) > 0 {
-		if _, err := r.runner().Run(ctx, "mod", "vendor"); err != nil {
+	if s.h.Vendor && j.Len() > 0 {
+		if _, err := s.runner(st).Run(ctx, "mod", "vendor"); err != nil {
 			return false, fmt.Errorf("refreshing vendor/: %w", err)
 		}
-		j.rename("vendor", path.Join(workDir, "old", "vendor"))
-		j.rename(stagedRel("vendor"), "vendor")
+		j.Rename("vendor", path.Join(swap.WorkDir, "old", "vendor"))
+		j.Rename(swap.StagedPath("vendor"), "vendor")
 	}
-	if len(j.ops) == 0 {
+	if j.Len() == 0 {
 		return false, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return false, err // interrupted before the commit point: nothing changed
 	}
-	return true, j.commit(root)
+	return true, j.Commit(root)
 }
 
 // forkDirMatches reports whether the host's fork dir holds exactly the
 // forks of the new lock, byte for byte.
-func (r *run) forkDirMatches() (bool, error) {
-	old := r.h.Lock
+func (s *session) forkDirMatches(lock *lockfile.Lock) bool {
+	old := s.h.Lock
 	if old == nil {
-		return len(r.lock.Forks) == 0, nil
+		return len(lock.Forks) == 0
 	}
-	if len(old.Forks) != len(r.lock.Forks) {
-		return false, nil
+	if len(old.Forks) != len(lock.Forks) {
+		return false
 	}
-	for i, f := range r.lock.Forks {
+	for i, f := range lock.Forks {
 		if o := old.Forks[i]; o.Path != f.Path || o.TreeHash != f.TreeHash {
-			return false, nil
+			return false
 		}
 	}
-	return forksIntact(r.h.Root, old), nil
+	return lockfile.Intact(s.h.Root, old)
+}
+
+// changedHostFiles returns the host's Go and assembly files that differ
+// between the stage and the host at root.
+func changedHostFiles(st *swap.Stage, root string) ([]string, error) {
+	files, err := hostFiles(st.Dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, rel := range files {
+		same, err := sameFile(st.Path(rel), filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, err
+		}
+		if !same {
+			out = append(out, rel)
+		}
+	}
+	return out, nil
 }
 
 // sameFile reports whether a and b have the same content (a missing file

@@ -1,9 +1,6 @@
 package fork
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/modtree"
+	"github.com/plugfork/plugfork/internal/pkgpath"
+	"github.com/plugfork/plugfork/internal/swap"
 	"github.com/plugfork/plugfork/rewrite"
 	"golang.org/x/mod/modfile"
 )
@@ -39,26 +40,29 @@ type CheckResult struct {
 	Millis   int64          `json:"ms"`
 }
 
-// Kinds of check findings.
+// CheckKind classifies a CheckFinding.
+type CheckKind string
+
+// The kinds of CheckFinding.
 const (
-	KindUnforkedImport = "unforked-import" // a shared third-party import in the host or a fork
-	KindDrift          = "drift"           // a fork's files differ from what plugfork generated
-	KindMissingFork    = "missing-fork"    // a locked fork's directory is gone
-	KindExtraFork      = "extra-fork"      // a fork directory the lock does not know
-	KindWiring         = "wiring"          // go.mod disagrees with the lock
-	KindLinked         = "linked-unforked" // a built host links a shared third-party package
-	KindInterrupted    = "interrupted"     // a fork was interrupted and not finished
+	KindUnforkedImport CheckKind = "unforked-import" // a shared third-party import in the host or a fork
+	KindDrift          CheckKind = "drift"           // a fork's files differ from what plugfork generated
+	KindMissingFork    CheckKind = "missing-fork"    // a locked fork's directory is gone
+	KindExtraFork      CheckKind = "extra-fork"      // a fork directory the lock does not know
+	KindWiring         CheckKind = "wiring"          // go.mod disagrees with the lock
+	KindLinked         CheckKind = "linked-unforked" // a built host links a shared third-party package
+	KindInterrupted    CheckKind = "interrupted"     // a fork was interrupted and not finished
 )
 
 // CheckFinding is one problem, where it is and the command that fixes it.
 type CheckFinding struct {
-	Kind    string   `json:"kind"`
-	Pos     string   `json:"pos,omitempty"`    // file:line:col, relative to the host root
-	Module  string   `json:"module,omitempty"` // the module concerned
-	Path    string   `json:"path,omitempty"`   // the import path or package concerned
-	Files   []string `json:"files,omitempty"`  // drifted files
-	Message string   `json:"message"`
-	Fix     string   `json:"fix"`
+	Kind    CheckKind `json:"kind"`
+	Pos     string    `json:"pos,omitempty"`    // file:line:col, relative to the host root
+	Module  string    `json:"module,omitempty"` // the module concerned
+	Path    string    `json:"path,omitempty"`   // the import path or package concerned
+	Files   []string  `json:"files,omitempty"`  // drifted files
+	Message string    `json:"message"`
+	Fix     string    `json:"fix"`
 }
 
 // Check is the CI gate: no host package or fork imports a third-party
@@ -68,7 +72,7 @@ type CheckFinding struct {
 // and touches no network.
 func Check(cfg CheckConfig) (*CheckResult, error) {
 	start := time.Now()
-	root, gomod, err := findModuleRoot(cfg.Dir)
+	root, gomod, err := modtree.FindRoot(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -79,19 +83,16 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 	if mf.Module == nil {
 		return nil, fmt.Errorf("%s: no module directive", filepath.Join(root, "go.mod"))
 	}
-	lock := &Lock{}
-	data, err := os.ReadFile(filepath.Join(root, LockFile))
-	switch {
-	case err == nil:
-		if lock, err = ParseLock(LockFile, data); err != nil {
-			return nil, err
-		}
-	case !errors.Is(err, os.ErrNotExist):
+	lock, err := readLock(root)
+	if err != nil {
 		return nil, err
+	}
+	if lock == nil {
+		lock = &lockfile.Lock{}
 	}
 	c := &checker{root: root, host: mf.Module.Mod.Path, lock: lock, keep: append(slices.Clone(lock.Keep), cfg.Keep...)}
 	res := &CheckResult{Schema: CheckSchema, Forks: len(lock.Forks)}
-	if _, err := os.Stat(journalPath(root)); err == nil {
+	if swap.Pending(root) {
 		c.add(CheckFinding{Kind: KindInterrupted, Message: "a plugfork run was interrupted while changing the host", Fix: "plugfork fork (finishes it)"})
 	}
 	if err := c.imports(); err != nil {
@@ -104,7 +105,7 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 	}
 	res.Findings = c.findings
 	slices.SortStableFunc(res.Findings, func(a, b CheckFinding) int {
-		return strings.Compare(a.Kind+"\x00"+a.Pos+"\x00"+a.Module+"\x00"+a.Path, b.Kind+"\x00"+b.Pos+"\x00"+b.Module+"\x00"+b.Path)
+		return strings.Compare(string(a.Kind)+"\x00"+a.Pos+"\x00"+a.Module+"\x00"+a.Path, string(b.Kind)+"\x00"+b.Pos+"\x00"+b.Module+"\x00"+b.Path)
 	})
 	res.OK = len(res.Findings) == 0
 	res.Files = c.files
@@ -114,7 +115,7 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 
 type checker struct {
 	root, host string
-	lock       *Lock
+	lock       *lockfile.Lock
 	keep       []string
 	findings   []CheckFinding
 	files      int
@@ -125,11 +126,11 @@ func (c *checker) add(f CheckFinding) { c.findings = append(c.findings, f) }
 // shared reports whether importing p shares a third-party package with
 // plugins: not std, not the host's own, not a fork, not kept.
 func (c *checker) shared(p string) bool {
-	if isStd(p) || within(p, c.host) || (c.lock.Prefix != "" && within(p, c.lock.Prefix)) {
+	if pkgpath.IsStd(p) || pkgpath.Within(p, c.host) || (c.lock.Prefix != "" && pkgpath.Within(p, c.lock.Prefix)) {
 		return false
 	}
 	for _, k := range c.keep {
-		if matchPattern(k, p) || within(p, k) {
+		if pkgpath.Match(k, p) || pkgpath.Within(p, k) {
 			return false
 		}
 	}
@@ -196,7 +197,7 @@ func (c *checker) drift() {
 				Message: "the fork of " + f.Path + "@" + f.Version + " is missing from " + f.ForkDir, Fix: "plugfork fork"})
 			continue
 		}
-		h, err := TreeHash(dir)
+		h, err := lockfile.TreeHash(dir)
 		if err == nil && h == f.TreeHash {
 			continue
 		}
@@ -205,7 +206,7 @@ func (c *checker) drift() {
 			Message: fmt.Sprintf("the fork of %s@%s was edited by hand (%d files differ from what plugfork generated)", f.Path, f.Version, len(files)),
 			Fix:     "plugfork fork (regenerates it; hand edits are lost)"})
 	}
-	for _, rel := range strayForks(c.root, c.lock) {
+	for _, rel := range lockfile.Strays(c.root, c.lock) {
 		c.add(CheckFinding{Kind: KindExtraFork, Path: rel,
 			Message: rel + " holds a fork that plugfork.lock does not list", Fix: "plugfork fork (removes it)"})
 	}
@@ -214,32 +215,24 @@ func (c *checker) drift() {
 // driftedFiles names the files of a fork that differ from its marker's
 // manifest: changed, missing or added.
 func driftedFiles(dir string) []string {
-	want := map[string]string{}
-	if data, err := os.ReadFile(filepath.Join(dir, MarkerFile)); err == nil {
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		inFiles := false
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.HasPrefix(line, "files ") {
-				inFiles = true
-				continue
-			}
-			if sum, name, ok := strings.Cut(line, "  "); inFiles && ok {
-				want[name] = sum
-			}
-		}
-	} else {
+	data, err := os.ReadFile(filepath.Join(dir, MarkerFile))
+	if err != nil {
 		return []string{MarkerFile}
 	}
+	m, err := lockfile.ParseMarker(data)
+	if err != nil {
+		return []string{MarkerFile} // the marker itself was edited: which files were is unknown
+	}
+	want := m.Files
 	var out []string
-	files, _ := treeFiles(dir)
+	files, _ := lockfile.TreeFiles(dir)
 	for _, name := range files {
 		if name == MarkerFile {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
 		sum, ok := want[name]
-		if err != nil || !ok || sum != fileSum(data) {
+		if err != nil || !ok || sum != lockfile.FileSum(data) {
 			out = append(out, name)
 		}
 		delete(want, name)
@@ -283,7 +276,7 @@ func (c *checker) wiring(mf *modfile.File) {
 		return
 	}
 	for _, r := range mf.Require {
-		if within(r.Mod.Path, c.lock.Prefix) && !locked[r.Mod.Path] {
+		if pkgpath.Within(r.Mod.Path, c.lock.Prefix) && !locked[r.Mod.Path] {
 			c.add(CheckFinding{Kind: KindWiring, Module: r.Mod.Path, Pos: "go.mod",
 				Message: "go.mod requires " + r.Mod.Path + ", which plugfork.lock does not list", Fix: "plugfork fork"})
 		}
@@ -299,19 +292,5 @@ func (c *checker) linked(pkgs []string, binary string) {
 		c.add(CheckFinding{Kind: KindLinked, Path: p, Pos: binary,
 			Message: binary + " links " + p + ", shared with plugins: a plugin linking another version of it will not load",
 			Fix:     "plugfork fork, then rebuild " + binary})
-	}
-}
-
-// findModuleRoot walks up from dir to the nearest go.mod.
-func findModuleRoot(dir string) (string, []byte, error) {
-	dir = filepath.Clean(dir)
-	for d := dir; ; d = filepath.Dir(d) {
-		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
-		if err == nil {
-			return d, data, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", nil, fmt.Errorf("%s is not in a Go module (no go.mod): run plugfork in the host module's root", dir)
-		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/plugfork/plugfork/internal/lockfile"
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/sumdb/dirhash"
 )
@@ -15,7 +16,7 @@ import (
 // on: go.mod, go.sum, the Go and assembly files of the host's packages, the
 // contents of local replacements outside the module, and the forks' tree
 // hashes and the lock's settings (given, not read: the caller has them).
-func inputsHash(dir string, gomod []byte, lock *Lock) (string, error) {
+func inputsHash(dir string, gomod []byte, lock *lockfile.Lock) (string, error) {
 	var names []string
 	files := map[string]func() (io.ReadCloser, error){}
 	add := func(name string, open func() (io.ReadCloser, error)) {
@@ -56,7 +57,7 @@ func inputsHash(dir string, gomod []byte, lock *Lock) (string, error) {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, filepath.FromSlash(p))
 			}
-			h, err := TreeHash(p)
+			h, err := lockfile.TreeHash(p)
 			if err != nil {
 				h = "missing"
 			}
@@ -72,20 +73,20 @@ func inputsHash(dir string, gomod []byte, lock *Lock) (string, error) {
 }
 
 // upToDate reports whether the host is exactly as the lock's last fork left
-// it, so that a re-run with the same settings has nothing to do: the inputs
+// it, so that a re-run with the settings set has nothing to do: the inputs
 // hash matches and every fork's tree is intact.
-func (r *run) upToDate() bool {
-	old := r.h.Lock
-	if old == nil || old.Inputs == "" || len(r.cfg.Patterns) > 0 || r.cfg.DryRun || r.recovered {
+func (s *session) upToDate(set settings) bool {
+	old := s.h.Lock
+	if old == nil || old.Inputs == "" || len(s.cfg.Patterns) > 0 || s.cfg.DryRun || s.recovered {
 		return false
 	}
-	if r.lock.Tests != old.Tests || r.lock.Whole != old.Whole || !slices.Equal(sortedCopy(r.lock.Keep), sortedCopy(old.Keep)) {
+	if set.Tests != old.Tests || set.Whole != old.Whole || !slices.Equal(sortedCopy(set.Keep), sortedCopy(old.Keep)) {
 		return false
 	}
-	if !forksIntact(r.h.Root, old) {
+	if !lockfile.Intact(s.h.Root, old) {
 		return false
 	}
-	h, err := inputsHash(r.h.Root, r.h.GoMod, old)
+	h, err := inputsHash(s.h.Root, s.h.GoMod, old)
 	return err == nil && h == old.Inputs
 }
 

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/plugfork/plugfork/internal/modtree"
+	"github.com/plugfork/plugfork/internal/swap"
 	"github.com/plugfork/plugfork/rewrite"
 )
 
@@ -37,14 +39,13 @@ func isBuildFile(rel string) bool {
 // build files; it says what to change.
 func ldflagsFindings(root, forkDir string, m *rewrite.Mapping) ([]Finding, error) {
 	var out []Finding
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
+	// Build files may be hidden (.github, .goreleaser.yml) or live in
+	// nested modules; testdata holds none, node_modules none of ours.
+	include := modtree.Hidden | modtree.Nested | modtree.Vendor
+	skip := []string{forkDir, "vendor", swap.WorkDir, ".git"}
+	err := modtree.Walk(root, include, skip, func(rel string, d fs.DirEntry) error {
 		if d.IsDir() {
-			if rel != "." && (rel == forkDir || rel == "vendor" || rel == workDir || rel == ".git" || d.Name() == "testdata" || d.Name() == "node_modules") {
+			if d.Name() == "node_modules" {
 				return filepath.SkipDir
 			}
 			return nil
@@ -52,7 +53,7 @@ func ldflagsFindings(root, forkDir string, m *rewrite.Mapping) ([]Finding, error
 		if !d.Type().IsRegular() || !isBuildFile(rel) {
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
 		if err != nil {
 			return err
 		}
@@ -64,7 +65,7 @@ func ldflagsFindings(root, forkDir string, m *rewrite.Mapping) ([]Finding, error
 				if to, ok := m.Lookup(pkg); ok {
 					out = append(out, Finding{
 						Pos:     fmt.Sprintf("%s:%d:%d", rel, line, loc[0]+1),
-						Kind:    "ldflags",
+						Kind:    FindingLdflags,
 						Path:    pkg,
 						Message: fmt.Sprintf("-X names %s, which is forked: write -X %s... instead (plugfork does not edit build files)", pkg, to),
 					})

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/modtree"
 	"golang.org/x/mod/semver"
 )
 
@@ -39,26 +41,22 @@ type StatusFork struct {
 // With updates, it asks the go command (so GOPROXY, GOPRIVATE and GOFLAGS
 // apply) for the newest upstream version of each.
 func Status(ctx context.Context, dir string, env []string, updates bool) (*StatusResult, error) {
-	root, _, err := findModuleRoot(dir)
+	root, _, err := modtree.FindRoot(dir)
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(root, LockFile))
-	if os.IsNotExist(err) {
-		return nil, fmt.Errorf("nothing is forked here (no %s): run plugfork fork --prefix PREFIX", LockFile)
-	}
+	lock, err := readLock(root)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := ParseLock(LockFile, data)
-	if err != nil {
-		return nil, err
+	if lock == nil {
+		return nil, ErrNotForked
 	}
 	res := &StatusResult{Schema: StatusSchema, Prefix: lock.Prefix, Dir: lock.Dir, Keep: lock.Keep}
 	for _, f := range lock.Forks {
 		sf := StatusFork{Path: f.Path, Version: f.Version, ForkPath: f.ForkPath, Dir: f.ForkDir, Packages: f.Packages}
 		forkDir := filepath.Join(root, filepath.FromSlash(f.ForkDir))
-		files, _ := treeFiles(forkDir)
+		files, _ := lockfile.TreeFiles(forkDir)
 		for _, name := range files {
 			if fi, err := os.Stat(filepath.Join(forkDir, filepath.FromSlash(name))); err == nil {
 				sf.Files++

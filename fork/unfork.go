@@ -2,12 +2,11 @@ package fork
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"path"
-	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/plugfork/plugfork/internal/swap"
 )
 
 // UnforkResult is what an unfork did.
@@ -33,12 +32,12 @@ const UnforkSchema = "plugfork/unfork/v1"
 // in atomically.
 func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, error) {
 	start := time.Now()
-	r, err := newRunLocked(ctx, cfg)
+	s, err := openForked(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer r.cleanup()
-	old := r.h.Lock
+	defer s.close()
+	old := s.h.Lock
 	for _, m := range modules {
 		if old.Find(m) == nil {
 			return nil, fmt.Errorf("%s is not forked (see plugfork status)", m)
@@ -46,8 +45,12 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	}
 	res := &UnforkResult{Schema: UnforkSchema, DryRun: cfg.DryRun}
 	if len(modules) > 0 && len(modules) < len(old.Forks) {
-		r.lock.Keep = append(slices.Clone(r.lock.Keep), modules...)
-		fr, err := r.fork(ctx)
+		set, err := newSettings(cfg, old)
+		if err != nil {
+			return nil, err
+		}
+		set.Keep = append(slices.Clone(set.Keep), modules...)
+		fr, _, err := s.fork(ctx, set, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -64,10 +67,11 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	for _, f := range old.Forks {
 		res.Unforked = append(res.Unforked, f.Path)
 	}
-	if err := r.upstreamView(ctx); err != nil {
+	st, err := s.upstreamView(old.Dir)
+	if err != nil {
 		return nil, err
 	}
-	changed, err := r.changedHostFiles()
+	changed, err := changedHostFiles(st, s.h.Root)
 	if err != nil {
 		return nil, err
 	}
@@ -78,69 +82,33 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	}
 	// go.sum needs the upstream modules' sums back: -mod=mod lets the
 	// go command add them while it type-checks.
-	if errs, err := typecheck(ctx, r.st.Dir, withModFlag(cfg.Env, "mod"), []string{"./..."}); err != nil {
+	if errs, err := typecheck(ctx, st.Dir, withModFlag(cfg.Env, "mod"), []string{"./..."}); err != nil {
 		return nil, err
 	} else if len(errs) > 0 {
 		return nil, &TypeCheckError{Errors: errs}
 	}
-	gomod, err := r.st.unstageGoMod()
+	gomod, err := st.HostGoMod()
 	if err != nil {
 		return nil, err
 	}
-	var j journal
+	var j swap.Journal
 	for _, rel := range changed {
-		j.rename(path.Join(workDir, "stage", rel), rel)
+		j.Rename(swap.StagedPath(rel), rel)
 	}
-	if err := r.st.writeFile("go.mod", gomod); err != nil {
+	if err := st.WriteFile("go.mod", gomod); err != nil {
 		return nil, err
 	}
-	j.rename(path.Join(workDir, "stage", "go.mod"), "go.mod")
-	j.rename(path.Join(workDir, "stage", "go.sum"), "go.sum")
-	j.remove(old.Dir)
-	j.remove(LockFile)
+	j.Rename(swap.StagedPath("go.mod"), "go.mod")
+	j.Rename(swap.StagedPath("go.sum"), "go.sum")
+	j.Remove(old.Dir)
+	j.Remove(LockFile)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := j.commit(r.h.Root); err != nil {
+	if err := j.Commit(s.h.Root); err != nil {
 		return nil, err
 	}
 	res.Changed = true
 	res.Millis = time.Since(start).Milliseconds()
 	return res, nil
-}
-
-// newRunLocked is newRun for commands that need a lock.
-func newRunLocked(ctx context.Context, cfg Config) (*run, error) {
-	r, err := newRun(ctx, cfg)
-	if errors.Is(err, errNoPrefix) {
-		return nil, fmt.Errorf("nothing is forked here (no %s)", LockFile)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if r.h.Lock == nil {
-		r.cleanup()
-		return nil, fmt.Errorf("nothing is forked here (no %s)", LockFile)
-	}
-	return r, nil
-}
-
-// changedHostFiles returns the host's Go and assembly files that differ
-// between the stage and the host.
-func (r *run) changedHostFiles() ([]string, error) {
-	files, err := hostFiles(r.st.Dir)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, rel := range files {
-		same, err := sameFile(r.st.path(rel), filepath.Join(r.h.Root, filepath.FromSlash(rel)))
-		if err != nil {
-			return nil, err
-		}
-		if !same {
-			out = append(out, rel)
-		}
-	}
-	return out, nil
 }

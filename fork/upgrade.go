@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/lockfile"
 	"golang.org/x/mod/module"
 )
 
@@ -43,29 +43,32 @@ func Upgrade(ctx context.Context, cfg Config, queries []string) (*UpgradeResult,
 			return nil, fmt.Errorf("%s: %w", q, err)
 		}
 	}
-	cfg.upgrade = func(ctx context.Context, r gocmd.Runner) error {
-		args := append([]string{"get"}, queries...)
-		if _, err := r.Run(ctx, args...); err != nil {
-			return fmt.Errorf("resolving %s: %w", strings.Join(queries, " "), err)
-		}
-		return nil
-	}
-	r, err := newRun(ctx, cfg)
+	s, err := open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer r.cleanup()
-	if r.h.Lock == nil {
+	defer s.close()
+	set, err := newSettings(cfg, s.h.Lock)
+	if err != nil {
+		return nil, err
+	}
+	if s.h.Lock == nil {
 		return nil, fmt.Errorf("nothing is forked yet (no %s): run plugfork fork --prefix PREFIX first", LockFile)
 	}
-	res, err := r.fork(ctx)
+	res, lock, err := s.fork(ctx, set, queries)
 	if err != nil {
 		return nil, err
 	}
-	return &UpgradeResult{Result: res, Changes: versionChanges(r.h.Lock, r.lock)}, nil
+	if lock == nil { // a dry run: the plan's versions
+		lock = &lockfile.Lock{}
+		for _, f := range res.Forks {
+			lock.Forks = append(lock.Forks, lockfile.Fork{Path: f.Path, Version: f.Version})
+		}
+	}
+	return &UpgradeResult{Result: res, Changes: versionChanges(s.h.Lock, lock)}, nil
 }
 
-func versionChanges(old, cur *Lock) []VersionChange {
+func versionChanges(old, cur *lockfile.Lock) []VersionChange {
 	var out []VersionChange
 	seen := map[string]bool{}
 	for _, f := range cur.Forks {

@@ -75,7 +75,7 @@ func renderFork(w io.Writer, res *fork.Result) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, f := range res.Forks {
-		status := f.Status
+		status := string(f.Status)
 		if f.Previous != "" {
 			status = f.Previous + " => " + f.Version
 		}

@@ -1,4 +1,8 @@
-package fork
+// Package hazard is plugfork's knowledge of how two copies of a library in
+// one process break (init-time registrations in registries the standard
+// library owns, process-wide singletons), and the scan that finds them in
+// source. Fork and inspect share it.
+package hazard
 
 import (
 	"bytes"
@@ -9,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/plugfork/plugfork/internal/pkgpath"
 )
 
 // Hazard is a way two copies of a library in one process (the host's fork
@@ -17,9 +23,23 @@ type Hazard struct {
 	Module  string `json:"module"`
 	Pos     string `json:"pos,omitempty"` // file:line:col of the call, relative to the host root
 	Call    string `json:"call,omitempty"`
-	Kind    string `json:"kind"` // registry, singleton
+	Kind    Kind   `json:"kind"`
 	Message string `json:"message"`
 }
+
+// Kind classifies a Hazard.
+type Kind string
+
+// The kinds of Hazard.
+const (
+	// KindRegistry is a registration under a fixed name in a registry the
+	// standard library owns, at package initialization: the second copy's
+	// init panics inside plugin.Open.
+	KindRegistry Kind = "registry"
+	// KindSingleton is process-wide state that splits in two: nothing
+	// panics, but host and plugins stop sharing it.
+	KindSingleton Kind = "singleton"
+)
 
 // registries are std functions that register under a global name: a
 // second copy of the registering package panics in plugin.Open.
@@ -45,10 +65,11 @@ var singletons = map[string]string{
 	"github.com/grpc-ecosystem/go-grpc-prometheus": "the forked grpc-prometheus metrics are registered on the host's copy only",
 }
 
-// hazards scans a forked file for calls that register in a std registry
-// at init or package level. Only files importing a registry package are
-// parsed, so the scan costs nothing for the rest.
-func hazards(fset *token.FileSet, module, display string, src []byte) []Hazard {
+// Scan scans a Go file of module (named display in positions) for calls
+// that register in a std registry at init or package level. Only files
+// importing a registry package are parsed, so the scan costs nothing for
+// the rest.
+func Scan(fset *token.FileSet, module, display string, src []byte) []Hazard {
 	if !bytes.Contains(src, []byte(`"database/sql"`)) && !bytes.Contains(src, []byte(`"encoding/gob"`)) &&
 		!bytes.Contains(src, []byte(`"expvar"`)) && !bytes.Contains(src, []byte(`"net/http"`)) && !bytes.Contains(src, []byte(`"flag"`)) {
 		return nil
@@ -100,7 +121,7 @@ func hazards(fset *token.FileSet, module, display string, src []byte) []Hazard {
 			}
 			callText := fmt.Sprintf("%s.%s(%s)", id.Name, sel.Sel.Name, arg)
 			out = append(out, Hazard{
-				Module: module, Pos: fset.Position(call.Pos()).String(), Call: callText, Kind: "registry",
+				Module: module, Pos: fset.Position(call.Pos()).String(), Call: callText, Kind: KindRegistry,
 				Message: fmt.Sprintf("%s registers in %s's process-wide registry when the package initializes: if a plugin links its own copy of %s, plugin.Open panics (%q)", callText, pkg, module, panicMsg),
 			})
 			return true
@@ -123,13 +144,13 @@ func hazards(fset *token.FileSet, module, display string, src []byte) []Hazard {
 	return out
 }
 
-// moduleHazards returns the singleton hazards of the forked modules.
-func moduleHazards(forked []string) []Hazard {
+// Singletons returns the singleton hazards of the forked modules.
+func Singletons(forked []string) []Hazard {
 	var out []Hazard
 	for _, m := range forked {
 		for prefix, msg := range singletons {
-			if within(m, prefix) {
-				out = append(out, Hazard{Module: m, Kind: "singleton", Message: msg})
+			if pkgpath.Within(m, prefix) {
+				out = append(out, Hazard{Module: m, Kind: KindSingleton, Message: msg})
 			}
 		}
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package fork
+package swap
 
 import (
 	"fmt"
@@ -8,11 +8,11 @@ import (
 	"syscall"
 )
 
-// lockHost takes an exclusive lock on the host's root directory for the
+// LockHost takes an exclusive lock on the host's root directory for the
 // whole run, so that two plugfork runs in one host take turns instead of
 // sharing a stage; the second then finds the first's result. The lock
 // goes with the process, however it ends.
-func lockHost(root string) (unlock func(), err error) {
+func LockHost(root string) (unlock func(), err error) {
 	d, err := os.Open(root)
 	if err != nil {
 		return nil, err

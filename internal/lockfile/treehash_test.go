@@ -1,4 +1,4 @@
-package fork
+package lockfile
 
 import (
 	"os"
@@ -19,7 +19,7 @@ func TestSumsHash(t *testing.T) {
 		"sub/go.mod":      "module example.com/nest/sub\n", // another fork
 		"sub/sub.go":      "package sub\n",
 		"Z upper.txt":     "sorted as bytes\n",
-		MarkerFile:        "marker\n",
+		MarkerName:        "marker\n",
 		"z/embedded.json": "{}\n",
 	}
 	sums := map[string]string{}
@@ -31,18 +31,18 @@ func TestSumsHash(t *testing.T) {
 		if err := os.WriteFile(p, []byte(data), 0o666); err != nil {
 			t.Fatal(err)
 		}
-		if name != MarkerFile && filepath.Dir(name) != "sub" {
-			sums[name] = fileSum([]byte(data))
+		if name != MarkerName && filepath.Dir(name) != "sub" {
+			sums[name] = FileSum([]byte(data))
 		}
 	}
 	want, err := TreeHash(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := sumsHash(sums, MarkerFile, fileSum([]byte(files[MarkerFile]))); got != want {
+	if got := SumsHash(sums, MarkerName, FileSum([]byte(files[MarkerName]))); got != want {
 		t.Errorf("sumsHash = %s, TreeHash = %s", got, want)
 	}
-	if _, ok := sums[MarkerFile]; ok {
+	if _, ok := sums[MarkerName]; ok {
 		t.Error("sumsHash changed its argument")
 	}
 }

@@ -1,4 +1,4 @@
-package fork
+package swap
 
 import (
 	"os"
@@ -27,12 +27,12 @@ func TestJournalRecovery(t *testing.T) {
 		write(".plugfork/stage/main.go", "new main")
 		write(".plugfork/stage/forks/a/a.go", "new fork")
 		write(".plugfork/stage/forks/b/b.go", "new fork b")
-		var j journal
-		j.rename(".plugfork/stage/main.go", "main.go")
-		j.rename(".plugfork/stage/go.mod", "go.mod")
-		j.rename("forks", ".plugfork/old/forks")
-		j.rename(".plugfork/stage/forks", "forks")
-		j.remove("stale")
+		var j Journal
+		j.Rename(".plugfork/stage/main.go", "main.go")
+		j.Rename(".plugfork/stage/go.mod", "go.mod")
+		j.Rename("forks", ".plugfork/old/forks")
+		j.Rename(".plugfork/stage/forks", "forks")
+		j.Remove("stale")
 		return root, j.ops
 	}
 	want := map[string]string{"go.mod": "new go.mod", "main.go": "new main", "forks/a/a.go": "new fork", "forks/b/b.go": "new fork b"}
@@ -44,8 +44,8 @@ func TestJournalRecovery(t *testing.T) {
 				t.Errorf("%s = %q, %v; want %q", rel, got, err, data)
 			}
 		}
-		if _, err := os.Stat(filepath.Join(root, workDir)); !os.IsNotExist(err) {
-			t.Errorf("%s left behind", workDir)
+		if _, err := os.Stat(filepath.Join(root, WorkDir)); !os.IsNotExist(err) {
+			t.Errorf("%s left behind", WorkDir)
 		}
 	}
 	_, ops := build(t)
@@ -53,7 +53,7 @@ func TestJournalRecovery(t *testing.T) {
 		for _, recorded := range []bool{true, false} {
 			t.Run(strconv.Itoa(k)+"/"+strconv.FormatBool(recorded), func(t *testing.T) {
 				root, ops := build(t)
-				j := journal{ops: ops}
+				j := Journal{ops: ops}
 				// Write the journal, run k operations, "die".
 				if err := j.commitPartial(root, k); err != nil {
 					t.Fatal(err)
@@ -62,7 +62,7 @@ func TestJournalRecovery(t *testing.T) {
 					// Killed after operation k but before its progress record.
 					os.WriteFile(progressPath(root), []byte(strconv.Itoa(k-1)), 0o666)
 				}
-				done, err := recoverJournal(root)
+				done, err := Recover(root)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -77,12 +77,12 @@ func TestJournalRecovery(t *testing.T) {
 
 // commitPartial writes the journal and applies only its first n operations,
 // as a run killed at that moment would have.
-func (j *journal) commitPartial(root string, n int) error {
+func (j *Journal) commitPartial(root string, n int) error {
 	full := j.ops
 	j.ops = full[:n]
 	defer func() { j.ops = full }()
 	// Write the whole journal, but apply n operations.
-	if err := (&journal{ops: full}).write(root); err != nil {
+	if err := (&Journal{ops: full}).write(root); err != nil {
 		return err
 	}
 	return applyJournalKeep(root, full[:n])
@@ -106,13 +106,13 @@ func applyJournalKeep(root string, ops []op) error {
 // which recovery discards: the host is as it was.
 func TestRecoverDiscardsStage(t *testing.T) {
 	root := t.TempDir()
-	os.MkdirAll(filepath.Join(root, workDir, "stage"), 0o777)
+	os.MkdirAll(filepath.Join(root, WorkDir, "stage"), 0o777)
 	os.WriteFile(filepath.Join(root, "go.mod"), []byte("module x\n"), 0o666)
-	done, err := recoverJournal(root)
+	done, err := Recover(root)
 	if err != nil || done {
 		t.Fatalf("recoverJournal = %v, %v; want false, nil", done, err)
 	}
-	if _, err := os.Stat(filepath.Join(root, workDir)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(root, WorkDir)); !os.IsNotExist(err) {
 		t.Error("stage left behind")
 	}
 }

@@ -1,4 +1,8 @@
-package fork
+// Package lockfile reads and writes plugfork's on-disk formats: the lock
+// (plugfork.lock) at the host's root, the marker (PLUGFORK.txt) in each
+// fork, and the tree hashes that tie the two to the forks' files. Each
+// format's reader sits next to its writer.
+package lockfile
 
 import (
 	"bufio"
@@ -13,8 +17,8 @@ import (
 	"golang.org/x/mod/semver"
 )
 
-// LockFile is the name of the lock at the host module's root.
-const LockFile = "plugfork.lock"
+// Name is the file name of the lock at the host module's root.
+const Name = "plugfork.lock"
 
 // lockVersion is the version of the lock format this code writes.
 const lockVersion = 1
@@ -30,32 +34,36 @@ type Lock struct {
 	// Inputs is the h1: hash of everything a fork depends on in the host
 	// (go.mod, go.sum, sources, local replacements, fork trees) as the
 	// fork left it: a re-run that finds the same inputs has nothing to do.
-	Inputs string       `json:"inputs,omitempty"`
-	Forks  []LockedFork `json:"forks"` // sorted by Path
+	Inputs string `json:"inputs,omitempty"`
+	Forks  []Fork `json:"forks"` // sorted by Path
 }
 
-// LockedFork is one forked module as the lock records it.
-type LockedFork struct {
-	Path     string `json:"path"`               // upstream module path
-	Version  string `json:"version"`            // upstream version the host's build list selected
-	Replace  string `json:"replace,omitempty"`  // the host's replacement it was taken from: "path version" or a directory
-	Sum      string `json:"sum"`                // upstream h1: hash of the source
-	ForkPath string `json:"fork_path"`          // module path of the fork
-	ForkDir  string `json:"fork_dir"`           // slash-separated, relative to the host root
-	TreeHash string `json:"tree_hash"`          // h1: hash of the generated fork tree
-	Require  string `json:"require"`            // the host's require of Path before forking: direct, indirect or none
-	Packages int    `json:"packages,omitempty"` // packages of the closure it holds
+// Fork is one forked module as the lock records it.
+type Fork struct {
+	Path     string  `json:"path"`               // upstream module path
+	Version  string  `json:"version"`            // upstream version the host's build list selected
+	Replace  string  `json:"replace,omitempty"`  // the host's replacement it was taken from: "path version" or a directory
+	Sum      string  `json:"sum"`                // upstream h1: hash of the source
+	ForkPath string  `json:"fork_path"`          // module path of the fork
+	ForkDir  string  `json:"fork_dir"`           // slash-separated, relative to the host root
+	TreeHash string  `json:"tree_hash"`          // h1: hash of the generated fork tree
+	Require  Require `json:"require"`            // the host's require of Path before forking
+	Packages int     `json:"packages,omitempty"` // packages of the closure it holds
 }
 
-// Require states of a fork's upstream module in the host's go.mod.
+// Require is how the host's go.mod required a fork's upstream module
+// before the fork, so that unfork can restore it.
+type Require string
+
+// The Require states.
 const (
-	requireDirect   = "direct"
-	requireIndirect = "indirect"
-	requireNone     = "none"
+	RequireDirect   Require = "direct"   // a require line without // indirect
+	RequireIndirect Require = "indirect" // a require line marked // indirect
+	RequireNone     Require = "none"     // no require line: reached through another module
 )
 
 // Find returns the fork of the upstream module path, or nil.
-func (l *Lock) Find(path string) *LockedFork {
+func (l *Lock) Find(path string) *Fork {
 	for i := range l.Forks {
 		if l.Forks[i].Path == path {
 			return &l.Forks[i]
@@ -86,7 +94,7 @@ func (l *Lock) Format() []byte {
 		fmt.Fprintf(&b, "inputs %s\n", quote(l.Inputs))
 	}
 	forks := slices.Clone(l.Forks)
-	slices.SortFunc(forks, func(a, b LockedFork) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(forks, func(a, b Fork) int { return strings.Compare(a.Path, b.Path) })
 	for _, f := range forks {
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "fork %s %s\n", quote(f.Path), quote(f.Version))
@@ -117,11 +125,11 @@ func firstRune(s string) rune {
 	return 0
 }
 
-// ParseLock parses a lock. It rejects anything it does not understand and
-// any fork entry that would point outside the fork dir.
-func ParseLock(filename string, data []byte) (*Lock, error) {
+// Parse parses a lock. It rejects anything it does not understand and any
+// fork entry that would point outside the fork dir.
+func Parse(filename string, data []byte) (*Lock, error) {
 	l := new(Lock)
-	var cur *LockedFork
+	var cur *Fork
 	sawHeader := false
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
@@ -171,10 +179,12 @@ func ParseLock(filename string, data []byte) (*Lock, error) {
 			case "tree":
 				cur.TreeHash = val
 			case "require":
-				if val != requireDirect && val != requireIndirect && val != requireNone {
+				switch r := Require(val); r {
+				case RequireDirect, RequireIndirect, RequireNone:
+					cur.Require = r
+				default:
 					return nil, errorf("require %q: want direct, indirect or none", val)
 				}
-				cur.Require = val
 			case "packages":
 				n, err := strconv.Atoi(val)
 				if err != nil || n < 0 {
@@ -213,7 +223,7 @@ func ParseLock(filename string, data []byte) (*Lock, error) {
 			if err1 != nil || err2 != nil {
 				return nil, errorf("fork: bad quoting")
 			}
-			l.Forks = append(l.Forks, LockedFork{Path: fp, Version: fv})
+			l.Forks = append(l.Forks, Fork{Path: fp, Version: fv})
 			cur = &l.Forks[len(l.Forks)-1]
 		default:
 			return nil, errorf("unknown directive %q", key)
@@ -248,7 +258,7 @@ func (l *Lock) validate() error {
 	if err := module.CheckPath(l.Prefix); err != nil {
 		return fmt.Errorf("prefix: %w", err)
 	}
-	if err := checkRelDir(l.Dir); err != nil {
+	if err := CheckRelDir(l.Dir); err != nil {
 		return fmt.Errorf("dir %q: %w", l.Dir, err)
 	}
 	seen := map[string]bool{}
@@ -266,7 +276,7 @@ func (l *Lock) validate() error {
 		if f.ForkPath != l.Prefix+"/"+f.Path {
 			return fmt.Errorf("fork %s: path %q is not %s/%s", f.Path, f.ForkPath, l.Prefix, f.Path)
 		}
-		want, err := forkDirFor(l.Dir, f.Path)
+		want, err := ForkDir(l.Dir, f.Path)
 		if err != nil {
 			return fmt.Errorf("fork %s: %w", f.Path, err)
 		}
@@ -283,9 +293,9 @@ func (l *Lock) validate() error {
 	return nil
 }
 
-// checkRelDir reports an error unless dir is a clean, relative,
+// CheckRelDir reports an error unless dir is a clean, relative,
 // slash-separated path that stays below the directory it is relative to.
-func checkRelDir(dir string) error {
+func CheckRelDir(dir string) error {
 	switch {
 	case dir == "" || dir == ".":
 		return fmt.Errorf("empty")
@@ -304,9 +314,9 @@ func checkRelDir(dir string) error {
 	return nil
 }
 
-// forkDirFor returns where the fork of module path lives: the fork dir
+// ForkDir returns where the fork of module path lives: the fork dir dir
 // joined with the module path escaped as the module cache escapes it.
-func forkDirFor(dir, modPath string) (string, error) {
+func ForkDir(dir, modPath string) (string, error) {
 	esc, err := module.EscapePath(modPath)
 	if err != nil {
 		return "", err

@@ -1,4 +1,8 @@
-package fork
+// Package swap is plugfork's file-system transaction: a stage in which the
+// new state of a host is built, a journal that swaps it in so that a run
+// interrupted at any moment is finished by the next, and the lock that
+// makes runs in one host take turns.
+package swap
 
 import (
 	"bufio"
@@ -10,32 +14,63 @@ import (
 	"strings"
 )
 
-// workDir is where plugfork stages its work inside the host module. The go
+// WorkDir is where plugfork stages its work inside the host module. The go
 // command ignores directories whose names begin with a dot.
-const workDir = ".plugfork"
+const WorkDir = ".plugfork"
 
-// A journal is the list of file system operations that turns the host into
-// its forked state. It is written completely and synced before the first
+// A Journal is the list of file system operations that turns the host into
+// its new state. It is written completely and synced before the first
 // operation runs (the commit point); each operation is idempotent when
 // retried, and a progress file records how many are done, so a run that is
-// interrupted at any moment is finished by the next one (recoverJournal).
-type journal struct {
+// interrupted at any moment is finished by the next one (Recover).
+type Journal struct {
 	ops []op
 }
 
+// opKind is what a journal operation does.
+type opKind string
+
+const (
+	opRename opKind = "rename" // rename from to to, replacing it
+	opRemove opKind = "remove" // remove from and everything below it
+)
+
 type op struct {
-	kind     string // "rename" or "remove"
+	kind     opKind
 	from, to string // relative to the host root, slash-separated
 }
 
-func (j *journal) rename(from, to string) { j.ops = append(j.ops, op{"rename", from, to}) }
-func (j *journal) remove(path string)     { j.ops = append(j.ops, op{"remove", path, ""}) }
+// Rename adds the renaming of from to to (relative to the host root,
+// slash-separated); to's parent directories are made as needed.
+func (j *Journal) Rename(from, to string) { j.ops = append(j.ops, op{opRename, from, to}) }
 
-func journalPath(root string) string  { return filepath.Join(root, workDir, "journal") }
-func progressPath(root string) string { return filepath.Join(root, workDir, "progress") }
+// Remove adds the removal of path and everything below it.
+func (j *Journal) Remove(path string) { j.ops = append(j.ops, op{opRemove, path, ""}) }
 
-// commit writes the journal durably and then applies it.
-func (j *journal) commit(root string) error {
+// Len returns the number of operations.
+func (j *Journal) Len() int { return len(j.ops) }
+
+func journalPath(root string) string  { return filepath.Join(root, WorkDir, "journal") }
+func progressPath(root string) string { return filepath.Join(root, WorkDir, "progress") }
+
+// Pending reports whether the host at root has a committed journal that no
+// run has finished yet.
+func Pending(root string) bool {
+	_, err := os.Stat(journalPath(root))
+	return err == nil
+}
+
+// Discard removes the work dir of the host at root, unless a committed
+// journal is there: a swap that failed half-way is finished by the next
+// run, never thrown away.
+func Discard(root string) {
+	if !Pending(root) {
+		os.RemoveAll(filepath.Join(root, WorkDir))
+	}
+}
+
+// Commit writes the journal durably and then applies it.
+func (j *Journal) Commit(root string) error {
 	if err := j.write(root); err != nil {
 		return err
 	}
@@ -47,7 +82,7 @@ func (j *journal) commit(root string) error {
 
 // write writes the journal durably: after it returns, the swap is
 // committed and any later run finishes it.
-func (j *journal) write(root string) error {
+func (j *Journal) write(root string) error {
 	var b bytes.Buffer
 	for _, o := range j.ops {
 		fmt.Fprintf(&b, "%s %s %s\n", o.kind, strconv.Quote(o.from), strconv.Quote(o.to))
@@ -60,24 +95,24 @@ func (j *journal) write(root string) error {
 	if err := os.Rename(tmp, journalPath(root)); err != nil {
 		return fmt.Errorf("writing journal: %w", err)
 	}
-	syncDir(filepath.Join(root, workDir))
+	syncDir(filepath.Join(root, WorkDir))
 	return nil
 }
 
-// recoverJournal finishes an interrupted swap, or discards an interrupted
-// staging (no journal: the host was never touched). It reports whether a
-// swap was finished.
-func recoverJournal(root string) (bool, error) {
+// Recover finishes an interrupted swap, or discards an interrupted staging
+// (no journal: the host was never touched). It reports whether a swap was
+// finished.
+func Recover(root string) (bool, error) {
 	data, err := os.ReadFile(journalPath(root))
 	if os.IsNotExist(err) {
-		return false, os.RemoveAll(filepath.Join(root, workDir))
+		return false, os.RemoveAll(filepath.Join(root, WorkDir))
 	}
 	if err != nil {
 		return false, err
 	}
 	ops, err := parseJournal(data)
 	if err != nil {
-		return false, fmt.Errorf("%s: %w (remove %s and restore the host from version control)", journalPath(root), err, workDir)
+		return false, fmt.Errorf("%s: %w (remove %s and restore the host from version control)", journalPath(root), err, WorkDir)
 	}
 	done := 0
 	if p, err := os.ReadFile(progressPath(root)); err == nil {
@@ -97,10 +132,10 @@ func parseJournal(data []byte) ([]op, error) {
 		}
 		kind, rest, _ := strings.Cut(line, " ")
 		var from, to string
-		if _, err := fmt.Sscanf(rest, "%q %q", &from, &to); err != nil || (kind != "rename" && kind != "remove") {
+		if _, err := fmt.Sscanf(rest, "%q %q", &from, &to); err != nil || (opKind(kind) != opRename && opKind(kind) != opRemove) {
 			return nil, fmt.Errorf("corrupt journal line %q", line)
 		}
-		ops = append(ops, op{kind, from, to})
+		ops = append(ops, op{opKind(kind), from, to})
 	}
 	return nil, fmt.Errorf("truncated journal")
 }
@@ -114,7 +149,7 @@ func applyJournal(root string, ops []op, done int) error {
 			return err
 		}
 	}
-	return os.RemoveAll(filepath.Join(root, workDir))
+	return os.RemoveAll(filepath.Join(root, WorkDir))
 }
 
 // applyOp runs one operation. Each is idempotent in the order the journal
@@ -122,7 +157,7 @@ func applyJournal(root string, ops []op, done int) error {
 func applyOp(root string, o op) error {
 	from := filepath.Join(root, filepath.FromSlash(o.from))
 	switch o.kind {
-	case "rename":
+	case opRename:
 		if _, err := os.Lstat(from); os.IsNotExist(err) {
 			return nil
 		}
@@ -133,7 +168,7 @@ func applyOp(root string, o op) error {
 		if err := os.Rename(from, to); err != nil {
 			return fmt.Errorf("applying staged change: %w", err)
 		}
-	case "remove":
+	case opRemove:
 		if err := os.RemoveAll(from); err != nil {
 			return fmt.Errorf("applying staged change: %w", err)
 		}

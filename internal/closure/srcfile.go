@@ -1,4 +1,4 @@
-package fork
+package closure
 
 import (
 	"bufio"
@@ -134,16 +134,4 @@ func embedPatterns(args string) []string {
 		out = append(out, p)
 	}
 	return out
-}
-
-// isStd reports whether an import path names a standard library package
-// (or cgo's "C"): its first element has no dot.
-func isStd(path string) bool {
-	first, _, _ := strings.Cut(path, "/")
-	return !strings.Contains(first, ".")
-}
-
-// within reports whether path is prefix or below it, whole elements only.
-func within(path, prefix string) bool {
-	return path == prefix || len(path) > len(prefix) && path[len(prefix)] == '/' && path[:len(prefix)] == prefix
 }

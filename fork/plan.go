@@ -1,0 +1,147 @@
+package fork
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/plugfork/plugfork/internal/closure"
+	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/modtree"
+	"github.com/plugfork/plugfork/internal/swap"
+	"github.com/plugfork/plugfork/rewrite"
+	"golang.org/x/mod/modfile"
+)
+
+// plan is what a run forks: decided from the upstream view, before a file
+// is written.
+type plan struct {
+	gomod       []byte     // the upstream go.mod, as the stage holds it
+	forks       []forkPlan // sorted by module path
+	pinned      []Pinned
+	mapping     *rewrite.Mapping
+	stillNeeded map[string]bool // upstream modules that kept packages still require
+
+	resolveMs, downloadMs int64 // how long the plan took
+}
+
+// forkPlan is one module to fork.
+type forkPlan struct {
+	Mod      *closure.Module
+	Pkgs     []*closure.Package
+	ForkPath string
+	ForkDir  string           // relative to the host root, slash-separated
+	Require  lockfile.Require // how the upstream go.mod requires Mod
+}
+
+// plan resolves the build list and the closure of the upstream view in st
+// and decides the forks.
+func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan, error) {
+	staged, err := os.ReadFile(st.Path("go.mod"))
+	if err != nil {
+		return nil, err
+	}
+	run := s.runner(st)
+	mods, err := closure.ListModules(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	if after, err := os.ReadFile(st.Path("go.mod")); err != nil || !bytes.Equal(after, staged) {
+		return nil, errors.New("go.mod is not consistent with the build (go list -m all changed it): run go mod tidy, check the host builds, and run plugfork again")
+	}
+	fetchStart := time.Now()
+	if err := closure.FetchRequired(ctx, run, mods, staged); err != nil {
+		return nil, err
+	}
+	fetched := time.Since(fetchStart).Milliseconds()
+	rels, err := modtree.Packages(st.Dir)
+	if err != nil {
+		return nil, err
+	}
+	hostRels, err := closure.Select(s.h.Path, rels, s.cfg.Patterns)
+	if err != nil {
+		return nil, err
+	}
+	c, err := closure.Build(ctx, closure.Config{
+		HostPath: s.h.Path, HostDir: st.Dir, Tests: set.Tests, Keep: set.Keep, Mods: mods, Run: run,
+	}, hostRels)
+	if err != nil {
+		return nil, err
+	}
+	forkMods, byMod := c.ForkedModules()
+	pairs := map[string]string{}
+	for _, m := range forkMods {
+		pairs[m.Path] = set.Prefix + "/" + m.Path
+	}
+	// Modules that stay shared: a kept module nested in a forked one
+	// (example.com/api/v2 in example.com/api) must not map into the fork.
+	stillNeeded := map[string]bool{}
+	var shared []string
+	for _, p := range c.Pinned {
+		if !stillNeeded[p.Mod.Path] && pairs[p.Mod.Path] == "" {
+			shared = append(shared, p.Mod.Path)
+		}
+		stillNeeded[p.Mod.Path] = true
+	}
+	slices.Sort(shared)
+	mapping, err := rewrite.NewMappingKeep(pairs, shared)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --prefix %s: %w", set.Prefix, err)
+	}
+	resolveMs := s.clock.lap() - fetched
+
+	// The go.sum-verified sources (most fetched before the walk, which
+	// counts here).
+	s.progress("downloading %d modules", len(forkMods))
+	if err := closure.Download(ctx, run, forkMods); err != nil {
+		return nil, err
+	}
+	downloadMs := s.clock.lap() + fetched
+
+	f, err := modfile.Parse("go.mod", staged, nil)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{gomod: staged, pinned: pinnedList(c.Pinned), mapping: mapping, stillNeeded: stillNeeded, resolveMs: resolveMs, downloadMs: downloadMs}
+	for _, m := range forkMods {
+		dir, err := lockfile.ForkDir(set.Dir, m.Path)
+		if err != nil {
+			return nil, err
+		}
+		p.forks = append(p.forks, forkPlan{Mod: m, Pkgs: byMod[m], ForkPath: pairs[m.Path], ForkDir: dir, Require: requireOf(f, m.Path)})
+	}
+	return p, nil
+}
+
+// goGet moves the upstream view as go get moves it for the queries.
+func goGet(ctx context.Context, r gocmd.Runner, queries []string) error {
+	if _, err := r.Run(ctx, append([]string{"get"}, queries...)...); err != nil {
+		return fmt.Errorf("resolving %s: %w", strings.Join(queries, " "), err)
+	}
+	return nil
+}
+
+func pinnedList(pkgs map[string]*closure.Package) []Pinned {
+	byMod := map[string]*Pinned{}
+	for _, p := range pkgs {
+		pm := byMod[p.Mod.Path]
+		if pm == nil {
+			pm = &Pinned{Module: p.Mod.Path, Version: p.Mod.Version}
+			byMod[p.Mod.Path] = pm
+		}
+		pm.Packages = append(pm.Packages, p.Path)
+	}
+	var out []Pinned
+	for _, pm := range byMod {
+		slices.Sort(pm.Packages)
+		out = append(out, *pm)
+	}
+	slices.SortFunc(out, func(a, b Pinned) int { return strings.Compare(a.Module, b.Module) })
+	return out
+}

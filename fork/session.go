@@ -1,0 +1,340 @@
+package fork
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/modtree"
+	"github.com/plugfork/plugfork/internal/swap"
+	"github.com/plugfork/plugfork/rewrite"
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+)
+
+// host is the host module as found on disk.
+type host struct {
+	Root   string // absolute directory of go.mod
+	GoMod  []byte
+	Path   string         // module path
+	Vendor bool           // a vendor directory is in use
+	Lock   *lockfile.Lock // nil before the first fork
+}
+
+// findHost locates the host module containing dir and reads its go.mod and
+// lock. It refuses workspaces: go.work changes what the build list is.
+func findHost(ctx context.Context, dir string, env []string) (*host, error) {
+	out, err := gocmd.Runner{Dir: dir, Env: env}.Run(ctx, "env", "GOMOD", "GOWORK")
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSpace(string(out))+"\n", "\n")
+	gomod, gowork := strings.TrimSpace(lines[0]), strings.TrimSpace(lines[1])
+	if gomod == "" || gomod == os.DevNull {
+		return nil, fmt.Errorf("%s is %w", dir, ErrNotModule)
+	}
+	if gowork != "" && gowork != "off" {
+		return nil, fmt.Errorf("a go.work file is in effect (%s): plugfork forks one module; run it with GOWORK=off", gowork)
+	}
+	h := &host{Root: filepath.Dir(gomod)}
+	h.GoMod, err = os.ReadFile(gomod)
+	if err != nil {
+		return nil, err
+	}
+	f, err := modfile.Parse(gomod, h.GoMod, nil)
+	if err != nil {
+		return nil, fmt.Errorf("parsing go.mod: %w", err)
+	}
+	if f.Module == nil {
+		return nil, fmt.Errorf("%s: no module directive", gomod)
+	}
+	h.Path = f.Module.Mod.Path
+	if fi, err := os.Stat(filepath.Join(h.Root, "vendor")); err == nil && fi.IsDir() {
+		h.Vendor = true
+	}
+	if h.Lock, err = readLock(h.Root); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// readLock reads the lock at the host root; nil if there is none.
+func readLock(root string) (*lockfile.Lock, error) {
+	data, err := os.ReadFile(filepath.Join(root, LockFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return lockfile.Parse(LockFile, data)
+}
+
+// session is one command's hold on a host: the host lock, taken for the
+// whole command, and the host as found once an interrupted run is
+// finished.
+type session struct {
+	cfg       Config
+	h         *host
+	recovered bool
+	clock     clock
+	unlock    func() // releases the host lock
+}
+
+// open takes the host's lock, finishes an interrupted run and reads the
+// host. One run at a time in a host: the lock is taken before the host is
+// read, so a run that waited sees what the other left.
+func open(ctx context.Context, cfg Config) (_ *session, err error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("no directory given")
+	}
+	root, _, err := modtree.FindRoot(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := swap.LockHost(root)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			unlock()
+		}
+	}()
+	s := &session{cfg: cfg, clock: newClock(), unlock: unlock}
+	if s.h, err = findHost(ctx, cfg.Dir, cfg.Env); err != nil {
+		return nil, err
+	}
+	if s.recovered, err = swap.Recover(s.h.Root); err != nil {
+		return nil, fmt.Errorf("finishing an interrupted run: %w", err)
+	}
+	if s.recovered {
+		if s.h, err = findHost(ctx, cfg.Dir, cfg.Env); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// openForked is open for commands that need a fork.
+func openForked(ctx context.Context, cfg Config) (*session, error) {
+	s, err := open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if s.h.Lock == nil {
+		s.close()
+		return nil, ErrNotForked
+	}
+	return s, nil
+}
+
+// close discards the stage, unless a committed journal is there, and
+// releases the host.
+func (s *session) close() {
+	defer s.unlock()
+	swap.Discard(s.h.Root)
+}
+
+func (s *session) progress(format string, args ...any) {
+	if s.cfg.Progress != nil {
+		fmt.Fprintf(s.cfg.Progress, "plugfork: "+format+"\n", args...)
+	}
+}
+
+// runner runs the go command in the stage, where it may write go.mod and
+// go.sum: they are the stage's copies.
+func (s *session) runner(st *swap.Stage) gocmd.Runner {
+	return gocmd.Runner{Dir: st.Dir, Env: withModFlag(s.cfg.Env, "mod")}
+}
+
+// settings are the header of the lock a run writes: the flags merged with
+// the lock's.
+type settings struct {
+	Prefix string
+	Dir    string // the fork dir, slash-separated, relative to the host root
+	Keep   []string
+	Tests  bool
+	Whole  bool
+}
+
+// newSettings merges the flags with the old lock (nil before the first
+// fork) into the new lock's header.
+func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
+	set := settings{Prefix: cfg.Prefix, Dir: cfg.ForkDir, Keep: cfg.Keep, Tests: cfg.Tests, Whole: cfg.Whole}
+	if old != nil {
+		if set.Prefix == "" {
+			set.Prefix = old.Prefix
+		} else if set.Prefix != old.Prefix {
+			return settings{}, fmt.Errorf("--prefix %s differs from the locked prefix %s: run plugfork unfork first to change it", set.Prefix, old.Prefix)
+		}
+		if set.Dir == "" {
+			set.Dir = old.Dir
+		}
+		if !cfg.KeepSet {
+			set.Keep = old.Keep
+		}
+		set.Tests = set.Tests || old.Tests
+		set.Whole = set.Whole || old.Whole
+	}
+	if set.Prefix == "" {
+		return settings{}, errNoPrefix
+	}
+	if err := module.CheckPath(set.Prefix); err != nil {
+		return settings{}, fmt.Errorf("invalid --prefix: %w", err)
+	}
+	if set.Dir == "" {
+		set.Dir = DefaultDir
+	}
+	set.Dir = path.Clean(filepath.ToSlash(set.Dir))
+	if err := lockfile.CheckRelDir(set.Dir); err != nil {
+		return settings{}, fmt.Errorf("invalid --dir %q: %w", set.Dir, err)
+	}
+	if old != nil && set.Dir != old.Dir {
+		return settings{}, fmt.Errorf("--dir %s differs from the locked dir %s: run plugfork unfork first to move the forks", set.Dir, old.Dir)
+	}
+	return set, nil
+}
+
+// lock returns the lock of a run with these settings that made p and m.
+func (set settings) lock(p *plan, m *materialized) *lockfile.Lock {
+	l := &lockfile.Lock{Prefix: set.Prefix, Dir: set.Dir, Keep: set.Keep, Tests: set.Tests, Whole: set.Whole}
+	for i, fp := range p.forks {
+		l.Forks = append(l.Forks, lockfile.Fork{
+			Path: fp.Mod.Path, Version: fp.Mod.Version, Replace: fp.Mod.ReplaceString(), Sum: fp.Mod.Sum,
+			ForkPath: fp.ForkPath, ForkDir: fp.ForkDir, TreeHash: m.forks[i].treeHash,
+			Require: fp.Require, Packages: len(fp.Pkgs),
+		})
+	}
+	return l
+}
+
+// upstreamView stages the host as it would be without forks: the lock's
+// forks undone in the host's files and go.mod, the fork dir left out.
+func (s *session) upstreamView(forkDir string) (*swap.Stage, error) {
+	st, err := swap.NewStage(s.h.Root, forkDir)
+	if err != nil {
+		return nil, err
+	}
+	gomod := s.h.GoMod
+	if old := s.h.Lock; old != nil && len(old.Forks) > 0 {
+		pairs := map[string]string{}
+		for _, f := range old.Forks {
+			pairs[f.ForkPath] = f.Path
+		}
+		inv, err := rewrite.NewMapping(pairs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", LockFile, err)
+		}
+		if _, _, err := rewriteHost(st, inv); err != nil {
+			return nil, err
+		}
+		if gomod, err = unwireGoMod(gomod, old); err != nil {
+			return nil, fmt.Errorf("restoring upstream go.mod: %w", err)
+		}
+	}
+	return st, st.WriteGoMod(gomod)
+}
+
+// rewriteHost rewrites the Go and assembly files of the host's packages in
+// the stage and returns the files it changed (relative, sorted) and what
+// the rewrite found.
+func rewriteHost(st *swap.Stage, m *rewrite.Mapping) ([]string, []Finding, error) {
+	files, err := hostFiles(st.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	var changed []string
+	var findings []Finding
+	for _, name := range files {
+		kind, _ := rewritable(name)
+		src, err := os.ReadFile(st.Path(name))
+		if err != nil {
+			return nil, nil, err
+		}
+		res, err := rewriteFile(name, kind, src, m, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, f := range res.Findings {
+			findings = append(findings, newFinding(f))
+		}
+		if len(res.Edits) == 0 {
+			continue
+		}
+		if err := st.WriteFile(name, res.Src); err != nil {
+			return nil, nil, err
+		}
+		changed = append(changed, name)
+	}
+	slices.Sort(changed)
+	return changed, findings, nil
+}
+
+// hostFiles returns the Go and assembly files of every package of the
+// module in dir (see modtree.Packages), relative and slash-separated,
+// sorted: the files plugfork rewrites and check reads.
+func hostFiles(dir string) ([]string, error) {
+	rels, err := modtree.Packages(dir)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, rel := range rels {
+		ents, err := os.ReadDir(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			name := path.Join(rel, e.Name())
+			if _, ok := rewritable(name); ok && e.Type().IsRegular() {
+				files = append(files, name)
+			}
+		}
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// withModFlag returns env with GOFLAGS's -mod set to mode, keeping the
+// user's other flags (-tags, say): plugfork decides whether the go command
+// may write go.mod, the user decides the rest.
+func withModFlag(env []string, mode string) []string {
+	var flags []string
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
+			flags = nil
+			for _, f := range strings.Fields(v) {
+				if !strings.HasPrefix(f, "-mod=") && !strings.HasPrefix(f, "--mod=") {
+					flags = append(flags, f)
+				}
+			}
+			continue
+		}
+		out = append(out, kv)
+	}
+	flags = append(flags, "-mod="+mode)
+	return append(out, "GOFLAGS="+strings.Join(flags, " "))
+}
+
+// clock measures the phases of a run.
+type clock struct{ last time.Time }
+
+func newClock() clock { return clock{last: time.Now()} }
+
+// lap returns the milliseconds since the last lap.
+func (c *clock) lap() int64 {
+	now := time.Now()
+	d := now.Sub(c.last).Milliseconds()
+	c.last = now
+	return d
+}

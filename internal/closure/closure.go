@@ -1,0 +1,375 @@
+// Package closure is plugfork's model of a host: its build list, the
+// go.sum-verified sources of its modules, the import closure of its
+// packages as go mod vendor sees it, the files go mod vendor would keep
+// for each package, and package patterns.
+package closure
+
+import (
+	"context"
+	"fmt"
+	"go/token"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/modtree"
+	"github.com/plugfork/plugfork/internal/pkgpath"
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/dirhash"
+)
+
+// Module is a module of the host's build list, as go list -m -json prints
+// it, with its source directory and hash filled in by Download.
+type Module struct {
+	Path    string
+	Version string
+	Main    bool
+	Dir     string // source directory (module cache or local replacement)
+	Sum     string // h1: of the source
+	Replace *Replacement
+}
+
+// Replacement is the replace directive that applies to a module.
+type Replacement struct {
+	Path    string
+	Version string // "" for a directory
+	Dir     string
+}
+
+// ReplaceString returns the lock's form of the module's replacement:
+// "path version", a directory, or "" for none.
+func (m *Module) ReplaceString() string {
+	if m.Replace == nil {
+		return ""
+	}
+	if m.Replace.Version != "" {
+		return m.Replace.Path + " " + m.Replace.Version
+	}
+	return m.Replace.Path
+}
+
+// source returns the module@version whose bytes are the module's source.
+func (m *Module) source() module.Version {
+	if m.Replace != nil && m.Replace.Version != "" {
+		return module.Version{Path: m.Replace.Path, Version: m.Replace.Version}
+	}
+	return module.Version{Path: m.Path, Version: m.Version}
+}
+
+// LocalDir reports whether the module is replaced by a directory.
+func (m *Module) LocalDir() bool { return m.Replace != nil && m.Replace.Version == "" }
+
+// Package is a package of the closure.
+type Package struct {
+	Path    string
+	Mod     *Module  // nil for host packages
+	Dir     string   // source directory
+	Rel     string   // directory relative to the module root, slash-separated ("" for the root)
+	Files   []string // names of the Go files go mod vendor keeps (tests with Config.Tests)
+	Imports []string // sorted
+	Embeds  []string // //go:embed patterns
+	CgoInc  []string // paths a cgo preamble refers to, relative to Dir
+	Kept    bool     // matched by a keep pattern
+	Direct  bool     // imported by a host package
+}
+
+// ListModules returns the build list of the module in r's directory,
+// without the main module. It runs with -mod=mod so that the go command may
+// restore go.sum lines of upstream modules that a fork had made
+// unnecessary; the caller makes sure go.mod itself did not move.
+func ListModules(ctx context.Context, r gocmd.Runner) (mods []*Module, err error) {
+	err = gocmd.JSON(ctx, r, func(m *Module) error {
+		if !m.Main {
+			mods = append(mods, m)
+		}
+		return nil
+	}, "list", "-mod=mod", "-m", "-json", "all")
+	if err != nil {
+		return nil, fmt.Errorf("loading the host's build list: %w", err)
+	}
+	for _, m := range mods {
+		if m.Replace != nil && m.Replace.Dir != "" {
+			m.Dir = m.Replace.Dir
+		}
+	}
+	return mods, nil
+}
+
+// Download fills in Dir and Sum of modules from the go.sum-verified module
+// cache, downloading what is missing, in one go command. Modules that
+// already have both are left alone.
+func Download(ctx context.Context, r gocmd.Runner, mods []*Module) error {
+	var args []string
+	bySource := map[module.Version][]*Module{}
+	for _, m := range mods {
+		if m.Dir != "" && m.Sum != "" {
+			continue
+		}
+		if m.LocalDir() {
+			if m.Sum == "" {
+				h, err := dirhash.HashDir(m.Dir, m.Path, dirhash.Hash1)
+				if err != nil {
+					return fmt.Errorf("%s => %s: hashing local replacement: %w", m.Path, m.Replace.Path, err)
+				}
+				m.Sum = h
+			}
+			continue
+		}
+		src := m.source()
+		if _, ok := bySource[src]; !ok {
+			args = append(args, src.Path+"@"+src.Version)
+		}
+		bySource[src] = append(bySource[src], m)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	slices.Sort(args)
+	type dl struct {
+		Path, Version, Dir, Sum, Error string
+	}
+	var errs []string
+	err := gocmd.JSON(ctx, r, func(d *dl) error {
+		if d.Error != "" {
+			errs = append(errs, d.Path+"@"+d.Version+": "+d.Error)
+			return nil
+		}
+		for _, m := range bySource[module.Version{Path: d.Path, Version: d.Version}] {
+			m.Dir, m.Sum = d.Dir, d.Sum
+		}
+		return nil
+	}, append([]string{"mod", "download", "-json"}, args...)...)
+	if len(errs) > 0 {
+		return fmt.Errorf("downloading modules:\n\t%s\n(offline? a private module needs GOPRIVATE or GONOSUMDB)", strings.Join(errs, "\n\t"))
+	}
+	if err != nil {
+		return fmt.Errorf("downloading modules: %w", err)
+	}
+	return nil
+}
+
+// FetchRequired fills in Dir and Sum, in one go command, for the modules
+// the host's go.mod requires: for a go 1.17 or later host, every module
+// that provides a package, so that Build finds them all in the module cache
+// instead of downloading them one at a time.
+func FetchRequired(ctx context.Context, r gocmd.Runner, mods []*Module, gomod []byte) error {
+	f, err := modfile.Parse("go.mod", gomod, nil)
+	if err != nil {
+		return err
+	}
+	required := map[string]bool{}
+	for _, req := range f.Require {
+		required[req.Mod.Path] = true
+	}
+	var fetch []*Module
+	for _, m := range mods {
+		if required[m.Path] {
+			fetch = append(fetch, m)
+		}
+	}
+	return Download(ctx, r, fetch)
+}
+
+// Config says whose closure Build walks and how.
+type Config struct {
+	HostPath string       // the host's module path
+	HostDir  string       // the host's root directory
+	Tests    bool         // walk the imports of dependencies' tests too
+	Keep     []string     // patterns of packages or modules that stay shared
+	Mods     []*Module    // the build list, without the main module
+	Run      gocmd.Runner // the go command, for modules not yet downloaded
+}
+
+// Closure is the host's import closure, in the upstream view.
+type Closure struct {
+	Host   []*Package          // the host packages it starts from
+	Forked map[string]*Package // third-party packages reached without passing through a kept package
+	Pinned map[string]*Package // kept, or reached only through kept packages
+}
+
+// Build walks the closure of the host packages in the directories hostRels
+// (relative to cfg.HostDir), reading every Go file whatever its build
+// constraints, as go mod vendor does: host packages with their tests,
+// dependencies with theirs only with cfg.Tests.
+func Build(ctx context.Context, cfg Config, hostRels []string) (*Closure, error) {
+	w := &walker{cfg: cfg, fset: token.NewFileSet(), pkgs: map[string]*Package{}}
+	c := &Closure{Forked: map[string]*Package{}, Pinned: map[string]*Package{}}
+	type item struct {
+		pkg    *Package
+		pinned bool
+	}
+	var queue []item
+	for _, rel := range hostRels {
+		ip := path.Join(cfg.HostPath, rel)
+		p, err := w.loadPackage(ip, filepath.Join(cfg.HostDir, filepath.FromSlash(rel)), true)
+		if err != nil {
+			return nil, err
+		}
+		c.Host = append(c.Host, p)
+		queue = append(queue, item{p, false})
+	}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		for _, imp := range it.pkg.Imports {
+			if pkgpath.IsStd(imp) || w.hostPkg(imp) {
+				continue
+			}
+			p := w.pkgs[imp]
+			if p == nil {
+				m, rel, err := w.resolve(ctx, imp)
+				if err != nil {
+					return nil, fmt.Errorf("%s imports %s: %w", it.pkg.Path, imp, err)
+				}
+				p, err = w.loadPackage(imp, filepath.Join(m.Dir, filepath.FromSlash(rel)), cfg.Tests)
+				if err != nil {
+					return nil, err
+				}
+				p.Mod, p.Rel = m, rel
+				p.Kept = w.kept(imp, m.Path)
+				w.pkgs[imp] = p
+			}
+			if it.pkg.Mod == nil && !it.pinned {
+				p.Direct = true
+			}
+			pinned := it.pinned || p.Kept
+			if pinned {
+				if c.Pinned[imp] == nil {
+					c.Pinned[imp] = p
+					queue = append(queue, item{p, true})
+				}
+			} else if c.Forked[imp] == nil {
+				c.Forked[imp] = p
+				queue = append(queue, item{p, false})
+			}
+		}
+	}
+	return c, nil
+}
+
+// ForkedModules returns the modules providing forked packages, sorted, each
+// with its packages sorted.
+func (c *Closure) ForkedModules() ([]*Module, map[*Module][]*Package) {
+	byMod := map[*Module][]*Package{}
+	for _, p := range c.Forked {
+		byMod[p.Mod] = append(byMod[p.Mod], p)
+	}
+	var mods []*Module
+	for m, ps := range byMod {
+		mods = append(mods, m)
+		slices.SortFunc(ps, func(a, b *Package) int { return strings.Compare(a.Path, b.Path) })
+	}
+	slices.SortFunc(mods, func(a, b *Module) int { return strings.Compare(a.Path, b.Path) })
+	return mods, byMod
+}
+
+// walker is Build's state.
+type walker struct {
+	cfg  Config
+	fset *token.FileSet
+	pkgs map[string]*Package // third-party packages read so far
+}
+
+// hostPkg reports whether import path ip is a package of the host module
+// (not of a module nested in it).
+func (w *walker) hostPkg(ip string) bool {
+	if !pkgpath.Within(ip, w.cfg.HostPath) {
+		return false
+	}
+	for _, m := range w.cfg.Mods {
+		if len(m.Path) > len(w.cfg.HostPath) && pkgpath.Within(ip, m.Path) {
+			return false // a nested module of its own
+		}
+	}
+	return true
+}
+
+// loadPackage reads the package in dir: the Go files go mod vendor keeps
+// (tests only if tests), and the imports, embeds and cgo includes of those
+// the go command compiles (not those whose names begin with "." or "_").
+func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	p := &Package{Path: importPath, Dir: dir}
+	imports := map[string]bool{}
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".go") {
+			continue
+		}
+		isTest := strings.HasSuffix(name, "_test.go")
+		if isTest && !tests {
+			continue
+		}
+		src, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		info, err := readGoFile(w.fset, filepath.Join(dir, name), src)
+		if err != nil {
+			return nil, err
+		}
+		if info.Ignored {
+			continue
+		}
+		p.Files = append(p.Files, name)
+		if modtree.Classify(dir, e) == modtree.Hidden {
+			continue // kept by go mod vendor, never compiled
+		}
+		for _, imp := range info.Imports {
+			imports[imp] = true
+		}
+		if !isTest {
+			p.Embeds = append(p.Embeds, info.Embeds...)
+			p.CgoInc = append(p.CgoInc, info.CgoIncludes...)
+		}
+	}
+	for imp := range imports {
+		p.Imports = append(p.Imports, imp)
+	}
+	slices.Sort(p.Imports)
+	return p, nil
+}
+
+// resolve returns the module of the build list providing import path p:
+// the longest module path that contains p and has Go files in its directory.
+// A module not yet in the module cache is downloaded (rare: FetchRequired
+// fetched go.mod's requirements before the walk).
+func (w *walker) resolve(ctx context.Context, p string) (*Module, string, error) {
+	var cands []*Module
+	for _, m := range w.cfg.Mods {
+		if pkgpath.Within(p, m.Path) {
+			cands = append(cands, m)
+		}
+	}
+	slices.SortFunc(cands, func(a, b *Module) int { return len(b.Path) - len(a.Path) })
+	for _, m := range cands {
+		if m.Dir == "" {
+			if err := Download(ctx, w.cfg.Run, []*Module{m}); err != nil {
+				return nil, "", err
+			}
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, m.Path), "/")
+		dir := filepath.Join(m.Dir, filepath.FromSlash(rel))
+		if modtree.HasGoFiles(dir) {
+			return m, rel, nil
+		}
+	}
+	return nil, "", fmt.Errorf("no module in the host's build list provides package %s", p)
+}
+
+// kept reports whether a keep pattern matches the package or its module.
+func (w *walker) kept(pkgPath, modPath string) bool {
+	for _, pat := range w.cfg.Keep {
+		if pkgpath.Match(pat, pkgPath) || pkgpath.Match(pat, modPath) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,169 @@
+package closure
+
+import (
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/plugfork/plugfork/internal/modtree"
+)
+
+// metaPrefixes are the names of files that go mod vendor copies from a
+// package's directory and its parents up to the module root: licences and
+// notices must travel with the code.
+var metaPrefixes = []string{"AUTHORS", "CONTRIBUTORS", "COPYLEFT", "COPYING", "COPYRIGHT", "LEGAL", "LICENSE", "LICENCE", "NOTICE", "PATENTS"}
+
+func isMetaFile(name string) bool {
+	upper := strings.ToUpper(name)
+	for _, p := range metaPrefixes {
+		if strings.HasPrefix(upper, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Files returns the files of module m that a fork of its packages pkgs
+// holds, relative to the module root, slash-separated and sorted: the files
+// go mod vendor keeps for the packages (tests with tests), embedded files,
+// cgo include directories, and licence files. With whole, every file of the
+// module (nested modules left out; _test.go files only with tests). go.mod
+// is never listed: a fork writes its own.
+func Files(m *Module, pkgs []*Package, tests, whole bool) ([]string, error) {
+	root := m.Dir
+	set := map[string]bool{}
+	// addTree adds the files below rel, dot and underscore names only
+	// with all, stopping at nested modules.
+	addTree := func(rel string, all bool) error {
+		include := modtree.Testdata | modtree.Vendor
+		if all {
+			include |= modtree.Hidden
+		}
+		dir := filepath.Join(root, filepath.FromSlash(rel))
+		fi, err := os.Lstat(dir)
+		if err != nil {
+			return err
+		}
+		if !fi.IsDir() {
+			if fi.Mode().IsRegular() && (all || !strings.HasPrefix(fi.Name(), ".") && !strings.HasPrefix(fi.Name(), "_")) {
+				set[rel] = true
+			}
+			return nil
+		}
+		return modtree.Walk(dir, include, nil, func(r string, d fs.DirEntry) error {
+			if d.Type().IsRegular() {
+				set[path.Join(rel, r)] = true
+			}
+			return nil
+		})
+	}
+	if whole {
+		if err := addTree(".", true); err != nil {
+			return nil, err
+		}
+		delete(set, "go.mod")
+		delete(set, "go.sum")
+		if !tests {
+			// _test.go files only with tests, whose closure forks their
+			// imports: go mod tidy loads the tests of forked packages, and
+			// their imports outside the closure would pull upstream
+			// modules back in. (testdata stays: code may embed it.)
+			for name := range set {
+				if strings.HasSuffix(name, "_test.go") {
+					delete(set, name)
+				}
+			}
+		}
+		return sortedKeys(set), nil
+	}
+	inside := func(rel string) (string, bool) {
+		rel = path.Clean(rel)
+		return rel, rel != ".." && !strings.HasPrefix(rel, "../") && !path.IsAbs(rel)
+	}
+	for _, p := range pkgs {
+		kept := map[string]bool{}
+		for _, f := range p.Files {
+			kept[f] = true
+		}
+		ents, err := os.ReadDir(p.Dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			name := e.Name()
+			if !e.Type().IsRegular() || name == "go.mod" || name == "go.sum" {
+				continue
+			}
+			if strings.HasSuffix(name, ".go") && !kept[name] {
+				continue // a test, or constrained to "ignore"
+			}
+			set[path.Join(p.Rel, name)] = true
+		}
+		for _, pat := range p.Embeds {
+			all := strings.HasPrefix(pat, "all:")
+			pat = strings.TrimPrefix(pat, "all:")
+			matches, _ := filepath.Glob(filepath.Join(p.Dir, filepath.FromSlash(pat)))
+			for _, m := range matches {
+				r, _ := filepath.Rel(root, m)
+				if err := addTree(filepath.ToSlash(r), all); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, inc := range p.CgoInc {
+			rel, ok := inside(path.Join(p.Rel, inc))
+			if !ok {
+				continue
+			}
+			abs := filepath.Join(root, filepath.FromSlash(rel))
+			fi, err := os.Stat(abs)
+			if err != nil {
+				continue // a system header, or generated at build time
+			}
+			if !fi.IsDir() {
+				rel = path.Dir(rel) // the header's directory: headers include their neighbours
+			}
+			if rel != p.Rel && rel != "." {
+				if err := addTree(rel, false); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if tests {
+			if fi, err := os.Stat(filepath.Join(p.Dir, "testdata")); err == nil && fi.IsDir() {
+				if err := addTree(path.Join(p.Rel, "testdata"), true); err != nil {
+					return nil, err
+				}
+			}
+		}
+		// Licence files of the package's directory and its parents.
+		for dir := p.Rel; ; dir = path.Dir(dir) {
+			if dir == "" {
+				dir = "."
+			}
+			ents, _ := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
+			for _, e := range ents {
+				if e.Type().IsRegular() && isMetaFile(e.Name()) {
+					set[path.Join(dir, e.Name())] = true
+				}
+			}
+			if dir == "." {
+				break
+			}
+		}
+	}
+	delete(set, "go.mod")
+	return sortedKeys(set), nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

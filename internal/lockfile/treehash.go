@@ -1,0 +1,108 @@
+package lockfile
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/plugfork/plugfork/internal/modtree"
+	"golang.org/x/mod/sumdb/dirhash"
+)
+
+// TreeFiles returns the files of the fork in dir, slash-separated and
+// sorted: every file but those of nested modules (another fork living below
+// this one, as example.com/nest/sub below example.com/nest).
+func TreeFiles(dir string) ([]string, error) {
+	return modtree.Files(dir, modtree.All&^modtree.Nested)
+}
+
+// TreeHash returns the h1: hash of the fork in dir (nested modules left out),
+// the hash the lock records.
+func TreeHash(dir string) (string, error) {
+	files, err := TreeFiles(dir)
+	if err != nil {
+		return "", err
+	}
+	return dirhash.Hash1(files, func(name string) (io.ReadCloser, error) {
+		return os.Open(filepath.Join(dir, filepath.FromSlash(name)))
+	})
+}
+
+// FileSum returns the hex SHA-256 of data, as the marker's manifest lists it.
+func FileSum(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// SumsHash returns the h1: hash of a tree holding exactly the files of sums
+// (name -> FileSum) and one more, extra with sum extraSum: what TreeHash of
+// that tree returns (dirhash.Hash1), without reading the files again.
+func SumsHash(sums map[string]string, extra, extraSum string) string {
+	all := maps.Clone(sums)
+	all[extra] = extraSum
+	h := sha256.New()
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		io.WriteString(h, all[name]+"  "+name+"\n")
+	}
+	return "h1:" + base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// Intact reports whether the fork dir below root holds exactly the lock's
+// forks, byte for byte: every tree hash matches and no stray fork lies
+// beside them. The trees are hashed in parallel: reading and hashing them
+// is most of a no-op re-run.
+func Intact(root string, lock *Lock) bool {
+	var (
+		wg    sync.WaitGroup
+		stale atomic.Bool
+		next  atomic.Int64
+	)
+	for range min(runtime.GOMAXPROCS(0), len(lock.Forks)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(lock.Forks) && !stale.Load(); i = int(next.Add(1) - 1) {
+				f := lock.Forks[i]
+				h, err := TreeHash(filepath.Join(root, filepath.FromSlash(f.ForkDir)))
+				if err != nil || h != f.TreeHash {
+					stale.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return !stale.Load() && len(Strays(root, lock)) == 0
+}
+
+// Strays returns the fork directories (those holding a marker) below the
+// lock's dir that the lock does not list, relative to root, sorted.
+func Strays(root string, lock *Lock) []string {
+	if lock.Dir == "" {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, f := range lock.Forks {
+		known[f.ForkDir] = true
+	}
+	var stray []string
+	dir := filepath.Join(root, filepath.FromSlash(lock.Dir))
+	modtree.Walk(dir, modtree.All, nil, func(rel string, d fs.DirEntry) error {
+		if d.IsDir() || d.Name() != MarkerName {
+			return nil
+		}
+		if fd := path.Join(lock.Dir, path.Dir(rel)); !known[fd] {
+			stray = append(stray, fd)
+		}
+		return nil
+	})
+	slices.Sort(stray)
+	return stray
+}
