@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rogpeppe/go-internal/txtar"
 	"golang.org/x/mod/modfile"
-	"golang.org/x/tools/txtar"
 
 	"github.com/plugfork/plugfork/internal/edit"
 )

@@ -143,34 +143,3 @@ func (m *Mapping) Module(oldPath string) (newPath string, ok bool) {
 	newPath, ok = m.old2new[oldPath]
 	return newPath, ok
 }
-
-// Modules returns the forked modules sorted by original path.
-func (m *Mapping) Modules() []ModulePair {
-	if m == nil {
-		return nil
-	}
-	return append([]ModulePair(nil), m.pairs...)
-}
-
-// Inverse returns the mapping from new paths back to original paths, as
-// unfork needs it; kept modules play no part in it. It fails when the
-// reversed mapping is not valid.
-func (m *Mapping) Inverse() (*Mapping, error) {
-	inv := make(map[string]string, m.Len())
-	for _, p := range m.Modules() {
-		inv[p.New] = p.Old
-	}
-	im, err := NewMapping(inv)
-	if err != nil {
-		return nil, fmt.Errorf("inverting module mapping: %w", err)
-	}
-	return im, nil
-}
-
-// Len returns the number of forked modules.
-func (m *Mapping) Len() int {
-	if m == nil {
-		return 0
-	}
-	return len(m.pairs)
-}

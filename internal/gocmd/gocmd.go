@@ -18,17 +18,14 @@ import (
 type Runner struct {
 	Dir string
 	Env []string
-	// Go is the go command to run; "go" when empty.
-	Go string
 }
 
 // Error is a failed go command. It does not unwrap to the
 // *exec.ExitError: the go command's exit status is not plugfork's.
 type Error struct {
-	Args     []string
-	Stderr   string
-	ExitCode int
-	Err      string
+	Args   []string
+	Stderr string
+	Err    string
 }
 
 func (e *Error) Error() string {
@@ -75,11 +72,7 @@ func JSON[T any](ctx context.Context, r Runner, each func(*T) error, args ...str
 }
 
 func (r Runner) run(ctx context.Context, stdout, stderr *bytes.Buffer, args []string) error {
-	goCmd := r.Go
-	if goCmd == "" {
-		goCmd = "go"
-	}
-	cmd := exec.CommandContext(ctx, goCmd, args...)
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = r.Dir
 	cmd.Env = r.Env
 	cmd.Stdout = stdout
@@ -92,7 +85,7 @@ func (r Runner) run(ctx context.Context, stdout, stderr *bytes.Buffer, args []st
 		if !errors.As(err, &ee) {
 			return fmt.Errorf("running go: %w", err)
 		}
-		return &Error{Args: args, Stderr: stderr.String(), ExitCode: ee.ExitCode(), Err: err.Error()}
+		return &Error{Args: args, Stderr: stderr.String(), Err: err.Error()}
 	}
 	return nil
 }
