@@ -47,11 +47,11 @@ test-real:
 	PLUGFORK_REAL=1 $(GO) test -count=1 -v -run '^TestReal' -timeout 15m $(REAL_PKGS)
 
 # Performance goals of fork on a k8s.io/client-go sized host, as ratios to
-# the go command (see internal/bench), then the package benchmarks. Not run
+# the go command (see bench/main.go), then the package benchmarks. Not run
 # in CI. BENCHFLAGS: e.g. -runs 5 -buildruns 2 -cpuprofile cpu.out -strict.
 BENCHFLAGS ?=
 bench:
-	$(GO) run ./internal/bench $(BENCHFLAGS)
+	$(GO) run ./bench $(BENCHFLAGS)
 	$(GO) test -run='^$$' -bench=. -benchtime=1x ./...
 
 # The plugin.Open failure and its fix on examples/host and examples/plugin,

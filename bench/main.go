@@ -7,7 +7,7 @@
 //	type-check   (Timings.TypeCheck)     <= 1.2x go build ./... of the forked host
 //	peak memory  (max RSS of the CLI)    <  1 GiB
 //
-// Run it from the repository root with make bench (go run ./internal/bench).
+// Run it from the repository root with make bench (go run ./bench).
 // It needs the module proxy (or a module cache that holds the host's
 // modules). Each measurement runs -runs times on fresh copies of the host;
 // the median is reported (the maximum for memory).
@@ -387,7 +387,7 @@ func progress(format string, args ...any) {
 // repoRoot returns the root of the plugfork source tree.
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..")
 }
 
 // removeAll removes dir, module-cache-style read-only directories included.
