@@ -140,10 +140,16 @@ func parseJournal(data []byte) ([]op, error) {
 	return nil, fmt.Errorf("truncated journal")
 }
 
+// opDone, when set (by tests), is called after each operation.
+var opDone func()
+
 func applyJournal(root string, ops []op, done int) error {
 	for i := done; i < len(ops); i++ {
 		if err := applyOp(root, ops[i]); err != nil {
 			return err
+		}
+		if opDone != nil {
+			opDone()
 		}
 		if err := os.WriteFile(progressPath(root), []byte(strconv.Itoa(i+1)), 0o666); err != nil {
 			return err
