@@ -11,15 +11,16 @@ import (
 	"github.com/plugfork/plugfork/internal/modtree"
 )
 
-// metaPrefixes are the names of files that go mod vendor copies from a
-// package's directory and its parents up to the module root: licences and
-// notices must travel with the code.
-var metaPrefixes = []string{"AUTHORS", "CONTRIBUTORS", "COPYLEFT", "COPYING", "COPYRIGHT", "LEGAL", "LICENSE", "LICENCE", "NOTICE", "PATENTS"}
+// metaPrefixes are the beginnings of the names of the files that go mod
+// vendor copies from the parents of a package's directory up to the module
+// root, so that licences and notices travel with the code. As go mod
+// vendor does, they match in capitals only: "notice_test.go" or
+// "licenses.go" is no licence.
+var metaPrefixes = []string{"AUTHORS", "CONTRIBUTORS", "COPYLEFT", "COPYING", "COPYRIGHT", "LEGAL", "LICENSE", "NOTICE", "PATENTS"}
 
 func isMetaFile(name string) bool {
-	upper := strings.ToUpper(name)
 	for _, p := range metaPrefixes {
-		if strings.HasPrefix(upper, p) {
+		if strings.HasPrefix(name, p) {
 			return true
 		}
 	}
@@ -139,19 +140,15 @@ func Files(m *Module, pkgs []*Package, tests, whole bool) ([]string, error) {
 				}
 			}
 		}
-		// Licence files of the package's directory and its parents.
-		for dir := p.Rel; ; dir = path.Dir(dir) {
-			if dir == "" {
-				dir = "."
-			}
+		// Licence files of the package directory's parents (its own files
+		// are in already, its tests left out).
+		for dir := p.Rel; dir != "" && dir != "."; {
+			dir = path.Dir(dir)
 			ents, _ := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
 			for _, e := range ents {
 				if e.Type().IsRegular() && isMetaFile(e.Name()) {
 					set[path.Join(dir, e.Name())] = true
 				}
-			}
-			if dir == "." {
-				break
 			}
 		}
 	}
