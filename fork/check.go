@@ -90,7 +90,10 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 	if lock == nil {
 		lock = &lockfile.Lock{}
 	}
-	c := &checker{root: root, host: mf.Module.Mod.Path, lock: lock, keep: append(slices.Clone(lock.Keep), cfg.Keep...)}
+	c := &checker{root: root, host: mf.Module.Mod.Path, lock: lock}
+	for _, k := range append(slices.Clone(lock.Keep), cfg.Keep...) {
+		c.keep = append(c.keep, pkgpath.Compile(k))
+	}
 	res := &CheckResult{Schema: CheckSchema, Forks: len(lock.Forks)}
 	if swap.Pending(root) {
 		c.add(CheckFinding{Kind: KindInterrupted, Message: "a plugfork run was interrupted while changing the host", Fix: "plugfork fork (finishes it)"})
@@ -116,7 +119,7 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 type checker struct {
 	root, host string
 	lock       *lockfile.Lock
-	keep       []string
+	keep       []pkgpath.Pattern
 	findings   []CheckFinding
 	files      int
 }
@@ -130,7 +133,7 @@ func (c *checker) shared(p string) bool {
 		return false
 	}
 	for _, k := range c.keep {
-		if pkgpath.Match(k, p) || pkgpath.Within(p, k) {
+		if k.Match(p) || pkgpath.Within(p, k.String()) {
 			return false
 		}
 	}

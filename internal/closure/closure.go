@@ -197,6 +197,9 @@ type Closure struct {
 // dependencies with theirs only with cfg.Tests.
 func Build(ctx context.Context, cfg Config, hostRels []string) (*Closure, error) {
 	w := &walker{cfg: cfg, fset: token.NewFileSet(), pkgs: map[string]*Package{}}
+	for _, k := range cfg.Keep {
+		w.keep = append(w.keep, pkgpath.Compile(k))
+	}
 	c := &Closure{Forked: map[string]*Package{}, Pinned: map[string]*Package{}}
 	type item struct {
 		pkg    *Package
@@ -270,6 +273,7 @@ func (c *Closure) ForkedModules() ([]*Module, map[*Module][]*Package) {
 // walker is Build's state.
 type walker struct {
 	cfg  Config
+	keep []pkgpath.Pattern
 	fset *token.FileSet
 	pkgs map[string]*Package // third-party packages read so far
 }
@@ -366,8 +370,8 @@ func (w *walker) resolve(ctx context.Context, p string) (*Module, string, error)
 
 // kept reports whether a keep pattern matches the package or its module.
 func (w *walker) kept(pkgPath, modPath string) bool {
-	for _, pat := range w.cfg.Keep {
-		if pkgpath.Match(pat, pkgPath) || pkgpath.Match(pat, modPath) {
+	for _, pat := range w.keep {
+		if pat.Match(pkgPath) || pat.Match(modPath) {
 			return true
 		}
 	}

@@ -17,18 +17,22 @@ func Select(hostPath string, rels, patterns []string) ([]string, error) {
 	if len(patterns) == 0 {
 		return rels, nil
 	}
+	pats := make([]pkgpath.Pattern, len(patterns))
+	for i, pat := range patterns {
+		if rest, ok := strings.CutPrefix(pat, "."); ok && (rest == "" || rest[0] == '/') {
+			pat = path.Join(hostPath, rest)
+			if strings.HasSuffix(rest, "...") && !strings.HasSuffix(pat, "...") {
+				pat += "/..."
+			}
+		}
+		pats[i] = pkgpath.Compile(pat)
+	}
 	var out []string
 	matched := make([]bool, len(patterns))
 	for _, rel := range rels {
 		ip := path.Join(hostPath, rel)
-		for i, pat := range patterns {
-			if rest, ok := strings.CutPrefix(pat, "."); ok && (rest == "" || rest[0] == '/') {
-				pat = path.Join(hostPath, rest)
-				if strings.HasSuffix(rest, "...") && !strings.HasSuffix(pat, "...") {
-					pat += "/..."
-				}
-			}
-			if pkgpath.Match(pat, ip) {
+		for i, pat := range pats {
+			if pat.Match(ip) {
 				matched[i] = true
 				out = append(out, rel)
 				break
