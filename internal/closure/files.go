@@ -36,8 +36,11 @@ func isMetaFile(name string) bool {
 func Files(m *Module, pkgs []*Package, tests, whole bool) ([]string, error) {
 	root := m.Dir
 	set := map[string]bool{}
-	// addTree adds the files below rel, dot and underscore names only
-	// with all, stopping at nested modules.
+	// addTree adds rel, a file or a directory, and every file below it;
+	// below it, names beginning with "." or "_" only with all (as
+	// //go:embed treats a directory it embeds), stopping at nested
+	// modules. rel itself counts whatever its name: a file a pattern
+	// names or a glob matches is embedded.
 	addTree := func(rel string, all bool) error {
 		include := modtree.Testdata | modtree.Vendor
 		if all {
@@ -49,7 +52,7 @@ func Files(m *Module, pkgs []*Package, tests, whole bool) ([]string, error) {
 			return err
 		}
 		if !fi.IsDir() {
-			if fi.Mode().IsRegular() && (all || !strings.HasPrefix(fi.Name(), ".") && !strings.HasPrefix(fi.Name(), "_")) {
+			if fi.Mode().IsRegular() {
 				set[rel] = true
 			}
 			return nil
