@@ -29,23 +29,6 @@ func (s *session) apply(ctx context.Context, st *swap.Stage, lock *lockfile.Lock
 		j.Rename(swap.StagedPath(rel), rel)
 	}
 
-	// go.mod, go.sum, the lock.
-	if err := st.WriteFile("go.mod", gomod); err != nil {
-		return false, err
-	}
-	if err := st.WriteFile(LockFile, lock.Format()); err != nil {
-		return false, err
-	}
-	for _, rel := range []string{"go.mod", "go.sum", LockFile} {
-		same, err := sameFile(st.Path(rel), filepath.Join(root, rel))
-		if err != nil {
-			return false, err
-		}
-		if !same {
-			j.Rename(swap.StagedPath(rel), rel)
-		}
-	}
-
 	// The fork dir, whole, unless every fork in it is what the lock says.
 	if !s.forkDirMatches(lock) {
 		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(lock.Dir))); err == nil {
@@ -53,16 +36,45 @@ func (s *session) apply(ctx context.Context, st *swap.Stage, lock *lockfile.Lock
 		}
 		if len(lock.Forks) > 0 {
 			j.Rename(swap.StagedPath(lock.Dir), lock.Dir)
+		} else {
+			j.Prune(path.Dir(lock.Dir))
 		}
 	}
 
-	// vendor/, regenerated for hosts that build with -mod=vendor.
-	if s.h.Vendor && j.Len() > 0 {
-		if _, err := s.runner(st).Run(ctx, "mod", "vendor"); err != nil {
-			return false, fmt.Errorf("refreshing vendor/: %w", err)
+	// go.mod, go.sum, the lock.
+	files := map[string][]byte{"go.mod": gomod, LockFile: lock.Format()}
+	hostFiles := []string{"go.mod", "go.sum", LockFile}
+	var moved []string
+	for _, rel := range hostFiles {
+		var same bool
+		if data, ok := files[rel]; ok {
+			old, err := os.ReadFile(filepath.Join(root, rel))
+			if err != nil && !os.IsNotExist(err) {
+				return false, err
+			}
+			same = err == nil && bytes.Equal(old, data)
+		} else if same, err = sameFile(st.Path(rel), filepath.Join(root, rel)); err != nil {
+			return false, err
 		}
-		j.Rename("vendor", path.Join(swap.WorkDir, "old", "vendor"))
-		j.Rename(swap.StagedPath("vendor"), "vendor")
+		if !same {
+			moved = append(moved, rel)
+		}
+	}
+
+	// vendor/, regenerated for hosts that build with -mod=vendor: in the
+	// stage, while its go.mod is the stage's own.
+	if s.h.Vendor && (j.Len() > 0 || len(moved) > 0) {
+		if err := s.refreshVendor(ctx, st, &j); err != nil {
+			return false, err
+		}
+	}
+	for _, rel := range moved {
+		if data, ok := files[rel]; ok {
+			if err := st.WriteFile(rel, data); err != nil {
+				return false, err
+			}
+		}
+		j.Rename(swap.StagedPath(rel), rel)
 	}
 	if j.Len() == 0 {
 		return false, nil
@@ -71,6 +83,22 @@ func (s *session) apply(ctx context.Context, st *swap.Stage, lock *lockfile.Lock
 		return false, err // interrupted before the commit point: nothing changed
 	}
 	return true, j.Commit(root)
+}
+
+// refreshVendor runs go mod vendor in the stage, whose go.mod must still be
+// the stage's own (local replacements made absolute, so that they resolve
+// from the stage), writes vendor/modules.txt as the host's go.mod names
+// them, and adds the swap of vendor/ to j.
+func (s *session) refreshVendor(ctx context.Context, st *swap.Stage, j *swap.Journal) error {
+	if _, err := s.runner(st).Run(ctx, "mod", "vendor"); err != nil {
+		return fmt.Errorf("refreshing vendor/: %w", err)
+	}
+	if err := st.UnstageVendor(); err != nil {
+		return fmt.Errorf("refreshing vendor/: %w", err)
+	}
+	j.Rename("vendor", path.Join(swap.WorkDir, "old", "vendor"))
+	j.Rename(swap.StagedPath("vendor"), "vendor")
+	return nil
 }
 
 // forkDirMatches reports whether the host's fork dir holds exactly the

@@ -3,6 +3,7 @@ package fork
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 	"time"
 
@@ -95,12 +96,18 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	for _, rel := range changed {
 		j.Rename(swap.StagedPath(rel), rel)
 	}
+	if s.h.Vendor {
+		if err := s.refreshVendor(ctx, st, &j); err != nil {
+			return nil, err
+		}
+	}
 	if err := st.WriteFile("go.mod", gomod); err != nil {
 		return nil, err
 	}
 	j.Rename(swap.StagedPath("go.mod"), "go.mod")
 	j.Rename(swap.StagedPath("go.sum"), "go.sum")
 	j.Remove(old.Dir)
+	j.Prune(path.Dir(old.Dir))
 	j.Remove(LockFile)
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ type opKind string
 const (
 	opRename opKind = "rename" // rename from to to, replacing it
 	opRemove opKind = "remove" // remove from and everything below it
+	opPrune  opKind = "prune"  // remove from and its parents, below the root, while they are empty directories
 )
 
 type op struct {
@@ -46,6 +48,11 @@ func (j *Journal) Rename(from, to string) { j.ops = append(j.ops, op{opRename, f
 
 // Remove adds the removal of path and everything below it.
 func (j *Journal) Remove(path string) { j.ops = append(j.ops, op{opRemove, path, ""}) }
+
+// Prune adds the removal of the directory path and then of its parents,
+// below the host root, for as long as they are empty: what a removed fork
+// dir leaves behind (third_party/ once third_party/forked is gone).
+func (j *Journal) Prune(path string) { j.ops = append(j.ops, op{opPrune, path, ""}) }
 
 // Len returns the number of operations.
 func (j *Journal) Len() int { return len(j.ops) }
@@ -132,7 +139,7 @@ func parseJournal(data []byte) ([]op, error) {
 		}
 		kind, rest, _ := strings.Cut(line, " ")
 		var from, to string
-		if _, err := fmt.Sscanf(rest, "%q %q", &from, &to); err != nil || (opKind(kind) != opRename && opKind(kind) != opRemove) {
+		if _, err := fmt.Sscanf(rest, "%q %q", &from, &to); err != nil || !validOp(opKind(kind)) {
 			return nil, fmt.Errorf("corrupt journal line %q", line)
 		}
 		ops = append(ops, op{opKind(kind), from, to})
@@ -142,6 +149,8 @@ func parseJournal(data []byte) ([]op, error) {
 
 // opDone, when set (by tests), is called after each operation.
 var opDone func()
+
+func validOp(k opKind) bool { return k == opRename || k == opRemove || k == opPrune }
 
 func applyJournal(root string, ops []op, done int) error {
 	for i := done; i < len(ops); i++ {
@@ -177,6 +186,15 @@ func applyOp(root string, o op) error {
 	case opRemove:
 		if err := os.RemoveAll(from); err != nil {
 			return fmt.Errorf("applying staged change: %w", err)
+		}
+	case opPrune:
+		for dir := o.from; dir != "." && dir != "/" && dir != ""; dir = path.Dir(dir) {
+			// os.Remove removes only an empty directory (or a file, but
+			// journals prune directories); one that is not empty ends the
+			// pruning, one already gone (an interrupted run) does not.
+			if err := os.Remove(filepath.Join(root, filepath.FromSlash(dir))); err != nil && !os.IsNotExist(err) {
+				break
+			}
 		}
 	}
 	return nil

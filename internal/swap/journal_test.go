@@ -27,15 +27,21 @@ func TestJournalRecovery(t *testing.T) {
 		write(".plugfork/stage/main.go", "new main")
 		write(".plugfork/stage/forks/a/a.go", "new fork")
 		write(".plugfork/stage/forks/b/b.go", "new fork b")
+		write("third_party/forked/x/x.go", "old fork x")
+		write("keep/other.txt", "not plugfork's")
+		os.MkdirAll(filepath.Join(root, "keep", "sub"), 0o777)
 		var j Journal
 		j.Rename(".plugfork/stage/main.go", "main.go")
 		j.Rename(".plugfork/stage/go.mod", "go.mod")
 		j.Rename("forks", ".plugfork/old/forks")
 		j.Rename(".plugfork/stage/forks", "forks")
 		j.Remove("stale")
+		j.Remove("third_party/forked")
+		j.Prune("third_party/forked")
+		j.Prune("keep/sub")
 		return root, j.ops
 	}
-	want := map[string]string{"go.mod": "new go.mod", "main.go": "new main", "forks/a/a.go": "new fork", "forks/b/b.go": "new fork b"}
+	want := map[string]string{"go.mod": "new go.mod", "main.go": "new main", "forks/a/a.go": "new fork", "forks/b/b.go": "new fork b", "keep/other.txt": "not plugfork's"}
 	check := func(t *testing.T, root string) {
 		t.Helper()
 		for rel, data := range want {
@@ -46,6 +52,12 @@ func TestJournalRecovery(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(root, WorkDir)); !os.IsNotExist(err) {
 			t.Errorf("%s left behind", WorkDir)
+		}
+		// Pruned: the emptied fork dir's parent; not a parent holding more.
+		for _, gone := range []string{"third_party", "keep/sub"} {
+			if _, err := os.Stat(filepath.Join(root, gone)); !os.IsNotExist(err) {
+				t.Errorf("%s not pruned", gone)
+			}
 		}
 	}
 	_, ops := build(t)

@@ -170,3 +170,33 @@ func copyFile(src, dst string) error {
 	}
 	return out.Close()
 }
+
+// UnstageVendor rewrites the stage's vendor/modules.txt, made by go mod
+// vendor in the stage, as the host's go.mod names its local replacements:
+// those WriteGoMod made absolute are written back as they were (the go
+// command checks that modules.txt and go.mod agree, string for string).
+func (s *Stage) UnstageVendor() error {
+	if len(s.relRepls) == 0 {
+		return nil
+	}
+	name := s.Path("vendor/modules.txt")
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	for i, line := range lines {
+		if !strings.HasPrefix(line, "# ") {
+			continue
+		}
+		body, nl := strings.CutSuffix(line, "\n")
+		head, repl, ok := strings.Cut(body, " => ")
+		if orig, known := s.relRepls[repl]; ok && known {
+			lines[i] = head + " => " + orig
+			if nl {
+				lines[i] += "\n"
+			}
+		}
+	}
+	return s.WriteFile("vendor/modules.txt", []byte(strings.Join(lines, "")))
+}
