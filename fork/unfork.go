@@ -39,6 +39,7 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	}
 	defer s.close()
 	old := s.h.Lock
+	modules = slices.Compact(slices.Sorted(slices.Values(modules))) // each once: a module named twice is not two forks
 	for _, m := range modules {
 		if old.Find(m) == nil {
 			return nil, fmt.Errorf("%s is not forked (see plugfork status)", m)
@@ -55,8 +56,7 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 		if err != nil {
 			return nil, err
 		}
-		res.Unforked = slices.Clone(modules)
-		slices.Sort(res.Unforked)
+		res.Unforked = modules
 		res.Remaining = len(fr.Forks)
 		res.HostFiles = fr.HostFiles
 		res.Changed = fr.Changed
