@@ -66,6 +66,7 @@ type Result struct {
 	Dir       string       `json:"dir"`
 	DryRun    bool         `json:"dry_run,omitempty"`
 	Changed   bool         `json:"changed"`
+	Skipped   bool         `json:"skipped,omitempty"`   // the lock's inputs hash matched: nothing was staged or checked again
 	Recovered bool         `json:"recovered,omitempty"` // an interrupted run was finished first
 	Forks     []ForkResult `json:"forks"`
 	Removed   []string     `json:"removed,omitempty"` // upstream modules no longer forked
@@ -197,7 +198,7 @@ func Fork(ctx context.Context, cfg Config) (*Result, error) {
 // unchangedResult is the result of a fork that had nothing to do.
 func (s *session) unchangedResult() *Result {
 	old := s.h.Lock
-	res := &Result{Schema: ResultSchema, Prefix: old.Prefix, Dir: old.Dir}
+	res := &Result{Schema: ResultSchema, Prefix: old.Prefix, Dir: old.Dir, Skipped: true}
 	for _, f := range old.Forks {
 		res.Forks = append(res.Forks, ForkResult{
 			Path: f.Path, Version: f.Version, ForkPath: f.ForkPath, Dir: f.ForkDir,
@@ -258,7 +259,7 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 	// leaves it, which is the stage now. Only a fork of every host package
 	// may let a later plain fork skip its work.
 	if len(s.cfg.Patterns) == 0 {
-		if lock.Inputs, err = inputsHash(st.Dir, gomod, lock); err != nil {
+		if lock.Inputs, err = inputsHash(st.Dir, s.h.Root, gomod, lock); err != nil {
 			return nil, nil, err
 		}
 	}

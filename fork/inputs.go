@@ -12,11 +12,15 @@ import (
 	"golang.org/x/mod/sumdb/dirhash"
 )
 
-// inputsHash returns the h1: hash of what a fork of the host in dir depends
-// on: go.mod, go.sum, the Go and assembly files of the host's packages, the
-// contents of local replacements outside the module, and the forks' tree
-// hashes and the lock's settings (given, not read: the caller has them).
-func inputsHash(dir string, gomod []byte, lock *lockfile.Lock) (string, error) {
+// inputsHash returns the h1: hash of what a fork of the host at root
+// depends on: go.mod, go.sum, the Go and assembly files of the host's
+// packages, the contents of local replacements outside the module, and the
+// forks' tree hashes and the lock's settings (given, not read: the caller
+// has them). The files are read from dir, the host itself or its stage,
+// which holds the host as the swap will leave it; go.mod's relative
+// replacements are resolved against root either way, as the go command
+// resolves them in the host.
+func inputsHash(dir, root string, gomod []byte, lock *lockfile.Lock) (string, error) {
 	var names []string
 	files := map[string]func() (io.ReadCloser, error){}
 	add := func(name string, open func() (io.ReadCloser, error)) {
@@ -55,7 +59,7 @@ func inputsHash(dir string, gomod []byte, lock *lockfile.Lock) (string, error) {
 				continue
 			}
 			if !filepath.IsAbs(p) {
-				p = filepath.Join(dir, filepath.FromSlash(p))
+				p = filepath.Join(root, filepath.FromSlash(p))
 			}
 			h, err := lockfile.TreeHash(p)
 			if err != nil {
@@ -86,7 +90,7 @@ func (s *session) upToDate(set settings) bool {
 	if !lockfile.Intact(s.h.Root, old) {
 		return false
 	}
-	h, err := inputsHash(s.h.Root, s.h.GoMod, old)
+	h, err := inputsHash(s.h.Root, s.h.Root, s.h.GoMod, old)
 	return err == nil && h == old.Inputs
 }
 
