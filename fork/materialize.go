@@ -230,7 +230,7 @@ func finishFork(st *swap.Stage, fp *forkPlan, m *rewrite.Mapping, files []string
 		ForkPath: fp.ForkPath, Packages: len(fp.Pkgs), Files: sums,
 	})
 	if !marker.LocalDir {
-		marker.Replace = fp.Mod.ReplaceString()
+		marker.Replace = fp.Replace
 	}
 	data := marker.Format()
 	if err := os.WriteFile(filepath.Join(dst, MarkerFile), data, 0o644); err != nil {

@@ -38,6 +38,7 @@ type forkPlan struct {
 	ForkPath string
 	ForkDir  string           // relative to the host root, slash-separated
 	Require  lockfile.Require // how the upstream go.mod requires Mod
+	Replace  string           // the host's replacement of Mod, as the lock records it ("path version" or a directory)
 }
 
 // plan resolves the build list and the closure of the upstream view in st
@@ -114,7 +115,14 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 		if err != nil {
 			return nil, err
 		}
-		p.forks = append(p.forks, forkPlan{Mod: m, Pkgs: byMod[m], ForkPath: pairs[m.Path], ForkDir: dir, Require: requireOf(f, m.Path)})
+		repl := m.ReplaceString()
+		if m.LocalDir() {
+			repl = st.HostPath(repl) // not the stage's absolute path
+		}
+		p.forks = append(p.forks, forkPlan{
+			Mod: m, Pkgs: byMod[m], ForkPath: pairs[m.Path], ForkDir: dir,
+			Require: requireOf(f, m.Path), Replace: repl,
+		})
 	}
 	return p, nil
 }

@@ -209,7 +209,7 @@ func (set settings) lock(p *plan, m *materialized) *lockfile.Lock {
 	l := &lockfile.Lock{Prefix: set.Prefix, Dir: set.Dir, Keep: set.Keep, Tests: set.Tests, Whole: set.Whole}
 	for i, fp := range p.forks {
 		l.Forks = append(l.Forks, lockfile.Fork{
-			Path: fp.Mod.Path, Version: fp.Mod.Version, Replace: fp.Mod.ReplaceString(), Sum: fp.Mod.Sum,
+			Path: fp.Mod.Path, Version: fp.Mod.Version, Replace: fp.Replace, Sum: fp.Mod.Sum,
 			ForkPath: fp.ForkPath, ForkDir: fp.ForkDir, TreeHash: m.forks[i].treeHash,
 			Require: fp.Require, Packages: len(fp.Pkgs),
 		})

@@ -129,6 +129,16 @@ func (s *Stage) WriteGoMod(data []byte) error {
 	return s.WriteFile("go.mod", data)
 }
 
+// HostPath returns the host's form of a replacement directory as the
+// stage's go.mod names it: one that WriteGoMod made absolute comes back as
+// the host's go.mod writes it; any other path as it is.
+func (s *Stage) HostPath(dir string) string {
+	if orig, ok := s.relRepls[dir]; ok {
+		return orig
+	}
+	return dir
+}
+
 // HostGoMod returns the staged go.mod as the host's: local replacements
 // that WriteGoMod made absolute are written as they were.
 func (s *Stage) HostGoMod() ([]byte, error) {
