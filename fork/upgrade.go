@@ -43,7 +43,7 @@ func Upgrade(ctx context.Context, cfg Config, queries []string) (*UpgradeResult,
 			return nil, fmt.Errorf("%s: %w", q, err)
 		}
 	}
-	s, err := open(ctx, cfg)
+	s, err := openForked(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -51,9 +51,6 @@ func Upgrade(ctx context.Context, cfg Config, queries []string) (*UpgradeResult,
 	set, err := newSettings(cfg, s.h.Lock)
 	if err != nil {
 		return nil, err
-	}
-	if s.h.Lock == nil {
-		return nil, fmt.Errorf("nothing is forked yet (no %s): run plugfork fork --prefix PREFIX first", LockFile)
 	}
 	res, lock, err := s.fork(ctx, set, queries)
 	if err != nil {
