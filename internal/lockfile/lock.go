@@ -130,6 +130,7 @@ func firstRune(s string) rune {
 func Parse(filename string, data []byte) (*Lock, error) {
 	l := new(Lock)
 	var cur *Fork
+	dirLines := map[string]int{} // fork path -> line of its dir field, for validate's errors
 	sawHeader := false
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
@@ -176,6 +177,7 @@ func Parse(filename string, data []byte) (*Lock, error) {
 				cur.ForkPath = val
 			case "dir":
 				cur.ForkDir = val
+				dirLines[cur.Path] = line
 			case "tree":
 				cur.TreeHash = val
 			case "require":
@@ -235,7 +237,10 @@ func Parse(filename string, data []byte) (*Lock, error) {
 	if !sawHeader {
 		return nil, fmt.Errorf("%s: empty lock: want \"plugfork %d\" first", filename, lockVersion)
 	}
-	if err := l.validate(); err != nil {
+	if err := l.validate(filename, dirLines); err != nil {
+		if strings.HasPrefix(err.Error(), filename+":") {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s: %w", filename, err)
 	}
 	return l, nil
@@ -253,8 +258,10 @@ func unquote(s string) (string, error) {
 }
 
 // validate checks the lock's paths: module paths valid, directories
-// relative, clean and inside the fork dir, no entry twice.
-func (l *Lock) validate() error {
+// relative, clean and inside the fork dir, no entry twice. dirLines gives
+// the line of each fork's dir field in filename, for the error that names
+// one pointing elsewhere.
+func (l *Lock) validate(filename string, dirLines map[string]int) error {
 	if err := module.CheckPath(l.Prefix); err != nil {
 		return fmt.Errorf("prefix: %w", err)
 	}
@@ -281,7 +288,10 @@ func (l *Lock) validate() error {
 			return fmt.Errorf("fork %s: %w", f.Path, err)
 		}
 		if f.ForkDir != want {
-			return fmt.Errorf("fork %s: dir %q points outside its place %q: the lock was edited; run plugfork fork to regenerate it", f.Path, f.ForkDir, want)
+			// No plugfork command rewrites a lock it cannot trust; the
+			// user can, either way.
+			return fmt.Errorf("%s:%d: fork %s: dir %q is not where its fork lives (%s): the lock was edited by hand; restore it from version control (git checkout %s), or write \"dir %s\" on that line",
+				filename, dirLines[f.Path], f.Path, f.ForkDir, want, Name, want)
 		}
 		if !strings.HasPrefix(f.Sum, "h1:") || !strings.HasPrefix(f.TreeHash, "h1:") {
 			return fmt.Errorf("fork %s: sum and tree must be h1: hashes", f.Path)
