@@ -11,6 +11,7 @@ import (
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/pkgpath"
+	"github.com/plugfork/plugfork/internal/plural"
 	"github.com/plugfork/plugfork/internal/swap"
 	"github.com/plugfork/plugfork/rewrite"
 	"golang.org/x/mod/modfile"
@@ -206,7 +207,7 @@ func (c *checker) drift() {
 		}
 		files := driftedFiles(dir)
 		c.add(CheckFinding{Kind: KindDrift, Module: f.Path, Path: f.ForkDir, Files: files,
-			Message: fmt.Sprintf("the fork of %s@%s was edited by hand (%d files differ from what plugfork generated)", f.Path, f.Version, len(files)),
+			Message: fmt.Sprintf("the fork of %s@%s was edited by hand (%s from what plugfork generated)", f.Path, f.Version, plural.Count(len(files), "file differs", "files differ")),
 			Fix:     "plugfork fork (regenerates it; hand edits are lost)"})
 	}
 	for _, rel := range lockfile.Strays(c.root, c.lock) {

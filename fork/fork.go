@@ -15,6 +15,7 @@ import (
 	"github.com/plugfork/plugfork/internal/hazard"
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
+	"github.com/plugfork/plugfork/internal/plural"
 	"github.com/plugfork/plugfork/rewrite"
 )
 
@@ -236,7 +237,7 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 		return res, nil, nil
 	}
 
-	s.progress("copying and rewriting %d modules", len(p.forks))
+	s.progress("copying and rewriting %s", plural.S(len(p.forks), "module"))
 	m, err := materialize(st, p, set, s.progress)
 	if err != nil {
 		return nil, nil, err

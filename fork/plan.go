@@ -14,6 +14,7 @@ import (
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
+	"github.com/plugfork/plugfork/internal/plural"
 	"github.com/plugfork/plugfork/internal/swap"
 	"github.com/plugfork/plugfork/rewrite"
 	"golang.org/x/mod/modfile"
@@ -99,7 +100,7 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 
 	// The go.sum-verified sources (most fetched before the walk, which
 	// counts here).
-	s.progress("downloading %d modules", len(forkMods))
+	s.progress("downloading %s", plural.S(len(forkMods), "module"))
 	if err := closure.Download(ctx, run, forkMods); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/plugfork/plugfork/fork"
 	"github.com/plugfork/plugfork/inspect"
+	"github.com/plugfork/plugfork/internal/plural"
 	"github.com/spf13/cobra"
 )
 
@@ -93,8 +94,8 @@ func renderCheck(inv *invocation, res *fork.CheckResult) {
 		fmt.Fprintf(w, "\tfix: %s\n", f.Fix)
 	}
 	if res.OK {
-		fmt.Fprintf(w, "ok: %d forks, %d files checked in %dms\n", res.Forks, res.Files, res.Millis)
+		fmt.Fprintf(w, "ok: %s, %s checked in %dms\n", plural.S(res.Forks, "fork"), plural.S(res.Files, "file"), res.Millis)
 	} else {
-		fmt.Fprintf(w, "%d findings: %d forks, %d files checked in %dms\n", len(res.Findings), res.Forks, res.Files, res.Millis)
+		fmt.Fprintf(w, "%s: %s, %s checked in %dms\n", plural.S(len(res.Findings), "finding"), plural.S(res.Forks, "fork"), plural.S(res.Files, "file"), res.Millis)
 	}
 }

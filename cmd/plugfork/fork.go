@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/plural"
 	"github.com/spf13/cobra"
 )
 
@@ -82,13 +83,13 @@ func renderFork(w io.Writer, res *fork.Result) {
 		if res.DryRun {
 			status = "plan"
 		}
-		fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%s\t%s\n", verb, f.Path, f.Version, f.Dir, plural(f.Packages, "pkg"), status)
+		fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%s\t%s\n", verb, f.Path, f.Version, f.Dir, plural.S(f.Packages, "pkg"), status)
 	}
 	for _, p := range res.Removed {
 		fmt.Fprintf(tw, "removed\t%s\t\t\t\n", p)
 	}
 	for _, p := range res.Pinned {
-		fmt.Fprintf(tw, "pinned\t%s@%s\t(plugins must use exactly this version)\t%s\t\n", p.Module, p.Version, plural(len(p.Packages), "pkg"))
+		fmt.Fprintf(tw, "pinned\t%s@%s\t(plugins must use exactly this version)\t%s\t\n", p.Module, p.Version, plural.S(len(p.Packages), "pkg"))
 	}
 	tw.Flush()
 	for _, f := range res.Findings {
@@ -103,10 +104,10 @@ func renderFork(w io.Writer, res *fork.Result) {
 	}
 	switch {
 	case res.DryRun:
-		fmt.Fprintf(w, "dry run: %s would be forked under %s; nothing written\n", plural(len(res.Forks), "module"), res.Prefix)
+		fmt.Fprintf(w, "dry run: %s would be forked under %s; nothing written\n", plural.S(len(res.Forks), "module"), res.Prefix)
 	case !res.Changed:
-		fmt.Fprintf(w, "up to date: %s under %s\n", plural(len(res.Forks), "fork"), res.Prefix)
+		fmt.Fprintf(w, "up to date: %s under %s\n", plural.S(len(res.Forks), "fork"), res.Prefix)
 	default:
-		fmt.Fprintf(w, "%s under %s in %s; %s rewritten\n", plural(len(res.Forks), "fork"), res.Prefix, res.Dir, plural(len(res.HostFiles), "host file"))
+		fmt.Fprintf(w, "%s under %s in %s; %s rewritten\n", plural.S(len(res.Forks), "fork"), res.Prefix, res.Dir, plural.S(len(res.HostFiles), "host file"))
 	}
 }

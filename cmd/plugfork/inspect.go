@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/plugfork/plugfork/inspect"
+	"github.com/plugfork/plugfork/internal/plural"
 	"github.com/spf13/cobra"
 )
 
@@ -106,7 +107,7 @@ func writeInspectText(w io.Writer, rep *inspect.Report, color bool) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	h := rep.Host
-	fmt.Fprintf(tw, "host\t%s\t%s %s/%s, %d packages%s%s\n", h.Path, h.GoVersion, h.GOOS, h.GOARCH, len(h.Packages), settingsNote(h), strippedNote(h))
+	fmt.Fprintf(tw, "host\t%s\t%s %s/%s, %s%s%s\n", h.Path, h.GoVersion, h.GOOS, h.GOARCH, plural.S(len(h.Packages), "package"), settingsNote(h), strippedNote(h))
 	fails := 0
 	for _, v := range rep.Plugins {
 		p := v.Plugin
@@ -135,8 +136,17 @@ func writeInspectText(w io.Writer, rep *inspect.Report, color bool) error {
 	}
 	switch {
 	case len(rep.Plugins) == 0:
+	case fails == 0 && len(rep.Plugins) == 1:
+		_, err := fmt.Fprintln(w, "the plugin loads")
+		return err
 	case fails == 0:
 		_, err := fmt.Fprintf(w, "all %d plugins load\n", len(rep.Plugins))
+		return err
+	case len(rep.Plugins) == 1:
+		_, err := fmt.Fprintln(w, "the plugin fails")
+		return err
+	case fails == 1:
+		_, err := fmt.Fprintf(w, "1 of %d plugins fails\n", len(rep.Plugins))
 		return err
 	default:
 		_, err := fmt.Fprintf(w, "%d of %d plugins fail\n", fails, len(rep.Plugins))
@@ -168,11 +178,7 @@ func strippedNote(b *inspect.Binary) string {
 // packageList names up to a few packages and counts the rest.
 func packageList(pkgs []string) string {
 	const show = 4
-	word := "packages"
-	if len(pkgs) == 1 {
-		word = "package"
-	}
-	s := fmt.Sprintf("%d %s: %s", len(pkgs), word, strings.Join(pkgs[:min(show, len(pkgs))], ", "))
+	s := fmt.Sprintf("%s: %s", plural.S(len(pkgs), "package"), strings.Join(pkgs[:min(show, len(pkgs))], ", "))
 	if len(pkgs) > show {
 		s += fmt.Sprintf(", +%d more", len(pkgs)-show)
 	}

@@ -5,6 +5,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/plural"
 	"github.com/spf13/cobra"
 )
 
@@ -53,7 +54,7 @@ upstream version of each; plugfork upgrade moves to it.`,
 				fmt.Fprintln(tw)
 			}
 			tw.Flush()
-			fmt.Fprintf(inv.Stdout, "%s under %s in %s\n", plural(len(res.Forks), "fork"), res.Prefix, res.Dir)
+			fmt.Fprintf(inv.Stdout, "%s under %s in %s\n", plural.S(len(res.Forks), "fork"), res.Prefix, res.Dir)
 			return nil
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/plural"
 	"github.com/spf13/cobra"
 )
 
@@ -40,7 +41,7 @@ shared with plugins. The result is type-checked and swapped in atomically.`,
 			if res.DryRun {
 				verb = "would restore"
 			}
-			fmt.Fprintf(inv.Stdout, "%s imports in %d host files; %d forks remain\n", verb, len(res.HostFiles), res.Remaining)
+			fmt.Fprintf(inv.Stdout, "%s imports in %s; %s\n", verb, plural.S(len(res.HostFiles), "host file"), plural.Count(res.Remaining, "fork remains", "forks remain"))
 			return nil
 		},
 	}
