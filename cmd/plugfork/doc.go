@@ -42,7 +42,8 @@ taken from the go.sum-verified module cache. Fork module path is
 P/<module path>; the fork lives in D/<module path escaped as the module cache
 escapes it> (default third_party/forked) and holds the closure's packages with
 the files go mod vendor keeps (all platforms, assembly, C and headers,
-embedded files), licence files, cgo include directories, the rewritten go.mod
+embedded files, the licence files of parent directories), cgo include
+directories, the rewritten go.mod
 with its original go directive (go 1.16 for a module without one) and a
 marker, PLUGFORK.txt, naming path@version, the h1: hash and every file's
 SHA-256. Imports are rewritten in the forks and in the host (import specs in
@@ -53,18 +54,23 @@ records the prefix, dir, keep patterns and each fork's upstream version and
 hashes. Everything is staged in .plugfork/ and type-checked before the host
 changes; the swap is journaled, so a run interrupted at any moment (Ctrl-C,
 kill -9) is finished by the next. A re-run reconciles with the lock: nothing
-changed means nothing written.
+changed means nothing written, and when the lock's hash of the inputs (go.mod,
+go.sum, the host's sources, local replacements, the forks' trees) still
+matches, nothing is even staged. A vendoring host gets vendor/ regenerated.
 
---keep leaves packages or modules (go-style patterns, example.com/api/...)
+--keep leaves packages or modules (patterns as the go command reads them:
+"..." matches any string, example.com/api/... also example.com/api)
 shared with plugins, such as the plugin contract; they and what they import
 are reported as pinned: plugins must use exactly those versions. String
 literals holding forked paths, cgo packages and -ldflags -X flags in build
 files are reported, not rewritten. --json prints plugfork/fork/v1: prefix,
-dir, forks[{path, version, fork_path, dir, packages, files, bytes, status,
-previous_version}], removed, pinned[{module, version, packages}], host_files,
-findings[{pos, kind, path, message}], hazards[{module, pos, call, kind,
-message}] and timings{resolve_ms, download_ms, copy_rewrite_ms, typecheck_ms,
-apply_ms}.
+dir, changed, skipped (the lock's inputs hash matched: nothing was staged),
+recovered, forks[{path, version, fork_path, dir, packages, files, bytes,
+status (added, updated or unchanged), previous_version}], removed,
+pinned[{module, version, packages}], host_files, findings[{pos, kind (cgo,
+string-literal or ldflags), path, message}], hazards[{module, pos, call, kind
+(registry or singleton), message}] and timings{resolve_ms, download_ms,
+copy_rewrite_ms, typecheck_ms, apply_ms}.
 
 Hazards are where two copies of a library in one process break, found in the
 forks: registries keyed by a name (database/sql.Register, flag on the command
@@ -113,7 +119,8 @@ GOPRIVATE and GOFLAGS apply). --json prints plugfork/status/v1.
 
 reverses forks. With no modules, all of them: fork then unfork gives back
 byte-identical sources and go.mod (go.sum may keep extra lines); the fork dir
-and the lock are removed. With modules, those are unforked and recorded as
+(and parents it leaves empty) and the lock are removed, and vendor/ of a
+vendoring host is regenerated. With modules, those are unforked and recorded as
 keep patterns, and the rest is re-forked around them. --json prints
 plugfork/unfork/v1.
 
