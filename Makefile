@@ -42,8 +42,10 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) \
-			-fuzzminimizetime=$(FUZZMINIMIZETIME) $$pkg; \
+		out=$$($(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) \
+			-fuzzminimizetime=$(FUZZMINIMIZETIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
+		echo "$$out" | tail -n 3; \
+		case "$$out" in *"no fuzz tests to fuzz"*) echo "no fuzz target $$name in $$pkg"; exit 1;; esac; \
 	done
 
 # Tests that fetch real modules from the module proxy (only the proxy: the

@@ -62,7 +62,7 @@ func TestParseLockErrors(t *testing.T) {
 
 // FuzzParseLock: the lock reader never panics, and whatever it accepts
 // formats to a lock it accepts again, identically.
-func FuzzParse(f *testing.F) {
+func FuzzParseLock(f *testing.F) {
 	f.Add(sampleLock().Format())
 	f.Add([]byte("plugfork 1\nprefix a.b/c\ndir x\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
