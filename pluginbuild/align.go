@@ -1,0 +1,277 @@
+package pluginbuild
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/plugfork/plugfork/internal/gocmd"
+	"golang.org/x/mod/modfile"
+)
+
+// dep is a package the plugin links, as go list -deps -json prints it.
+type dep struct {
+	ImportPath string
+	Standard   bool
+	GoFiles    []string
+	CgoFiles   []string
+	SFiles     []string
+	Module     *struct {
+		Path    string
+		Version string
+		Main    bool
+	}
+}
+
+// deps lists the packages pkgs link in the view, with tags.
+func (v *view) deps(ctx context.Context, pkgs []string, tags string) ([]dep, error) {
+	args := []string{"-deps", "-json=ImportPath,Standard,GoFiles,CgoFiles,SFiles,Module"}
+	if tags != "" {
+		args = append(args, "-tags="+tags)
+	}
+	var out []dep
+	r := v.runner()
+	err := gocmd.JSON(ctx, r, func(d *dep) error {
+		out = append(out, *d)
+		return nil
+	}, append([]string{"list", "-overlay=" + v.overlay}, append(args, pkgs...)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("loading the plugin's packages in the host's workspace: %w", err)
+	}
+	return out, nil
+}
+
+// align moves every module that provides a package both the plugin and
+// the host link to the host's version, in the view's go.mod, by go get:
+// minimal version selection moves what depends on it. It returns what
+// moved, sorted by module.
+func (b *builder) align(ctx context.Context) ([]Alignment, error) {
+	linked, versions, err := b.host.links(ctx, b.flags.tags())
+	if err != nil {
+		return nil, err
+	}
+	if err := b.checkTags(ctx, linked); err != nil {
+		return nil, err
+	}
+	moved := map[string]*Alignment{}
+	for round := 0; ; round++ {
+		deps, err := b.view.deps(ctx, b.pkgs, b.flags.tags())
+		if err != nil {
+			return nil, err
+		}
+		off := map[string]*Alignment{}
+		for _, d := range deps {
+			m := d.Module
+			if d.Standard || m == nil || m.Main || !linked[d.ImportPath] {
+				continue
+			}
+			want, ok := versions[m.Path]
+			if !ok || want == m.Version {
+				continue
+			}
+			a := off[m.Path]
+			if a == nil {
+				a = &Alignment{Module: m.Path, From: m.Version, To: want}
+				off[m.Path] = a
+			}
+			a.Packages = append(a.Packages, d.ImportPath)
+		}
+		if len(off) == 0 {
+			break
+		}
+		if round == 3 {
+			return nil, fmt.Errorf("cannot align the plugin with the host: %s still at other versions after go get", strings.Join(slices.Sorted(maps.Keys(off)), ", "))
+		}
+		for path, a := range off {
+			if prev := moved[path]; prev != nil {
+				a.From = prev.From
+			}
+			moved[path] = a
+		}
+		if err := b.view.goGet(ctx, off); err != nil {
+			return nil, err
+		}
+	}
+	var out []Alignment
+	for _, path := range slices.Sorted(maps.Keys(moved)) {
+		a := moved[path]
+		slices.Sort(a.Packages)
+		out = append(out, *a)
+	}
+	return out, nil
+}
+
+// checkTags refuses build tags the user gave, beside the host binary's,
+// that change the files of a package the plugin shares with the host.
+func (b *builder) checkTags(ctx context.Context, linked map[string]bool) error {
+	if b.flags.userTags == nil {
+		return nil
+	}
+	files := func(tags string) (map[string]string, error) {
+		deps, err := b.view.deps(ctx, b.pkgs, tags)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]string{}
+		for _, d := range deps {
+			if linked[d.ImportPath] {
+				out[d.ImportPath] = strings.Join(d.GoFiles, " ") + "|" + strings.Join(d.CgoFiles, " ") + "|" + strings.Join(d.SFiles, " ")
+			}
+		}
+		return out, nil
+	}
+	host, err := files(b.flags.tags())
+	if err != nil {
+		return err
+	}
+	user, err := files(*b.flags.userTags)
+	if err != nil {
+		return err
+	}
+	for _, p := range slices.Sorted(maps.Keys(host)) {
+		if user[p] != host[p] {
+			return fmt.Errorf("-tags=%s: it changes the files of %s, which the plugin shares with the host, built with %s: the fingerprints would differ; build with the host's tags", *b.flags.userTags, p, flagText("-tags", b.flags.tags()))
+		}
+	}
+	return nil
+}
+
+// goGet moves the modules of off to the host's versions in the view's
+// go.mod. It runs go get outside the workspace, on a copy of the view's
+// go.mod that reaches the host by a directory replacement with the host's
+// own replacements (its forks) beside it: the same build list as the
+// workspace's, in a file go get may write.
+func (v *view) goGet(ctx context.Context, off map[string]*Alignment) error {
+	data, err := os.ReadFile(v.gomod)
+	if err != nil {
+		return err
+	}
+	f, err := parseGoMod(v.gomod, data)
+	if err != nil {
+		return err
+	}
+	added := []string{v.host.path}
+	if err := f.AddReplace(v.host.path, "", v.host.root, ""); err != nil {
+		return err
+	}
+	for _, r := range v.host.replaces() {
+		if slices.Contains(v.hostReplaced, r.Old.Path) {
+			if err := f.AddReplace(r.Old.Path, r.Old.Version, r.New.Path, r.New.Version); err != nil {
+				return err
+			}
+			added = append(added, r.Old.Path)
+		}
+	}
+	alignMod := filepath.Join(v.Dir, "align.mod")
+	alignSum := filepath.Join(v.Dir, "align.sum")
+	if err := writeModFile(alignMod, f); err != nil {
+		return err
+	}
+	sum, err := os.ReadFile(v.gosum)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(alignSum, sum, 0o666); err != nil {
+		return err
+	}
+	args := []string{"get", "-modfile=" + alignMod}
+	for _, path := range slices.Sorted(maps.Keys(off)) {
+		args = append(args, path+"@"+off[path].To)
+	}
+	r := gocmd.Runner{Dir: v.plugin.root, Env: setEnv(setGoflagsMod(v.env, "mod"), "GOWORK", "off")}
+	if _, err := r.Run(ctx, args...); err != nil {
+		return fmt.Errorf("aligning the plugin's requirements with the host's versions: %w", err)
+	}
+
+	// Back into the view's go.mod, without the replacements added here.
+	data, err = os.ReadFile(alignMod)
+	if err != nil {
+		return err
+	}
+	aligned, err := parseGoMod(alignMod, data)
+	if err != nil {
+		return err
+	}
+	orig, err := parseGoMod("go.mod", v.plugin.gomod)
+	if err != nil {
+		return err
+	}
+	for _, path := range added {
+		aligned.DropReplace(path, "")
+		for _, r := range aligned.Replace {
+			if r.Old.Path == path {
+				aligned.DropReplace(path, r.Old.Version)
+			}
+		}
+	}
+	for _, r := range orig.Replace {
+		if slices.Contains(added, r.Old.Path) {
+			if err := aligned.AddReplace(r.Old.Path, r.Old.Version, r.New.Path, r.New.Version); err != nil {
+				return err
+			}
+		}
+	}
+	if err := writeModFile(v.gomod, aligned); err != nil {
+		return err
+	}
+	sum, err = os.ReadFile(alignSum)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(v.gosum, sum, 0o666)
+}
+
+func writeModFile(name string, f *modfile.File) error {
+	f.Cleanup()
+	data, err := f.Format()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(name, data, 0o666)
+}
+
+// NeedsNewerError is a plugin that does not build at the host's versions
+// of the modules it shares with the host: it needs the newer ones it
+// requires. No plugin was written.
+type NeedsNewerError struct {
+	Modules []Alignment
+	Output  string // the go command's errors
+}
+
+func (e *NeedsNewerError) Error() string {
+	var b strings.Builder
+	b.WriteString("the plugin does not build at the host's versions of the modules it shares with the host; no plugin was written:\n")
+	for _, m := range e.Modules {
+		fmt.Fprintf(&b, "\t%s: the host links %s, the plugin requires %s (it uses %s)\n", m.Module, m.To, m.From, strings.Join(m.Packages, ", "))
+	}
+	for _, line := range strings.Split(strings.TrimSpace(e.Output), "\n") {
+		b.WriteString("\t" + line + "\n")
+	}
+	var up, down []string
+	for _, m := range e.Modules {
+		up = append(up, m.Module+"@"+m.From)
+		down = append(down, m.Module+"@"+m.To)
+	}
+	fmt.Fprintf(&b, "Two ways out: upgrade the host (in the host: go get %s, then plugfork fork, and rebuild it), or lower the plugin's requirements to the host's (in the plugin: go get %s) and use only what those versions have.",
+		strings.Join(up, " "), strings.Join(down, " "))
+	return b.String()
+}
+
+// build builds the plugin into out in the view.
+func (b *builder) build(ctx context.Context, out string, aligned []Alignment) error {
+	args := append([]string{"-buildmode=plugin", "-o", out}, b.flags.args()...)
+	_, err := b.view.run(ctx, "build", append(args, b.pkgs...)...)
+	if err == nil {
+		return nil
+	}
+	var ge *gocmd.Error
+	if len(aligned) > 0 && errors.As(err, &ge) {
+		return &NeedsNewerError{Modules: aligned, Output: ge.Stderr}
+	}
+	return fmt.Errorf("building the plugin: %w", err)
+}

@@ -1,0 +1,199 @@
+package pluginbuild
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/plugfork/plugfork/inspect"
+	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/pkgpath"
+	"golang.org/x/mod/modfile"
+)
+
+// host is the host module a plugin is built against, and what it links.
+type host struct {
+	module
+	file *modfile.File
+	lock *lockfile.Lock  // nil for a host never forked
+	bin  *inspect.Binary // nil without --host-binary
+	env  []string        // the go command's environment, for the host's own view
+}
+
+// readHost reads the host module rooted at dir.
+func readHost(ctx context.Context, dir string, env []string) (*host, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("--host %s is not a Go module (no go.mod): name the host module's root directory", dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading --host: %w", err)
+	}
+	f, err := parseGoMod(filepath.Join(dir, "go.mod"), data)
+	if err != nil {
+		return nil, fmt.Errorf("reading --host: %w", err)
+	}
+	h := &host{module: module{root: dir, path: f.Module.Mod.Path, gomod: data}, file: f, env: env}
+	if f.Go != nil {
+		h.goVer = f.Go.Version
+	}
+	lock, err := os.ReadFile(filepath.Join(dir, lockfile.Name))
+	switch {
+	case err == nil:
+		if h.lock, err = lockfile.Parse(filepath.Join(dir, lockfile.Name), lock); err != nil {
+			return nil, fmt.Errorf("reading --host: %w", err)
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("reading --host: %w", err)
+	}
+	return h, nil
+}
+
+// readBinary reads the built host at file (named as the user named it) and
+// checks that it is this host, able to load plugins.
+func (h *host) readBinary(file, name string) error {
+	b, err := inspect.ReadFile(file)
+	if err != nil {
+		var ie *inspect.Error
+		if errors.As(err, &ie) {
+			ie.Path = name
+		}
+		return fmt.Errorf("reading --host-binary: %w", err)
+	}
+	b.Path = name
+	if b.Kind != inspect.KindHost {
+		return fmt.Errorf("reading --host-binary: %s is a plugin, not the host", name)
+	}
+	if _, err := inspect.CheckBinaries(b); err != nil {
+		return fmt.Errorf("reading --host-binary: %w", err)
+	}
+	if b.Main.Path != h.path {
+		return fmt.Errorf("--host-binary %s was built from %s, not from the host %s in %s: give the binary built from --host", name, b.Main.Path, h.path, h.root)
+	}
+	h.bin = b
+	return nil
+}
+
+// info is the HostInfo of a result.
+func (h *host) info() HostInfo {
+	hi := HostInfo{Path: h.path, Dir: h.root}
+	if h.lock != nil {
+		hi.Prefix, hi.Forks = h.lock.Prefix, len(h.lock.Forks)
+	}
+	if h.bin != nil {
+		hi.Binary, hi.Go = h.bin.Path, h.bin.GoVersion
+	}
+	return hi
+}
+
+// forked reports whether module path is one of the host's forks.
+func (h *host) forked(path string) bool {
+	return h.lock != nil && pkgpath.Within(path, h.lock.Prefix) && path != h.lock.Prefix
+}
+
+// runner runs the go command in the host's own module, GOWORK off and
+// without writing it.
+func (h *host) runner() gocmd.Runner {
+	return gocmd.Runner{Dir: h.root, Env: setEnv(setGoflagsMod(h.env, "readonly"), "GOWORK", "off")}
+}
+
+// links returns the packages the host links and the versions of their
+// modules: from the binary, or, without one, from what the host module's
+// packages import (more than one program of it may link; what no program
+// links cannot collide). The host's own module and the standard library
+// have no version.
+func (h *host) links(ctx context.Context, tags string) (pkgs map[string]bool, versions map[string]string, err error) {
+	pkgs, versions = map[string]bool{}, map[string]string{}
+	if h.bin != nil {
+		for _, p := range h.bin.Packages {
+			pkgs[p.Path] = true
+		}
+		for _, m := range h.bin.Modules {
+			versions[m.Path] = m.Version
+		}
+		return pkgs, versions, nil
+	}
+	args := []string{"list", "-deps", "-f", "{{.ImportPath}}\t{{with .Module}}{{.Path}}\t{{.Version}}{{end}}"}
+	if tags != "" {
+		args = append(args, "-tags="+tags)
+	}
+	data, err := h.runner().Run(ctx, append(args, "./...")...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing the host's packages: %w", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.Split(line, "\t")
+		pkgs[f[0]] = true
+		if len(f) == 3 && f[2] != "" {
+			versions[f[1]] = f[2]
+		}
+	}
+	return pkgs, versions, nil
+}
+
+// replaces returns the host's replace directives with local directories
+// made absolute, as a plugin's go.mod would have to hold them.
+func (h *host) replaces() []*modfile.Replace {
+	var out []*modfile.Replace
+	for _, r := range h.file.Replace {
+		r := *r
+		if r.New.Version == "" && !filepath.IsAbs(r.New.Path) {
+			r.New.Path = filepath.Join(h.root, filepath.FromSlash(r.New.Path))
+		}
+		out = append(out, &r)
+	}
+	return out
+}
+
+func parseGoMod(name string, data []byte) (*modfile.File, error) {
+	f, err := modfile.Parse(name, data, nil)
+	if err != nil {
+		return nil, err
+	}
+	if f.Module == nil {
+		return nil, fmt.Errorf("%s: no module directive", name)
+	}
+	return f, nil
+}
+
+// setEnv returns env with key set to value.
+func setEnv(env []string, key, value string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, key+"="+value)
+}
+
+// getEnv returns the last value of key in env.
+func getEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if val, ok := strings.CutPrefix(kv, key+"="); ok {
+			v = val
+		}
+	}
+	return v
+}
+
+// setGoflagsMod returns env with GOFLAGS's -mod set to mode, or removed
+// for mode "" (workspace mode takes none but readonly), keeping the user's
+// other flags.
+func setGoflagsMod(env []string, mode string) []string {
+	var flags []string
+	for _, f := range strings.Fields(getEnv(env, "GOFLAGS")) {
+		if !strings.HasPrefix(f, "-mod=") && !strings.HasPrefix(f, "--mod=") {
+			flags = append(flags, f)
+		}
+	}
+	if mode != "" {
+		flags = append(flags, "-mod="+mode)
+	}
+	return setEnv(env, "GOFLAGS", strings.Join(flags, " "))
+}

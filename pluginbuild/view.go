@@ -1,0 +1,216 @@
+package pluginbuild
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/swap"
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/semver"
+)
+
+// A view is the temporary workspace a plugin builds in, inside the plugin
+// module's work dir: a go.work that uses the plugin and the host module (so
+// the host's packages compile from its source, as the host's own build
+// compiled them, and the host's go.mod replaces, the forks among them,
+// apply), and an overlay that gives the plugin module an aligned go.mod
+// and go.sum. The plugin's own files are never written.
+type view struct {
+	Dir      string // the view's directory
+	work     string // its go.work
+	gomod    string // the plugin's go.mod as the view has it
+	gosum    string // the plugin's go.sum as the view has it
+	overlay  string // the overlay that maps the plugin's go.mod and go.sum to the view's
+	plugin   *module
+	host     *host
+	env      []string // the go command's environment in the view
+	userWork string   // the user's go.work, combined into the view's; "" if none
+	// hostReplaced lists the module paths whose replace directives the
+	// alignment view copies from the host, those the plugin does not
+	// replace itself.
+	hostReplaced []string
+}
+
+// newView makes the view of plugin p against host h.
+func newView(ctx context.Context, p *module, h *host, env []string, fl resolvedFlags) (_ *view, err error) {
+	work := filepath.Join(p.root, swap.WorkDir)
+	if err := os.MkdirAll(work, 0o777); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(work, "plugin-")
+	if err != nil {
+		return nil, err
+	}
+	v := &view{Dir: dir, plugin: p, host: h}
+	defer func() {
+		if err != nil {
+			v.remove()
+		}
+	}()
+	v.work = filepath.Join(dir, "go.work")
+	v.gomod = filepath.Join(dir, "go.mod")
+	v.gosum = filepath.Join(dir, "go.sum")
+	v.overlay = filepath.Join(dir, "overlay.json")
+
+	userWork, err := goEnv(ctx, gocmd.Runner{Dir: p.root, Env: env}, "GOWORK")
+	if err != nil {
+		return nil, err
+	}
+	if userWork != "" && userWork != "off" {
+		v.userWork = userWork
+	}
+	workData, err := v.workFile()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(v.work, workData, 0o666); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(v.gomod, p.gomod, 0o666); err != nil {
+		return nil, err
+	}
+	sum, err := os.ReadFile(filepath.Join(p.root, "go.sum"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.WriteFile(v.gosum, sum, 0o666); err != nil {
+		return nil, err
+	}
+	ov, err := json.Marshal(map[string]map[string]string{"Replace": {
+		filepath.Join(p.root, "go.mod"): v.gomod,
+		filepath.Join(p.root, "go.sum"): v.gosum,
+	}})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(v.overlay, ov, 0o666); err != nil {
+		return nil, err
+	}
+	v.env = setEnv(setGoflagsMod(fl.goflags(env), ""), "GOWORK", v.work)
+	for _, kv := range fl.env {
+		k, val, _ := strings.Cut(kv, "=")
+		v.env = setEnv(v.env, k, val)
+	}
+	f, err := parseGoMod("go.mod", p.gomod)
+	if err != nil {
+		return nil, err
+	}
+	replaced := map[string]bool{}
+	for _, r := range f.Replace {
+		replaced[r.Old.Path] = true
+	}
+	for _, r := range h.file.Replace {
+		if !replaced[r.Old.Path] {
+			v.hostReplaced = append(v.hostReplaced, r.Old.Path)
+		}
+	}
+	return v, nil
+}
+
+// workFile returns the view's go.work: the plugin and the host module, and
+// the user's own workspace, if one is in effect, combined in.
+func (v *view) workFile() ([]byte, error) {
+	wf := &modfile.WorkFile{Syntax: &modfile.FileSyntax{}}
+	goVer := maxGo(v.plugin.goVer, v.host.goVer)
+	uses := []string{v.plugin.root, v.host.root}
+	var uw *modfile.WorkFile
+	if v.userWork != "" {
+		data, err := os.ReadFile(v.userWork)
+		if err != nil {
+			return nil, fmt.Errorf("reading the go.work in effect: %w", err)
+		}
+		if uw, err = modfile.ParseWork(v.userWork, data, nil); err != nil {
+			return nil, fmt.Errorf("reading the go.work in effect: %w", err)
+		}
+		if uw.Go != nil {
+			goVer = maxGo(goVer, uw.Go.Version)
+		}
+		base := filepath.Dir(v.userWork)
+		for _, u := range uw.Use {
+			dir := absFrom(base, filepath.FromSlash(u.Path))
+			if dir == v.plugin.root || dir == v.host.root {
+				continue
+			}
+			m, err := readModule(dir)
+			if err != nil {
+				return nil, fmt.Errorf("%s: use %s: %w", v.userWork, u.Path, err)
+			}
+			if m.path == v.host.path {
+				return nil, fmt.Errorf("the go.work in effect (%s) uses the host module %s from %s, but --host is %s: point --host there, or drop it from go.work", v.userWork, m.path, dir, v.host.root)
+			}
+			goVer = maxGo(goVer, m.goVer)
+			uses = append(uses, dir)
+		}
+	}
+	if err := wf.AddGoStmt(goVer); err != nil {
+		return nil, err
+	}
+	for _, dir := range uses {
+		if err := wf.AddUse(dir, ""); err != nil {
+			return nil, err
+		}
+	}
+	if uw != nil {
+		if uw.Toolchain != nil {
+			if err := wf.AddToolchainStmt(uw.Toolchain.Name); err != nil {
+				return nil, err
+			}
+		}
+		for _, r := range uw.Replace {
+			newPath := r.New.Path
+			if r.New.Version == "" && !filepath.IsAbs(newPath) {
+				newPath = absFrom(filepath.Dir(v.userWork), filepath.FromSlash(newPath))
+			}
+			if err := wf.AddReplace(r.Old.Path, r.Old.Version, newPath, r.New.Version); err != nil {
+				return nil, err
+			}
+		}
+	}
+	wf.Cleanup()
+	return modfile.Format(wf.Syntax), nil
+}
+
+// maxGo returns the later of two go versions ("1.22", "1.22.3"); an empty
+// one loses.
+func maxGo(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	case semver.Compare("v"+a, "v"+b) < 0:
+		return b
+	}
+	return a
+}
+
+// runner runs the go command in the plugin module, in the view.
+func (v *view) runner() gocmd.Runner { return gocmd.Runner{Dir: v.plugin.root, Env: v.env} }
+
+// run runs a go subcommand in the view, with the overlay.
+func (v *view) run(ctx context.Context, sub string, args ...string) ([]byte, error) {
+	return v.runner().Run(ctx, append([]string{sub, "-overlay=" + v.overlay}, args...)...)
+}
+
+// packageName returns the name a plugin of pkg gets by default: the last
+// element of its import path, as go build names its output.
+func (v *view) packageName(ctx context.Context, pkg string) (string, error) {
+	out, err := v.run(ctx, "list", "-f", "{{.ImportPath}}", pkg)
+	if err != nil {
+		return "", fmt.Errorf("finding the plugin package: %w", err)
+	}
+	return path.Base(strings.TrimSpace(string(out))), nil
+}
+
+// remove removes the view, and the plugin's work dir if nothing else is in it.
+func (v *view) remove() {
+	os.RemoveAll(v.Dir)
+	os.Remove(filepath.Dir(v.Dir))
+}
