@@ -73,6 +73,7 @@ type Result struct {
 	Removed   []string     `json:"removed,omitempty"` // upstream modules no longer forked
 	Pinned    []Pinned     `json:"pinned,omitempty"`
 	HostFiles []string     `json:"host_files,omitempty"` // host files whose imports were rewritten
+	Exposed   []Exposed    `json:"exposed,omitempty"`    // host packages plugins can import that use forks
 	Findings  []Finding    `json:"findings,omitempty"`
 	Hazards   []Hazard     `json:"hazards,omitempty"` // where two copies of a library in one process break
 	Timings   Timings      `json:"timings"`
@@ -100,6 +101,15 @@ const (
 	StatusUpdated   ForkStatus = "updated"   // another version, or other files
 	StatusUnchanged ForkStatus = "unchanged" // byte for byte as it was
 )
+
+// Exposed is a host package that other modules, plugins, can import (not
+// main, not internal) and whose imports reach forks: a plugin that imports
+// it must see the host's forks, so it must be built with plugfork plugin
+// build, or with the wiring plugfork plugin env prints.
+type Exposed struct {
+	Package string   `json:"package"`
+	Forks   []string `json:"forks"` // the forked modules it reaches, by upstream path
+}
 
 // Pinned is a module whose packages stay shared with plugins: plugins must
 // use exactly this version.
@@ -278,7 +288,7 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 // result is the Result of a run from its plan and, unless it is a dry
 // run, what materialize made, with the findings of the host's build files.
 func (s *session) result(set settings, p *plan, m *materialized, ldflags []Finding) *Result {
-	res := &Result{Schema: ResultSchema, Prefix: set.Prefix, Dir: set.Dir, Recovered: s.recovered, Pinned: p.pinned}
+	res := &Result{Schema: ResultSchema, Prefix: set.Prefix, Dir: set.Dir, Recovered: s.recovered, Pinned: p.pinned, Exposed: p.exposed}
 	inNew := map[string]bool{}
 	var forked []string
 	for i, fp := range p.forks {

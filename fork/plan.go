@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -28,6 +29,7 @@ type plan struct {
 	pinned      []Pinned
 	mapping     *rewrite.Mapping
 	stillNeeded map[string]bool // upstream modules that kept packages still require
+	exposed     []Exposed       // host packages plugins can import that use forks
 
 	resolveMs, downloadMs int64 // how long the plan took
 }
@@ -111,6 +113,10 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 		return nil, err
 	}
 	p := &plan{gomod: staged, pinned: pinnedList(c.Pinned), mapping: mapping, stillNeeded: stillNeeded, resolveMs: resolveMs, downloadMs: downloadMs}
+	exposed := c.Exposed()
+	for _, path := range slices.Sorted(maps.Keys(exposed)) {
+		p.exposed = append(p.exposed, Exposed{Package: path, Forks: exposed[path]})
+	}
 	for _, m := range forkMods {
 		dir, err := lockfile.ForkDir(set.Dir, m.Path)
 		if err != nil {

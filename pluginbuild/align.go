@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -262,16 +263,83 @@ func (e *NeedsNewerError) Error() string {
 	return b.String()
 }
 
-// build builds the plugin into out in the view.
+// build builds the plugin into out in the view. When a build with modules
+// aligned fails, a second one without the alignment tells why: if that one
+// builds, the plugin needs the newer versions (NeedsNewerError).
 func (b *builder) build(ctx context.Context, out string, aligned []Alignment) error {
-	args := append([]string{"-buildmode=plugin", "-o", out}, b.flags.args()...)
-	_, err := b.view.run(ctx, "build", append(args, b.pkgs...)...)
+	err := b.buildTo(ctx, out)
 	if err == nil {
 		return nil
 	}
 	var ge *gocmd.Error
-	if len(aligned) > 0 && errors.As(err, &ge) {
-		return &NeedsNewerError{Modules: aligned, Output: ge.Stderr}
+	if !errors.As(err, &ge) {
+		return err
 	}
-	return fmt.Errorf("building the plugin: %w", err)
+	if len(aligned) > 0 {
+		if probeErr := b.view.unaligned(func() error { return b.buildTo(ctx, out+".probe") }); probeErr == nil {
+			os.Remove(out + ".probe")
+			return &NeedsNewerError{Modules: aligned, Output: ge.Stderr}
+		}
+	}
+	return &BuildError{Output: ge.Stderr, Hint: b.hint(ge.Stderr)}
+}
+
+func (b *builder) buildTo(ctx context.Context, out string) error {
+	args := append([]string{"-buildmode=plugin", "-o", out}, b.flags.args()...)
+	_, err := b.view.run(ctx, "build", append(args, b.pkgs...)...)
+	return err
+}
+
+// unaligned runs f with the view's go.mod and go.sum as the plugin's own,
+// and puts the aligned ones back after.
+func (v *view) unaligned(f func() error) error {
+	mod, err := os.ReadFile(v.gomod)
+	if err != nil {
+		return err
+	}
+	sum, err := os.ReadFile(v.gosum)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		os.WriteFile(v.gomod, mod, 0o666)
+		os.WriteFile(v.gosum, sum, 0o666)
+	}()
+	if err := os.WriteFile(v.gomod, v.plugin.gomod, 0o666); err != nil {
+		return err
+	}
+	return f()
+}
+
+// forkedTypeRE matches the compiler's words for a value of one package's
+// type used as another's, where the other is a fork: the package paths.
+var forkedTypeRE = regexp.MustCompile(`cannot use .* "([^"]+)"\.\w+\) as "([^"]+)"\.\w+ value`)
+
+// hint explains a build failure that plugfork can explain: a plugin that
+// hands the host its own copy of a type the host's API takes from a fork.
+func (b *builder) hint(stderr string) string {
+	if b.host.lock == nil {
+		return ""
+	}
+	for _, m := range forkedTypeRE.FindAllStringSubmatch(stderr, -1) {
+		own, forked := m[1], m[2]
+		if b.host.forked(forked) && strings.TrimPrefix(forked, b.host.lock.Prefix+"/") == own {
+			return fmt.Sprintf("the host's API takes %s's types from its fork %s, and the plugin passes its own %s: a forked type cannot cross the host/plugin boundary. Keep %s shared in the host (plugfork fork --keep %s), or build the plugin's values with the host's API", own, forked, own, own, own)
+		}
+	}
+	return ""
+}
+
+// BuildError is a plugin that does not build.
+type BuildError struct {
+	Output string // the go command's errors
+	Hint   string // what plugfork can tell of the cause, if anything
+}
+
+func (e *BuildError) Error() string {
+	msg := "building the plugin:\n\t" + strings.ReplaceAll(strings.TrimSpace(e.Output), "\n", "\n\t")
+	if e.Hint != "" {
+		msg += "\n" + e.Hint
+	}
+	return msg
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/plugfork/plugfork/fork"
@@ -94,6 +95,18 @@ func renderFork(w io.Writer, res *fork.Result) {
 	tw.Flush()
 	for _, f := range res.Findings {
 		fmt.Fprintf(w, "%s: %s\n", f.Pos, f.Message)
+	}
+	if n := len(res.Exposed); n > 0 {
+		var names []string
+		for _, e := range res.Exposed[:min(n, 3)] {
+			names = append(names, e.Package+" ("+strings.Join(e.Forks, ", ")+")")
+		}
+		more := ""
+		if n > 3 {
+			more = fmt.Sprintf(", +%d more", n-3)
+		}
+		fmt.Fprintf(w, "plugins: %s: %s%s\n", plural.Count(n, "host package that plugins can import uses forks", "host packages that plugins can import use forks"), strings.Join(names, "; "), more)
+		fmt.Fprintf(w, "\tbuild plugins that import them with plugfork plugin build --host <this module>, or the wiring of plugfork plugin env\n")
 	}
 	for _, h := range res.Hazards {
 		where := h.Pos

@@ -99,38 +99,10 @@ func readBinary(inv *invocation, arg string) (*inspect.Binary, error) {
 
 // writeInspectText renders the report for people.
 func writeInspectText(w io.Writer, rep *inspect.Report, color bool) error {
-	paint := func(code, s string) string {
-		if !color {
-			return s
-		}
-		return "\x1b[" + code + "m" + s + "\x1b[0m"
-	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	h := rep.Host
 	fmt.Fprintf(tw, "host\t%s\t%s %s/%s, %s%s%s\n", h.Path, h.GoVersion, h.GOOS, h.GOARCH, plural.S(len(h.Packages), "package"), settingsNote(h), strippedNote(h))
-	fails := 0
-	for _, v := range rep.Plugins {
-		p := v.Plugin
-		status := paint("32", "loads")
-		if !v.Loads {
-			status = paint("31", "fails")
-			fails++
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s%s%s\n", status, p.Path, p.PluginPath, settingsNote(p), strippedNote(p))
-		if v.Note != "" {
-			fmt.Fprintf(tw, "\t\t%s\n", v.Note)
-		}
-		if v.Error != "" {
-			fmt.Fprintf(tw, "\t\t%s\n", v.Error)
-		}
-		for _, c := range v.Causes {
-			fmt.Fprintf(tw, "\t\t%s\t%s\n", c.Kind, c.Summary)
-			if n := len(c.Packages); n > 0 {
-				fmt.Fprintf(tw, "\t\t\t%s\n", packageList(c.Packages))
-			}
-			fmt.Fprintf(tw, "\t\t\tfix: %s\n", c.Fix)
-		}
-	}
+	fails := writeVerdicts(tw, rep.Plugins, color)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -153,6 +125,40 @@ func writeInspectText(w io.Writer, rep *inspect.Report, color bool) error {
 		return err
 	}
 	return nil
+}
+
+// writeVerdicts writes a row per verdict, with its error, note and causes,
+// to tw, and returns how many fail.
+func writeVerdicts(tw *tabwriter.Writer, verdicts []*inspect.Verdict, color bool) (fails int) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return "\x1b[" + code + "m" + s + "\x1b[0m"
+	}
+	for _, v := range verdicts {
+		p := v.Plugin
+		status := paint("32", "loads")
+		if !v.Loads {
+			status = paint("31", "fails")
+			fails++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s%s%s\n", status, p.Path, p.PluginPath, settingsNote(p), strippedNote(p))
+		if v.Note != "" {
+			fmt.Fprintf(tw, "\t\t%s\n", v.Note)
+		}
+		if v.Error != "" {
+			fmt.Fprintf(tw, "\t\t%s\n", v.Error)
+		}
+		for _, c := range v.Causes {
+			fmt.Fprintf(tw, "\t\t%s\t%s\n", c.Kind, c.Summary)
+			if n := len(c.Packages); n > 0 {
+				fmt.Fprintf(tw, "\t\t\t%s\n", packageList(c.Packages))
+			}
+			fmt.Fprintf(tw, "\t\t\tfix: %s\n", c.Fix)
+		}
+	}
+	return fails
 }
 
 // settingsNote lists the build settings that change fingerprints.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"go/token"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -66,15 +67,19 @@ func (m *Module) LocalDir() bool { return m.Replace != nil && m.Replace.Version 
 // Package is a package of the closure.
 type Package struct {
 	Path    string
+	Name    string   // the package clause's name (of its first compiled file)
 	Mod     *Module  // nil for host packages
 	Dir     string   // source directory
 	Rel     string   // directory relative to the module root, slash-separated ("" for the root)
 	Files   []string // names of the Go files go mod vendor keeps (tests with Config.Tests)
 	Imports []string // sorted
-	Embeds  []string // //go:embed patterns
-	CgoInc  []string // paths a cgo preamble refers to, relative to Dir
-	Kept    bool     // matched by a keep pattern
-	Direct  bool     // imported by a host package
+	// BuildImports are the imports of the files a build compiles, tests
+	// left out, sorted.
+	BuildImports []string
+	Embeds       []string // //go:embed patterns
+	CgoInc       []string // paths a cgo preamble refers to, relative to Dir
+	Kept         bool     // matched by a keep pattern
+	Direct       bool     // imported by a host package
 }
 
 // ListModules returns the build list of the module in r's directory,
@@ -254,6 +259,48 @@ func Build(ctx context.Context, cfg Config, hostRels []string) (*Closure, error)
 	return c, nil
 }
 
+// Exposed returns the host packages that other modules (plugins) can
+// import, neither main nor internal to the host, whose imports reach forked
+// packages, directly or through other host packages, with the forked
+// modules they reach, both sorted.
+func (c *Closure) Exposed() map[string][]string {
+	byPath := map[string]*Package{}
+	for _, p := range c.Host {
+		byPath[p.Path] = p
+	}
+	out := map[string][]string{}
+	for _, p := range c.Host {
+		if p.Name == "main" || internal(p.Path) {
+			continue
+		}
+		mods := map[string]bool{}
+		seen := map[string]bool{p.Path: true}
+		stack := []*Package{p}
+		for len(stack) > 0 {
+			q := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, imp := range q.BuildImports {
+				if f := c.Forked[imp]; f != nil {
+					mods[f.Mod.Path] = true
+				} else if h := byPath[imp]; h != nil && !seen[imp] {
+					seen[imp] = true
+					stack = append(stack, h)
+				}
+			}
+		}
+		if len(mods) > 0 {
+			out[p.Path] = slices.Sorted(maps.Keys(mods))
+		}
+	}
+	return out
+}
+
+// internal reports whether an import path has an "internal" element: only
+// packages of the tree it roots may import it.
+func internal(path string) bool {
+	return slices.Contains(strings.Split(path, "/"), "internal")
+}
+
 // ForkedModules returns the modules providing forked packages, sorted, each
 // with its packages sorted.
 func (c *Closure) ForkedModules() ([]*Module, map[*Module][]*Package) {
@@ -301,7 +348,7 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 		return nil, err
 	}
 	p := &Package{Path: importPath, Dir: dir}
-	imports := map[string]bool{}
+	imports, buildImports := map[string]bool{}, map[string]bool{}
 	for _, e := range ents {
 		name := e.Name()
 		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".go") {
@@ -326,18 +373,22 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 		if modtree.Classify(dir, e) == modtree.Hidden {
 			continue // kept by go mod vendor, never compiled
 		}
+		if p.Name == "" && !isTest {
+			p.Name = info.Name
+		}
 		for _, imp := range info.Imports {
 			imports[imp] = true
+			if !isTest {
+				buildImports[imp] = true
+			}
 		}
 		if !isTest {
 			p.Embeds = append(p.Embeds, info.Embeds...)
 			p.CgoInc = append(p.CgoInc, info.CgoIncludes...)
 		}
 	}
-	for imp := range imports {
-		p.Imports = append(p.Imports, imp)
-	}
-	slices.Sort(p.Imports)
+	p.Imports = slices.Sorted(maps.Keys(imports))
+	p.BuildImports = slices.Sorted(maps.Keys(buildImports))
 	return p, nil
 }
 

@@ -16,6 +16,7 @@ import (
 // information: its imports, whether go mod vendor would keep it, and the
 // files it pulls in through //go:embed and cgo.
 type goFileInfo struct {
+	Name        string // the package clause's name
 	Imports     []string
 	Ignored     bool     // constrained to "ignore": no build uses it
 	Embeds      []string // //go:embed patterns
@@ -32,7 +33,7 @@ func readGoFile(fset *token.FileSet, filename string, src []byte) (*goFileInfo, 
 	if err != nil {
 		return nil, err
 	}
-	info := &goFileInfo{}
+	info := &goFileInfo{Name: f.Name.Name}
 	for _, cg := range f.Comments {
 		if cg.Pos() > f.Package {
 			break

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/plugfork/plugfork/inspect"
+	"github.com/plugfork/plugfork/pluginbuild"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+func newPluginCmd(inv *invocation) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "plugin",
+		Short: "Build plugins against a host: plugin build, plugin env",
+		Long: `The plugin commands serve the teams that write plugins: run them in the
+plugin's module, with --host naming the host module's directory (forked by
+plugfork or not).`,
+	}
+	cmd.AddCommand(newPluginBuildCmd(inv), newPluginEnvCmd(inv))
+	return cmd
+}
+
+// goBuildFlags are the go build flags plugin build takes, beside its own:
+// name -> whether it takes a value. They may be written with one dash, as
+// the go command writes them.
+var goBuildFlags = map[string]bool{
+	"trimpath": false, "race": false, "msan": false, "asan": false, "cover": false, "a": false, "v": false, "x": false, "work": false,
+	"tags": true, "gcflags": true, "asmflags": true, "ldflags": true, "coverpkg": true, "buildvcs": true, "pgo": true, "p": true,
+}
+
+func newPluginBuildCmd(inv *invocation) *cobra.Command {
+	var (
+		cfg    pluginbuild.Config
+		asJSON bool
+		given  map[string]*string // the go build flags, by name
+	)
+	cmd := &cobra.Command{
+		Use:   "build [package] --host DIR [--host-binary FILE] [-o FILE] [--also PLUGIN]... [go build flags]",
+		Short: "Build a plugin that loads into the host: forks seen, shared modules aligned, judged",
+		Long: `Plugin build builds the plugin's main package (default ".") with
+-buildmode=plugin so that it loads into the host:
+
+  - in a temporary workspace that uses the plugin module and the host module
+    (--host): the host's own packages compile from the host's source, as the
+    host's build compiled them, and the host's go.mod replaces apply, so a
+    plugin that imports a host package sees the host's forks;
+  - every module that provides a package both the plugin and the host link is
+    moved to exactly the host's version (go get, so minimal version selection
+    moves what depends on it); a plugin that does not build at the host's
+    versions is refused with the modules, both versions, and the two ways out;
+  - with --host-binary, the host's fingerprint-relevant build settings are
+    taken from its build information (-trimpath, -tags, -race, -msan, -asan,
+    -gcflags, CGO_ENABLED, GOEXPERIMENT, GOOS/GOARCH) and the Go release must
+    be the host's; a flag given that would make a difference is refused with
+    the reason. The built plugin is then judged as plugfork inspect judges it,
+    loaded after the --also plugins, and written to -o only if plugin.Open
+    would load it (exit 1 otherwise).
+
+The plugin's go.mod, go.sum and go.work are not modified; -w writes the
+wiring into the plugin module on purpose (the aligned go.mod and go.sum, and a
+go.work using the host), so that a plain go build -buildmode=plugin builds the
+same plugin. Go build flags may be written as the go command writes them
+(-trimpath, -tags=x).`,
+		Example: `  # In the plugin's module, against a framework checked out beside it:
+  plugfork plugin build --host ../framework
+
+  # Checked against the built host, judged, written only if it loads:
+  plugfork plugin build --host ../framework --host-binary ../framework/bin/host -o biz.so
+
+  # Also judged against plugins the host loads first:
+  plugfork plugin build --host ../framework --host-binary ../bin/host --also ../audit/audit.so
+
+  # Write the wiring for builds that do not call plugfork:
+  plugfork plugin build --host ../framework -w`,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := cmd.Flags()
+			var extra []string
+			if err := f.Parse(goStyleArgs(args)); err != nil {
+				return usageError{err}
+			}
+			if help, _ := f.GetBool("help"); help {
+				return cmd.Help()
+			}
+			cfg.Flags.Set = map[string]string{}
+			f.Visit(func(fl *pflag.Flag) {
+				if _, ok := goBuildFlags[fl.Name]; !ok {
+					return
+				}
+				v := *given[fl.Name]
+				if pluginbuild.IsFingerprintFlag(fl.Name) {
+					cfg.Flags.Set["-"+fl.Name] = v
+				} else if !goBuildFlags[fl.Name] && v == "true" {
+					extra = append(extra, "-"+fl.Name)
+				} else {
+					extra = append(extra, "-"+fl.Name+"="+v)
+				}
+			})
+			slices.Sort(extra)
+			cfg.Flags.Extra = extra
+			cfg.Packages = f.Args()
+			cfg.Dir, cfg.Env = inv.Dir, inv.Env
+			if !asJSON && isTerminal(inv.Stderr) {
+				cfg.Progress = inv.Stderr
+			}
+			res, err := pluginbuild.Build(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				err = writeJSON(inv.Stdout, res)
+			} else {
+				err = renderPluginBuild(inv.Stdout, res, isTerminal(inv.Stdout))
+			}
+			if err != nil {
+				return err
+			}
+			if !res.Loads() {
+				return errFindings
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Host, "host", "", "the host module's `directory` (required)")
+	f.StringVar(&cfg.HostBinary, "host-binary", "", "the built host `file`: check build settings against it and judge the plugin")
+	f.StringVarP(&cfg.Output, "o", "o", "", "write the plugin to `file` (default <package name>.so)")
+	f.StringArrayVar(&cfg.Also, "also", nil, "a `plugin` the host loads before this one (repeatable, in load order)")
+	f.BoolVarP(&cfg.Write, "w", "w", false, "write the wiring into the plugin module (go.mod, go.sum, go.work)")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+pluginbuild.BuildSchema+")")
+	f.BoolP("help", "h", false, "help for build")
+	given = map[string]*string{}
+	for name, takesValue := range goBuildFlags {
+		short := ""
+		if len(name) == 1 {
+			short = name
+		}
+		given[name] = f.StringP(name, short, "", "as go build -"+name)
+		if !takesValue {
+			f.Lookup(name).NoOptDefVal = "true"
+		}
+	}
+	return cmd
+}
+
+// goStyleArgs rewrites go build flags written with one dash (-trimpath,
+// -tags=x) and plugfork's own long flags written so (-host) to the two
+// dashes the flag parser wants; "-o", "-w" and everything after "--" stay.
+func goStyleArgs(args []string) []string {
+	own := map[string]bool{"host": true, "host-binary": true, "also": true, "json": true, "help": true}
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 {
+			if _, ok := goBuildFlags[name]; ok || own[name] {
+				a = "-" + a
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func renderPluginBuild(w io.Writer, res *pluginbuild.Result, color bool) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	host := res.Host.Path + " (" + res.Host.Dir
+	if res.Host.Forks > 0 {
+		host += ", " + fmt.Sprintf("forked under %s", res.Host.Prefix)
+	}
+	host += ")"
+	fmt.Fprintf(tw, "host\t%s\n", host)
+	for _, a := range res.Aligned {
+		fmt.Fprintf(tw, "aligned\t%s %s => %s\t(the host's)\n", a.Module, a.From, a.To)
+	}
+	flags := "(none)"
+	if len(res.Flags) > 0 {
+		flags = strings.Join(res.Flags, " ")
+	}
+	from := "as given; not checked"
+	if res.Checked {
+		from = "from " + res.Host.Binary
+	}
+	fmt.Fprintf(tw, "flags\t%s\t(%s)\n", flags, from)
+	if v := res.Verdict; v != nil {
+		writeVerdicts(tw, []*inspect.Verdict{v}, color)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if res.Output != "" {
+		fmt.Fprintf(w, "wrote %s\n", res.Output)
+	}
+	for _, name := range res.Wrote {
+		fmt.Fprintf(w, "wrote %s (-w)\n", name)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	return nil
+}
+
+func newPluginEnvCmd(inv *invocation) *cobra.Command {
+	var (
+		cfg    pluginbuild.EnvConfig
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "env --host DIR [--host-binary FILE] [--json]",
+		Short: "Print what a plugin build must use (wiring, versions, flags, toolchain)",
+		Long: `Plugin env prints what a plugin build against the host must use, for build
+systems that do not call plugfork (Dockerfiles, Make, Bazel): a go.work that
+uses the plugin module and the host (or, without a workspace, the replace
+lines with absolute directories), the modules plugins share with the host at
+the host's versions, and, with --host-binary, the build flags, the
+environment and the Go release the host was built with.`,
+		Example: `  plugfork plugin env --host ../framework --host-binary ../framework/bin/host
+  plugfork plugin env --host ../framework --json`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg.Dir, cfg.Env = inv.Dir, inv.Env
+			res, err := pluginbuild.Env(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(inv.Stdout, res)
+			}
+			return renderPluginEnv(inv.Stdout, res)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Host, "host", "", "the host module's `directory` (required)")
+	f.StringVar(&cfg.HostBinary, "host-binary", "", "the built host `file`: its build settings, versions and Go release")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+pluginbuild.EnvSchema+")")
+	return cmd
+}
+
+func renderPluginEnv(w io.Writer, res *pluginbuild.EnvResult) error {
+	fmt.Fprintf(w, "# host %s (%s)\n", res.Host.Path, res.Host.Dir)
+	fmt.Fprintf(w, "\n# go.work, in the plugin module's root:\n%s", res.Workspace)
+	fmt.Fprintf(w, "\n# or, without a workspace, in the plugin's go.mod:\n")
+	for _, r := range res.Replace {
+		fmt.Fprintf(w, "replace %s => %s\n", r.Old, r.New)
+	}
+	if len(res.Require) > 0 {
+		fmt.Fprintf(w, "\n# versions plugins must select when they link these modules (go get PATH@VERSION):\n")
+		for _, r := range res.Require {
+			fmt.Fprintf(w, "require %s %s\n", r.Path, r.Version)
+		}
+	}
+	fmt.Fprintf(w, "\n# build:\n")
+	if len(res.Env) > 0 {
+		fmt.Fprintf(w, "%s ", strings.Join(res.Env, " "))
+	}
+	fmt.Fprintf(w, "go build %s\n", strings.Join(res.Flags, " "))
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "\n# note: %s\n", n)
+	}
+	return nil
+}
