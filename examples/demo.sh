@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # demo.sh shows, on a real host and plugin, the plugin.Open failure plugfork
 # ends and the fix: build both, watch the plugin fail to load, fork the host,
-# rebuild it, watch the same plugin load. Run by `make demo` from the
+# rebuild it, watch the same plugin load. Then the plugin author's side: a
+# plugin that imports the host's own SDK (package api) does not build with a
+# plain go build against the forked host, and plugfork plugin build builds it
+# so that it loads beside the first. Run by `make demo` from the
 # repository root; needs Go 1.26, a C compiler (plugins need cgo) and the
 # module proxy (or a module cache holding github.com/pkg/errors v0.8.1 and
 # v0.9.1).
 #
-# Everything happens in examples/.demo, removed first: examples/host and
-# examples/plugin are only read. It exits non-zero if any step does not
+# Everything happens in examples/.demo, removed first: examples/host,
+# examples/plugin and examples/sdkplugin are only read. It exits non-zero if any step does not
 # behave as the demo says it does.
 set -euo pipefail
 
@@ -92,5 +95,16 @@ run 0 "$demo" ./bin/host ./plugin.so
 [[ $out == *'invoice for order 42'* ]] || fail "the plugin's Handle result is missing"
 run 0 "$demo" ./plugfork inspect bin/host plugin.so
 
+step "The plugin author's side: a plugin that imports the host's SDK (package api)"
+cp -R examples/sdkplugin "$demo/sdkplugin"
+echo 'api now imports the fork, and replace applies only in the main module: a plain build cannot find it'
+run 1 "$demo/sdkplugin" "$go" build -buildmode=plugin -o ../sdkplugin.so .
+[[ $out == *"$prefix/github.com/pkg/errors"* ]] || fail "the plain build did not fail on the fork"
+echo 'plugfork plugin build builds it in a view of the host, checks it against the built host, judges it:'
+run 0 "$demo/sdkplugin" ../plugfork plugin build --host ../host --host-binary ../bin/host -o ../sdkplugin.so
+[[ $out == *'loads'* ]] || fail 'plugin build did not predict the plugin loads'
+run 0 "$demo" ./bin/host ./plugin.so ./sdkplugin.so
+[[ $out == *'through the host'* ]] || fail "the SDK plugin's Handle result is missing"
+
 step 'Done'
-echo "demo passed: the plugin that plugin.Open refused loads into the forked host (${SECONDS}s)"
+echo "demo passed: the plugin that plugin.Open refused loads into the forked host, and so does a plugin built against its SDK (${SECONDS}s)"

@@ -47,7 +47,8 @@ type Result struct {
 	Schema  string      `json:"schema"`
 	Plugin  ModuleInfo  `json:"plugin"`
 	Host    HostInfo    `json:"host"`
-	Output  string      `json:"output,omitempty"`  // the plugin written; "" when none was
+	Output  string      `json:"output,omitempty"`  // the plugin written, absolute; "" when none was
+	Name    string      `json:"name"`              // the plugin file as the command line names it (-o, or ./<package>.so)
 	Aligned []Alignment `json:"aligned,omitempty"` // modules moved to the host's versions
 	Flags   []string    `json:"flags"`             // the go build flags used, -buildmode=plugin aside
 	Env     []string    `json:"env,omitempty"`     // the environment settings used (CGO_ENABLED=1, GOEXPERIMENT=...)
@@ -150,6 +151,7 @@ type builder struct {
 	flags  resolvedFlags
 	pkgs   []string
 	output string // absolute
+	name   string // output as the command line names it
 }
 
 func (b *builder) progress(format string, args ...any) {
@@ -162,6 +164,7 @@ func (b *builder) result() *Result {
 	r := &Result{
 		Schema:  BuildSchema,
 		Plugin:  ModuleInfo{Path: b.plugin.path, Dir: b.plugin.root},
+		Name:    b.name,
 		Host:    b.host.info(),
 		Flags:   b.flags.args(),
 		Env:     b.flags.env,
@@ -213,16 +216,16 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 	if b.view, err = newView(ctx, p, h, cfg.Env, b.flags); err != nil {
 		return nil, err
 	}
-	out := cfg.Output
-	if out == "" {
+	b.name = cfg.Output
+	if b.name == "" {
 		name, err := b.view.packageName(ctx, b.pkgs[0])
 		if err != nil {
 			b.view.remove()
 			return nil, err
 		}
-		out = name + ".so"
+		b.name = "./" + name + ".so"
 	}
-	b.output = absFrom(cfg.Dir, out)
+	b.output = absFrom(cfg.Dir, b.name)
 	return b, nil
 }
 
@@ -242,7 +245,7 @@ func (b *builder) judge(built string) (*inspect.Verdict, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the built plugin: %w", err)
 	}
-	p.Path = relTo(b.cfg.Dir, b.output)
+	p.Path = b.name
 	// Judged as if it were at its output path: plugin.Open knows files by
 	// real path, and the file is not there yet.
 	rep, err := inspect.CheckBinaries(b.host.bin, append(plugins, p)...)
@@ -312,19 +315,6 @@ func absFrom(dir, p string) string {
 		return abs
 	}
 	return filepath.Join(absFrom("", dir), p)
-}
-
-// relTo returns p relative to dir when it lies below it, as given to
-// people, and p otherwise.
-func relTo(dir, p string) string {
-	rel, err := filepath.Rel(absFrom("", dir), p)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return p
-	}
-	if !strings.Contains(rel, string(filepath.Separator)) {
-		return "./" + rel
-	}
-	return rel
 }
 
 // goEnv returns one go env variable.

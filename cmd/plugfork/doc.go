@@ -16,6 +16,7 @@ The commands are:
 	status      list the forks, with -u the upstream updates available
 	unfork      reverse forks: original imports and requires restored
 	inspect     predict from built binaries whether plugins load into a host, and why not
+	plugin      build plugins against a host (plugin build), or print how to (plugin env)
 	version     print plugfork's version and build information
 
 Run "plugfork help <command>" for a command's flags and examples.
@@ -67,10 +68,13 @@ files are reported, not rewritten. --json prints plugfork/fork/v1: prefix,
 dir, changed, skipped (the lock's inputs hash matched: nothing was staged),
 recovered, forks[{path, version, fork_path, dir, packages, files, bytes,
 status (added, updated or unchanged), previous_version}], removed,
-pinned[{module, version, packages}], host_files, findings[{pos, kind (cgo,
-string-literal or ldflags), path, message}], hazards[{module, pos, call, kind
-(registry or singleton), message}] and timings{resolve_ms, download_ms,
-copy_rewrite_ms, typecheck_ms, apply_ms}.
+pinned[{module, version, packages}], host_files, exposed[{package, forks}]
+(the host packages plugins can import, neither main nor internal, that use
+forks: plugins that import them must be built with plugfork plugin build, or
+the wiring plugin env prints), findings[{pos, kind (cgo, string-literal or
+ldflags), path, message}], hazards[{module, pos, call, kind (registry or
+singleton), message}] and timings{resolve_ms, download_ms, copy_rewrite_ms,
+typecheck_ms, apply_ms}.
 
 Hazards are where two copies of a library in one process break, found in the
 forks: registries keyed by a name (database/sql.Register, flag on the command
@@ -137,6 +141,64 @@ it cannot judge. --json prints the report in the schema plugfork/inspect/v1,
 documented in package github.com/plugfork/plugfork/inspect, which hosts can
 also call before plugin.Open.
 
+# Plugin build
+
+	plugfork plugin build [package] --host DIR [--host-binary FILE] [-o FILE]
+	                      [--also PLUGIN]... [-w] [--json] [go build flags]
+
+is for the teams that write plugins: run in the plugin's module, it builds
+the plugin's main package (default ".") with -buildmode=plugin so that it
+loads into the host whose module is in DIR. The build runs in a temporary
+workspace, in the plugin module's .plugfork/ and removed after, that uses the
+plugin module and the host module: the host's own packages compile from the
+host's source as the host's build compiled them (so a -trimpath host built in
+another directory still matches), and the host's go.mod replaces, its forks
+among them, apply, so a plugin that imports a host package (an SDK) sees the
+forks; an overlay gives the plugin an aligned go.mod and go.sum, and the
+plugin's own go.mod, go.sum and go.work are never written (-w writes them on
+purpose: the aligned requirements and a go.work that uses the host). A go.work
+of the user's own in effect is combined into the workspace; one that uses
+another copy of the host module is refused.
+
+Every module that provides a package both the plugin and the host link (by
+the host binary, or without one by the host's packages) is moved to exactly
+the host's version with go get, so that minimal version selection moves what
+depends on it. A plugin that then does not build, but builds at its own
+versions, is refused with the modules, both versions and the two ways out:
+upgrade the host, or lower the plugin's requirements.
+
+With --host-binary the host's build information decides the build settings
+that enter package fingerprints: -trimpath, -race, -msan, -asan, -tags,
+-gcflags, CGO_ENABLED, GOEXPERIMENT, GOOS and GOARCH are the host's, and the
+go command must be the host's Go release (the error names the GOTOOLCHAIN= to
+use). A flag given that would make a difference is refused with the reason
+(a tag only if it changes the files of a package the plugin shares with the
+host); -asmflags and -coverpkg, which no binary records, are refused. The
+built plugin is then judged as inspect judges it, loaded after the --also
+plugins in order, and written to -o (default ./<package name>.so) only if
+plugin.Open would load it: exit 1, with inspect's explanation and no plugin
+written, otherwise. Without --host-binary the flags given are used and the
+result says they were not checked. Go build flags may be written as the go
+command writes them (-trimpath, -tags=x, -v). --json prints
+plugfork/plugin-build/v1: plugin{path, dir}, host{path, dir, prefix, forks,
+binary, go_version}, output, name, aligned[{module, from, to, packages}],
+flags, env, checked, verdict (inspect's, see package inspect), wrote, notes,
+ms.
+
+# Plugin env
+
+	plugfork plugin env --host DIR [--host-binary FILE] [--json]
+
+prints what a plugin build against the host must use, for build systems that
+do not call plugfork: a go.work for the plugin module that uses it and the
+host (or, without a workspace, the replace lines for the plugin's go.mod, the
+host and its replacements with absolute directories; the host's own packages
+then match only without -trimpath), the versions of the modules plugins share
+with the host (a plugin that links one must select exactly that version), and,
+from --host-binary, the go build flags, the environment and the Go release.
+--json prints plugfork/plugin-env/v1: host, workspace, replace[{old, new}],
+require[{path, version}], flags, env, toolchain, checked, notes.
+
 # Examples
 
 	plugfork fork --prefix gitlab.example.com/workflow
@@ -146,6 +208,8 @@ also call before plugin.Open.
 	plugfork check --binary ./bin/host
 	plugfork status -u
 	plugfork inspect ./bin/host ./plugins/*.so
+	plugfork plugin build --host ../framework --host-binary ../framework/bin/host -o biz.so
+	plugfork plugin env --host ../framework --json
 	plugfork version --json
 */
 package main

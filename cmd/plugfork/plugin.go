@@ -196,7 +196,7 @@ func renderPluginBuild(w io.Writer, res *pluginbuild.Result, color bool) error {
 		return err
 	}
 	if res.Output != "" {
-		fmt.Fprintf(w, "wrote %s\n", res.Output)
+		fmt.Fprintf(w, "wrote %s\n", res.Name)
 	}
 	for _, name := range res.Wrote {
 		fmt.Fprintf(w, "wrote %s (-w)\n", name)

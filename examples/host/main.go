@@ -1,6 +1,7 @@
 // Command host is the demo plugin host for plugfork: it loads each plugin
 // given on the command line with plugin.Open, looks up its Handle symbol,
-// calls it with an order id and prints the result. It links
+// calls it with an order id and prints the result. Plugins may use its SDK,
+// package api. It links
 // github.com/pkg/errors v0.8.1, so a plugin built against another version
 // of that module fails to load until the host is forked with plugfork.
 //
@@ -17,6 +18,7 @@ import (
 	"os"
 	"plugin"
 
+	"example.com/plugfork-demo/host/api"
 	"github.com/pkg/errors"
 )
 
@@ -32,6 +34,10 @@ func main() {
 	flag.Parse()
 	if flag.NArg() == 0 {
 		flag.Usage()
+		os.Exit(2)
+	}
+	if _, err := api.Order(*order); err != nil {
+		fmt.Fprintf(os.Stderr, "host: %v\n", err)
 		os.Exit(2)
 	}
 	status := 0
