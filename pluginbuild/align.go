@@ -50,20 +50,24 @@ func (v *view) deps(ctx context.Context, pkgs []string, tags string) ([]dep, err
 // align moves every module that provides a package both the plugin and
 // the host link to the host's version, in the view's go.mod, by go get:
 // minimal version selection moves what depends on it. It returns what
-// moved, sorted by module.
-func (b *builder) align(ctx context.Context) ([]Alignment, error) {
+// moved, sorted by module, and the import path of the plugin's package.
+func (b *builder) align(ctx context.Context) ([]Alignment, string, error) {
 	linked, versions, err := b.host.links(ctx, b.flags.tags())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := b.checkTags(ctx, linked); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	moved := map[string]*Alignment{}
+	main := ""
 	for round := 0; ; round++ {
 		deps, err := b.view.deps(ctx, b.pkgs, b.flags.tags())
 		if err != nil {
-			return nil, err
+			return nil, "", err
+		}
+		if len(deps) > 0 {
+			main = deps[len(deps)-1].ImportPath // go list -deps lists it last
 		}
 		off := map[string]*Alignment{}
 		for _, d := range deps {
@@ -86,7 +90,7 @@ func (b *builder) align(ctx context.Context) ([]Alignment, error) {
 			break
 		}
 		if round == 3 {
-			return nil, fmt.Errorf("cannot align the plugin with the host: %s still at other versions after go get", strings.Join(slices.Sorted(maps.Keys(off)), ", "))
+			return nil, "", fmt.Errorf("cannot align the plugin with the host: %s still at other versions after go get", strings.Join(slices.Sorted(maps.Keys(off)), ", "))
 		}
 		for path, a := range off {
 			if prev := moved[path]; prev != nil {
@@ -95,7 +99,7 @@ func (b *builder) align(ctx context.Context) ([]Alignment, error) {
 			moved[path] = a
 		}
 		if err := b.view.goGet(ctx, off); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	var out []Alignment
@@ -104,7 +108,7 @@ func (b *builder) align(ctx context.Context) ([]Alignment, error) {
 		slices.Sort(a.Packages)
 		out = append(out, *a)
 	}
-	return out, nil
+	return out, main, nil
 }
 
 // checkTags refuses build tags the user gave, beside the host binary's,

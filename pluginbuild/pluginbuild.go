@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -106,11 +107,24 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 	res := b.result()
 
 	b.progress("aligning shared modules with the host")
-	if res.Aligned, err = b.align(ctx); err != nil {
+	var main string
+	if res.Aligned, main, err = b.align(ctx); err != nil {
 		return nil, err
 	}
+	// Named as go build names a plugin, unless -o says.
+	b.name = cfg.Output
+	if b.name == "" {
+		b.name = "./" + path.Base(main) + ".so"
+	}
+	b.output = absFrom(cfg.Dir, b.name)
+	res.Name = b.name
 	b.progress("building %s", strings.Join(b.pkgs, " "))
 	built := filepath.Join(b.view.Dir, "plugin.so")
+	// A copy of the plugin already at the output, if any, lets go build
+	// see it is up to date (its build ID) and skip the link.
+	if data, err := os.ReadFile(b.output); err == nil {
+		os.WriteFile(built, data, 0o755)
+	}
 	if err := b.build(ctx, built, res.Aligned); err != nil {
 		return nil, err
 	}
@@ -164,7 +178,6 @@ func (b *builder) result() *Result {
 	r := &Result{
 		Schema:  BuildSchema,
 		Plugin:  ModuleInfo{Path: b.plugin.path, Dir: b.plugin.root},
-		Name:    b.name,
 		Host:    b.host.info(),
 		Flags:   b.flags.args(),
 		Env:     b.flags.env,
@@ -206,26 +219,20 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 	if len(b.pkgs) > 1 {
 		return nil, fmt.Errorf("%d packages given: a plugin is one main package", len(b.pkgs))
 	}
-	goVersion, err := goEnv(ctx, gocmd.Runner{Dir: p.root, Env: cfg.Env}, "GOVERSION")
+	vars, err := goEnv(ctx, gocmd.Runner{Dir: p.root, Env: cfg.Env}, "GOVERSION", "GOWORK")
 	if err != nil {
 		return nil, err
 	}
-	if b.flags, err = resolveFlags(cfg.Flags, cfg.Env, h.bin, goVersion); err != nil {
+	if b.flags, err = resolveFlags(cfg.Flags, cfg.Env, h.bin, vars[0]); err != nil {
 		return nil, err
 	}
-	if b.view, err = newView(ctx, p, h, cfg.Env, b.flags); err != nil {
+	userWork := vars[1]
+	if userWork == "off" {
+		userWork = ""
+	}
+	if b.view, err = newView(p, h, cfg.Env, userWork, b.flags); err != nil {
 		return nil, err
 	}
-	b.name = cfg.Output
-	if b.name == "" {
-		name, err := b.view.packageName(ctx, b.pkgs[0])
-		if err != nil {
-			b.view.remove()
-			return nil, err
-		}
-		b.name = "./" + name + ".so"
-	}
-	b.output = absFrom(cfg.Dir, b.name)
 	return b, nil
 }
 
@@ -317,11 +324,15 @@ func absFrom(dir, p string) string {
 	return filepath.Join(absFrom("", dir), p)
 }
 
-// goEnv returns one go env variable.
-func goEnv(ctx context.Context, r gocmd.Runner, name string) (string, error) {
-	out, err := r.Run(ctx, "env", name)
+// goEnv returns go env variables, in order, in one go command.
+func goEnv(ctx context.Context, r gocmd.Runner, names ...string) ([]string, error) {
+	out, err := r.Run(ctx, append([]string{"env"}, names...)...)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return strings.TrimSpace(string(out)), nil
+	vals := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") // an unset one is an empty line
+	if len(vals) != len(names) {
+		return nil, fmt.Errorf("go env %s: %d values for %d names", strings.Join(names, " "), len(vals), len(names))
+	}
+	return vals, nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
@@ -38,8 +37,9 @@ type view struct {
 	hostReplaced []string
 }
 
-// newView makes the view of plugin p against host h.
-func newView(ctx context.Context, p *module, h *host, env []string, fl resolvedFlags) (_ *view, err error) {
+// newView makes the view of plugin p against host h, with the user's
+// go.work in effect combined in ("" for none).
+func newView(p *module, h *host, env []string, userWork string, fl resolvedFlags) (_ *view, err error) {
 	work := filepath.Join(p.root, swap.WorkDir)
 	if err := os.MkdirAll(work, 0o777); err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func newView(ctx context.Context, p *module, h *host, env []string, fl resolvedF
 	if err != nil {
 		return nil, err
 	}
-	v := &view{Dir: dir, plugin: p, host: h}
+	v := &view{Dir: dir, plugin: p, host: h, userWork: userWork}
 	defer func() {
 		if err != nil {
 			v.remove()
@@ -59,13 +59,6 @@ func newView(ctx context.Context, p *module, h *host, env []string, fl resolvedF
 	v.gosum = filepath.Join(dir, "go.sum")
 	v.overlay = filepath.Join(dir, "overlay.json")
 
-	userWork, err := goEnv(ctx, gocmd.Runner{Dir: p.root, Env: env}, "GOWORK")
-	if err != nil {
-		return nil, err
-	}
-	if userWork != "" && userWork != "off" {
-		v.userWork = userWork
-	}
 	workData, err := v.workFile()
 	if err != nil {
 		return nil, err
@@ -197,16 +190,6 @@ func (v *view) runner() gocmd.Runner { return gocmd.Runner{Dir: v.plugin.root, E
 // run runs a go subcommand in the view, with the overlay.
 func (v *view) run(ctx context.Context, sub string, args ...string) ([]byte, error) {
 	return v.runner().Run(ctx, append([]string{sub, "-overlay=" + v.overlay}, args...)...)
-}
-
-// packageName returns the name a plugin of pkg gets by default: the last
-// element of its import path, as go build names its output.
-func (v *view) packageName(ctx context.Context, pkg string) (string, error) {
-	out, err := v.run(ctx, "list", "-f", "{{.ImportPath}}", pkg)
-	if err != nil {
-		return "", fmt.Errorf("finding the plugin package: %w", err)
-	}
-	return path.Base(strings.TrimSpace(string(out))), nil
 }
 
 // remove removes the view, and the plugin's work dir if nothing else is in it.
