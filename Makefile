@@ -52,7 +52,7 @@ fuzz:
 # fixtures' go.sum files are complete), with PLUGFORK_REAL=1; go test ./...
 # skips them. CI runs this after `make test`. Only the packages that have
 # such tests are listed, so the run closes on the tests it ran.
-REAL_PKGS ?= ./fork
+REAL_PKGS ?= ./fork ./pluginbuild
 
 test-real:
 	PLUGFORK_REAL=1 $(GO) test -count=1 -v -run '^TestReal' -timeout 15m $(REAL_PKGS)

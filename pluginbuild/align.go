@@ -177,11 +177,17 @@ func (v *view) goGet(ctx context.Context, off map[string]*Alignment) error {
 	if err := writeModFile(alignMod, f); err != nil {
 		return err
 	}
+	// The host's go.sum too: the host's versions are the ones moved to,
+	// and their sums are verified already, offline.
 	sum, err := os.ReadFile(v.gosum)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(alignSum, sum, 0o666); err != nil {
+	hostSum, err := os.ReadFile(filepath.Join(v.host.root, "go.sum"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if err := os.WriteFile(alignSum, mergeSums(sum, hostSum), 0o666); err != nil {
 		return err
 	}
 	args := []string{"get", "-modfile=" + alignMod}
@@ -229,6 +235,22 @@ func (v *view) goGet(ctx context.Context, off map[string]*Alignment) error {
 		return err
 	}
 	return os.WriteFile(v.gosum, sum, 0o666)
+}
+
+// mergeSums returns the lines of two go.sum files, each once, sorted.
+func mergeSums(a, b []byte) []byte {
+	lines := map[string]bool{}
+	for _, data := range [][]byte{a, b} {
+		for _, l := range strings.Split(string(data), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines[l] = true
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return []byte(strings.Join(slices.Sorted(maps.Keys(lines)), "\n") + "\n")
 }
 
 func writeModFile(name string, f *modfile.File) error {

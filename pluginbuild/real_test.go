@@ -1,0 +1,68 @@
+package pluginbuild_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/testgo"
+	"github.com/plugfork/plugfork/pluginbuild"
+)
+
+// TestRealPluginBuild: a real framework whose SDK exposes a real
+// third-party type (github.com/google/uuid's UUID) is forked, keeping
+// github.com/cespare/xxhash/v2 shared; a plugin written against the SDK,
+// with newer uuid and xxhash of its own, does not build with a plain go
+// build, and built with plugfork plugin build (xxhash aligned to the host's
+// version, -trimpath from the host binary) it loads, its own uuid beside
+// the host's fork.
+func TestRealPluginBuild(t *testing.T) {
+	if os.Getenv("PLUGFORK_REAL") == "" {
+		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("builds and loads Go plugins: linux only")
+	}
+	real := &testgo.Env{Vars: []string{"GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1"}}
+	ctx := context.Background()
+	dir := t.TempDir()
+	testgo.ExtractFile(t, filepath.Join("testdata", "real", "sdk.txtar"), dir, "")
+	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
+	for _, d := range []string{host, plug} {
+		if out := real.Go(t, d, "mod", "tidy", "-diff"); out != "" {
+			t.Fatalf("%s is not tidy (update testdata/real/sdk.txtar):\n%s", filepath.Base(d), out)
+		}
+	}
+	testgo.WriteLoader(t, filepath.Join(host, "cmd", "host"))
+	res, err := fork.Fork(ctx, fork.Config{Dir: host, Env: real.Environ(), Prefix: prefix, Keep: []string{"github.com/cespare/xxhash/v2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Forks) != 1 || res.Forks[0].Path != "github.com/google/uuid" || len(res.Exposed) != 1 || res.Exposed[0].Package != "example.com/realframework/sdk" {
+		t.Fatalf("fork: forks %+v, exposed %+v; want uuid forked, sdk exposed", res.Forks, res.Exposed)
+	}
+	hostBin := real.BuildHost(t, filepath.Join(host, "cmd", "host"), filepath.Join(dir, "host.bin"), "-trimpath")
+
+	if _, err := real.Runner(plug).Run(ctx, "build", "-buildmode=plugin", "-o", filepath.Join(dir, "plain.so"), "."); err == nil {
+		t.Fatal("a plain go build of the plugin succeeded against the forked host")
+	}
+	b, err := pluginbuild.Build(ctx, pluginbuild.Config{Dir: plug, Env: real.Environ(), Host: host, HostBinary: hostBin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Loads() || len(b.Aligned) != 1 || b.Aligned[0].Module != "github.com/cespare/xxhash/v2" || b.Aligned[0].To != "v2.2.0" {
+		t.Fatalf("plugin build: %+v", b)
+	}
+	out := testgo.Load(ctx, hostBin, b.Output)
+	if out.Err != nil || len(out.Outcomes) != 1 || !out.Outcomes[0].Loaded {
+		t.Fatalf("loading: %+v\n%s\n%s", out.Outcomes, out.Stdout, out.Stderr)
+	}
+	got := strings.Fields(out.Outcomes[0].Output)
+	if len(got) != 4 || got[0] != "6ba7b810-9dad-11d1-80b4-00c04fd430c8" || got[2] != "ab933c76-cd1c-51f6-b1fb-1041e00704ae" {
+		t.Errorf("plugin says %q", out.Outcomes[0].Output)
+	}
+}
