@@ -2,6 +2,7 @@ package fork_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -9,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,9 +187,12 @@ func TestRealModules(t *testing.T) {
 	env.Go(t, vendorDir, "mod", "vendor")
 	step("modules ready")
 
-	// Before: the plugin fails to load.
-	plugin := env.BuildPlugin(t, pluginDir, filepath.Join(dir, "biz.so"))
-	before := env.BuildHost(t, hostDir, filepath.Join(dir, "host-before"))
+	// Before: the plugin fails to load. (Builds run side by side: each
+	// leaves a core idle much of the time.)
+	plugin, before := filepath.Join(dir, "biz.so"), filepath.Join(dir, "host-before")
+	concurrently(t,
+		func() error { return runGo(ctx, env, pluginDir, "build", "-buildmode=plugin", "-o", plugin, ".") },
+		func() error { return runGo(ctx, env, hostDir, "build", "-o", before, ".") })
 	step("host and plugin built")
 	res := testgo.Load(ctx, before, plugin)
 	if res.Err != nil || len(res.Outcomes) != 1 {
@@ -222,17 +227,33 @@ func TestRealModules(t *testing.T) {
 
 	// The forked host builds and vets, here and for other platforms; it
 	// links no upstream third-party package; go.mod and go.sum are tidy.
-	env.Go(t, hostDir, "build", "-o", filepath.Join(dir, "bin")+string(filepath.Separator), "./...")
-	env.Go(t, hostDir, "vet", "./...")
-	step("built and vetted")
-	for _, target := range []string{"windows/amd64", "darwin/arm64"} {
-		goos, goarch, _ := strings.Cut(target, "/")
-		r := gocmd.Runner{Dir: hostDir, Env: append(env.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")}
-		if _, err := r.Run(ctx, "vet", "./..."); err != nil {
-			t.Errorf("%s: %v", target, err)
+	after := filepath.Join(dir, "host-after")
+	jobs := []func() error{func() error {
+		if err := runGo(ctx, env, hostDir, "build", "-o", filepath.Join(dir, "bin")+string(filepath.Separator), "./..."); err != nil {
+			return err
 		}
-		step("vetted for %s", target)
+		if err := runGo(ctx, env, hostDir, "vet", "./..."); err != nil {
+			return err
+		}
+		step("built and vetted")
+		if err := runGo(ctx, env, hostDir, "build", "-o", after, "."); err != nil {
+			return err
+		}
+		step("forked host built")
+		return nil
+	}}
+	for _, target := range []string{"windows/amd64", "darwin/arm64"} {
+		jobs = append(jobs, func() error {
+			goos, goarch, _ := strings.Cut(target, "/")
+			r := gocmd.Runner{Dir: hostDir, Env: append(env.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")}
+			if _, err := r.Run(ctx, "vet", "./..."); err != nil {
+				t.Errorf("%s: %v", target, err)
+			}
+			step("vetted for %s", target)
+			return nil
+		})
 	}
+	concurrently(t, jobs...)
 	deps := env.Go(t, hostDir, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./...")
 	for _, p := range strings.Fields(deps) {
 		if p != "example.com/realhost" && !strings.HasPrefix(p, prefix+"/") {
@@ -245,8 +266,6 @@ func TestRealModules(t *testing.T) {
 
 	// After: the host behaves as before, and the plugin loads with its own
 	// copies of the modules.
-	after := env.BuildHost(t, hostDir, filepath.Join(dir, "host-after"))
-	step("forked host built")
 	res = testgo.Load(ctx, after, plugin)
 	if res.Err != nil || len(res.Outcomes) != 1 || !res.Outcomes[0].Loaded {
 		t.Fatalf("after fork: %+v\nstdout:\n%s\nstderr:\n%s", res.Outcomes, res.Stdout, res.Stderr)
@@ -280,6 +299,31 @@ func TestRealModules(t *testing.T) {
 	}
 	if !chk.OK {
 		t.Errorf("check after fork: %+v", chk.Findings)
+	}
+}
+
+// runGo runs the go command in dir in env (a failure is returned, not
+// reported, so that it may run off the test's goroutine).
+func runGo(ctx context.Context, env *testgo.Env, dir string, args ...string) error {
+	_, err := env.Runner(dir).Run(ctx, args...)
+	return err
+}
+
+// concurrently runs the jobs side by side and stops the test if any failed.
+func concurrently(t *testing.T, jobs ...func() error) {
+	t.Helper()
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = job()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
 	}
 }
 
