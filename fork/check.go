@@ -26,9 +26,10 @@ type CheckConfig struct {
 	Keep []string // patterns allowed to stay shared, beyond the lock's
 	// Linked, when not nil, lists the packages linked into a built host
 	// binary (named Binary), judged as the ground truth of what plugins can
-	// collide with.
-	Linked []string
-	Binary string
+	// collide with; Ldflags is the -ldflags it was built with.
+	Linked  []string
+	Binary  string
+	Ldflags string
 }
 
 // CheckResult is the verdict of the CI gate.
@@ -53,6 +54,7 @@ const (
 	KindWiring         CheckKind = "wiring"          // go.mod disagrees with the lock
 	KindLinked         CheckKind = "linked-unforked" // a built host links a shared third-party package
 	KindInterrupted    CheckKind = "interrupted"     // a fork was interrupted and not finished
+	KindHazard         CheckKind = "hazard"          // a fork registers a fixed name at init, and nobody took a remedy or accepted it
 )
 
 // CheckFinding is one problem, where it is and the command that fixes it.
@@ -104,6 +106,7 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 	}
 	c.drift()
 	c.wiring(mf)
+	c.hazards(cfg)
 	if cfg.Linked != nil {
 		c.linked(cfg.Linked, cfg.Binary)
 	}
@@ -285,6 +288,56 @@ func (c *checker) wiring(mf *modfile.File) {
 				Message: "go.mod requires " + r.Mod.Path + ", which plugfork.lock does not list", Fix: "plugfork fork"})
 		}
 	}
+}
+
+// hazards reports the registrations the lock records that nobody accepted:
+// one finding per registering package. Judged on a built host, a package
+// it does not link (dropped by a build tag), or one whose registration it
+// renamed with -X, is no hazard.
+func (c *checker) hazards(cfg CheckConfig) {
+	accepted := map[string]bool{}
+	for _, a := range c.lock.Accepted {
+		accepted[a.Package] = true
+	}
+	linked := map[string]bool{}
+	for _, p := range cfg.Linked {
+		linked[p] = true
+	}
+	seen := map[string]bool{}
+	for _, f := range c.lock.Forks {
+		for _, r := range f.Registrations {
+			fork := c.lock.Prefix + "/" + r.Package
+			switch {
+			case accepted[r.Package] || seen[r.Package]:
+				continue
+			case cfg.Linked != nil && !linked[fork]:
+				continue // the built host does not link it
+			case cfg.Linked != nil && r.Var != "" && setsVar(cfg.Ldflags, fork+"."+r.Var):
+				continue // renamed with -X
+			}
+			seen[r.Package] = true
+			text := r.PanicText(fork, r.Package, "<host>")
+			c.add(CheckFinding{Kind: KindHazard, Pos: r.Pos, Module: f.Path, Path: r.Package,
+				Message: fmt.Sprintf("%s registers %q in %s at init: a plugin that links its own copy of %s panics in plugin.Open (%q)", callOr(r), r.Name, r.Registry, r.Package, firstLine(text)),
+				Fix:     fmt.Sprintf("take a remedy plugfork fork lists (plugfork fork --keep %s, a build tag or -X), or plugfork fork --accept-hazard %s --reason \"...\"", r.Package, r.Package)})
+		}
+	}
+}
+
+// setsVar reports whether the -ldflags value ldflags sets the package
+// variable v (path.name) with -X.
+func setsVar(ldflags, v string) bool {
+	fields := strings.Fields(ldflags)
+	for i, f := range fields {
+		f = strings.Trim(f, `'"`)
+		switch {
+		case f == "-X" && i+1 < len(fields) && strings.HasPrefix(strings.Trim(fields[i+1], `'"`), v+"="):
+			return true
+		case strings.HasPrefix(f, "-X="+v+"="), strings.HasPrefix(f, "--X="+v+"="):
+			return true
+		}
+	}
+	return false
 }
 
 // linked judges the packages linked into a built host.

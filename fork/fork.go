@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/plugfork/plugfork/internal/hazard"
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/plural"
@@ -53,7 +52,11 @@ type Config struct {
 	Tests    bool     // keep tests and testdata in forks
 	Whole    bool     // copy whole modules
 	DryRun   bool     // plan only, write nothing
+	Full     bool     // redo the work even when the lock's inputs hash says nothing changed (for its findings)
 	Patterns []string // host packages whose closure is forked (default ./...)
+	// Accept are hazards to accept, by registering package, with the
+	// reason; they join the lock's.
+	Accept []Acceptance
 	// Progress, when set, receives one line per step of long work.
 	Progress io.Writer
 }
@@ -125,6 +128,10 @@ type Finding struct {
 	Kind    FindingKind `json:"kind"`
 	Path    string      `json:"path,omitempty"`
 	Message string      `json:"message"`
+	// Behaviour says what a string literal may do at run time where it
+	// stands, once the path it holds is rewritten everywhere else: "" when
+	// nothing on its line says it does anything.
+	Behaviour string `json:"behaviour,omitempty"`
 }
 
 // FindingKind classifies a Finding.
@@ -140,10 +147,6 @@ const (
 func newFinding(f rewrite.Finding) Finding {
 	return Finding{Pos: f.Pos.String(), Kind: FindingKind(f.Kind), Path: f.Path, Message: f.Message}
 }
-
-// Hazard is a way two copies of a library in one process break at run
-// time, found statically in a fork (see package hazard).
-type Hazard = hazard.Hazard
 
 // Timings are the durations of the phases, in milliseconds.
 type Timings struct {
@@ -209,7 +212,7 @@ func Fork(ctx context.Context, cfg Config) (*Result, error) {
 // unchangedResult is the result of a fork that had nothing to do.
 func (s *session) unchangedResult() *Result {
 	old := s.h.Lock
-	res := &Result{Schema: ResultSchema, Prefix: old.Prefix, Dir: old.Dir, Skipped: true}
+	res := &Result{Schema: ResultSchema, Prefix: old.Prefix, Dir: old.Dir, Skipped: true, Hazards: lockHazards(old)}
 	for _, f := range old.Forks {
 		res.Forks = append(res.Forks, ForkResult{
 			Path: f.Path, Version: f.Version, ForkPath: f.ForkPath, Dir: f.ForkDir,
@@ -261,7 +264,14 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 	}
 	t.TypeCheck = s.clock.lap()
 
-	lock := set.lock(p, m)
+	lock, err := set.lock(p, m, s.cfg.Accept)
+	if err != nil {
+		return nil, nil, err
+	}
+	hazards, err := s.hazards(ctx, st, set, p, m)
+	if err != nil {
+		return nil, nil, err
+	}
 	ldf, err := ldflagsFindings(s.h.Root, set.Dir, p.mapping)
 	if err != nil {
 		return nil, nil, err
@@ -281,7 +291,7 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 	}
 	t.Apply = s.clock.lap()
 	res := s.result(set, p, m, ldf)
-	res.Changed, res.Timings = changed, t
+	res.Changed, res.Timings, res.Hazards = changed, t, hazards
 	return res, lock, nil
 }
 
@@ -290,10 +300,8 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 func (s *session) result(set settings, p *plan, m *materialized, ldflags []Finding) *Result {
 	res := &Result{Schema: ResultSchema, Prefix: set.Prefix, Dir: set.Dir, Recovered: s.recovered, Pinned: p.pinned, Exposed: p.exposed}
 	inNew := map[string]bool{}
-	var forked []string
 	for i, fp := range p.forks {
 		inNew[fp.Mod.Path] = true
-		forked = append(forked, fp.Mod.Path)
 		fr := ForkResult{
 			Path: fp.Mod.Path, Version: fp.Mod.Version, ForkPath: fp.ForkPath, Dir: fp.ForkDir,
 			Packages: len(fp.Pkgs), Status: StatusAdded,
@@ -303,7 +311,6 @@ func (s *session) result(set settings, p *plan, m *materialized, ldflags []Findi
 			out := m.forks[i]
 			fr.Files, fr.Bytes, treeHash = out.files, out.bytes, out.treeHash
 			res.Findings = append(res.Findings, out.findings...)
-			res.Hazards = append(res.Hazards, out.hazards...)
 		}
 		if old := s.oldFork(fp.Mod.Path); old != nil {
 			fr.Status = StatusUnchanged
@@ -330,7 +337,6 @@ func (s *session) result(set settings, p *plan, m *materialized, ldflags []Findi
 	res.Findings = append(res.Findings, m.hostFindings...)
 	res.Findings = append(res.Findings, ldflags...)
 	slices.SortFunc(res.Findings, func(a, b Finding) int { return strings.Compare(a.Pos+string(a.Kind), b.Pos+string(b.Kind)) })
-	res.Hazards = append(res.Hazards, hazard.Singletons(forked)...)
 	return res
 }
 

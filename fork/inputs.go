@@ -81,7 +81,7 @@ func inputsHash(dir, root string, gomod []byte, lock *lockfile.Lock) (string, er
 // hash matches and every fork's tree is intact.
 func (s *session) upToDate(set settings) bool {
 	old := s.h.Lock
-	if old == nil || old.Inputs == "" || len(s.cfg.Patterns) > 0 || s.cfg.DryRun || s.recovered {
+	if old == nil || old.Inputs == "" || len(s.cfg.Patterns) > 0 || len(s.cfg.Accept) > 0 || s.cfg.DryRun || s.cfg.Full || s.recovered {
 		return false
 	}
 	if set.Tests != old.Tests || set.Whole != old.Whole || !slices.Equal(sortedCopy(set.Keep), sortedCopy(old.Keep)) {

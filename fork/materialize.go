@@ -34,7 +34,9 @@ type forkOutput struct {
 	bytes    int64
 	treeHash string
 	findings []Finding
-	hazards  []Hazard
+	// registrations are the fixed names the fork's packages register in
+	// process-wide registries at init.
+	registrations []hazard.Registration
 }
 
 // materialize writes the plan into the stage: the forks (their files
@@ -93,10 +95,10 @@ func rewriteFile(display, kind string, src []byte, m *rewrite.Mapping, moduleSou
 
 // fileResult is what copying one file of a fork produced.
 type fileResult struct {
-	sum      string
-	size     int64
-	findings []rewrite.Finding
-	hazards  []Hazard
+	sum           string
+	size          int64
+	findings      []Finding
+	registrations []hazard.Registration
 }
 
 // copyFile copies the file rel of fork fp into the stage, rewritten when it
@@ -115,9 +117,13 @@ func copyFile(st *swap.Stage, fp *forkPlan, rel string, m *rewrite.Mapping) (fil
 			return fileResult{}, fmt.Errorf("rewriting %s@%s: %w", fp.Mod.Path, fp.Mod.Version, err)
 		}
 		out = res.Src
-		r.findings = res.Findings
+		r.findings = findings(rel, src, res.Findings)
 		if kind == "go" && !strings.HasSuffix(rel, "_test.go") {
-			r.hazards = hazard.Scan(token.NewFileSet(), fp.Mod.Path, display, src)
+			pkg := fp.Mod.Path
+			if dir := path.Dir(rel); dir != "." {
+				pkg += "/" + dir
+			}
+			r.registrations = hazard.Scan(token.NewFileSet(), pkg, display, src)
 		}
 	}
 	name := st.Path(path.Join(fp.ForkDir, rel))
@@ -208,11 +214,10 @@ func finishFork(st *swap.Stage, fp *forkPlan, m *rewrite.Mapping, files []string
 		sums[rel] = r.sum
 		out.files++
 		out.bytes += r.size
-		for _, f := range r.findings {
-			out.findings = append(out.findings, newFinding(f))
-		}
-		out.hazards = append(out.hazards, r.hazards...)
+		out.findings = append(out.findings, r.findings...)
+		out.registrations = append(out.registrations, r.registrations...)
 	}
+	out.registrations = withKnown(fp, out.registrations)
 	gomod, err := forkGoMod(fp, m)
 	if err != nil {
 		return forkOutput{}, err
@@ -241,6 +246,36 @@ func finishFork(st *swap.Stage, fp *forkPlan, m *rewrite.Mapping, files []string
 	// and its files appear before the go.mod that makes TreeHash skip them.
 	out.treeHash = lockfile.SumsHash(sums, MarkerFile, lockfile.FileSum(data))
 	return out, nil
+}
+
+// withKnown returns the registrations found in the fork's sources, with
+// those of the packages hazard knows taken from its table instead (it
+// knows which registration is the one a second copy panics at: pgx's
+// stdlib skips "pgx" when it is taken and then registers "pgx/v5"),
+// where in the source they are kept.
+func withKnown(fp *forkPlan, found []hazard.Registration) []hazard.Registration {
+	var out []hazard.Registration
+	for _, p := range fp.Pkgs {
+		known := hazard.Lookup(p.Path)
+		if len(known) == 0 {
+			continue
+		}
+		for _, k := range known {
+			for _, f := range found {
+				if f.Package == k.Package && f.Registry == k.Registry && f.Name == k.Name {
+					k.Pos, k.Call = f.Pos, f.Call
+					break
+				}
+			}
+			out = append(out, k)
+		}
+	}
+	for _, f := range found {
+		if len(hazard.Lookup(f.Package)) == 0 {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // forkGoMod returns the fork's go.mod: the upstream one rewritten (its go

@@ -30,6 +30,7 @@ type plan struct {
 	mapping     *rewrite.Mapping
 	stillNeeded map[string]bool // upstream modules that kept packages still require
 	exposed     []Exposed       // host packages plugins can import that use forks
+	closure     *closure.Closure
 
 	resolveMs, downloadMs int64 // how long the plan took
 }
@@ -112,7 +113,7 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 	if err != nil {
 		return nil, err
 	}
-	p := &plan{gomod: staged, pinned: pinnedList(c.Pinned), mapping: mapping, stillNeeded: stillNeeded, resolveMs: resolveMs, downloadMs: downloadMs}
+	p := &plan{gomod: staged, pinned: pinnedList(c.Pinned), mapping: mapping, stillNeeded: stillNeeded, closure: c, resolveMs: resolveMs, downloadMs: downloadMs}
 	exposed := c.Exposed()
 	for _, path := range slices.Sorted(maps.Keys(exposed)) {
 		p.exposed = append(p.exposed, Exposed{Package: path, Forks: exposed[path]})

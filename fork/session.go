@@ -159,11 +159,12 @@ func (s *session) runner(st *swap.Stage) gocmd.Runner {
 // settings are the header of the lock a run writes: the flags merged with
 // the lock's.
 type settings struct {
-	Prefix string
-	Dir    string // the fork dir, slash-separated, relative to the host root
-	Keep   []string
-	Tests  bool
-	Whole  bool
+	Prefix   string
+	Dir      string // the fork dir, slash-separated, relative to the host root
+	Keep     []string
+	Tests    bool
+	Whole    bool
+	Accepted []lockfile.Acceptance // the lock's, with those given
 }
 
 // newSettings merges the flags with the old lock (nil before the first
@@ -184,6 +185,14 @@ func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 		}
 		set.Tests = set.Tests || old.Tests
 		set.Whole = set.Whole || old.Whole
+		set.Accepted = slices.Clone(old.Accepted)
+	}
+	for _, a := range cfg.Accept {
+		if a.Reason == "" {
+			return settings{}, fmt.Errorf("--accept-hazard %s: give the reason with --reason", a.Package)
+		}
+		set.Accepted = slices.DeleteFunc(set.Accepted, func(b lockfile.Acceptance) bool { return b.Package == a.Package })
+		set.Accepted = append(set.Accepted, a)
 	}
 	if set.Prefix == "" {
 		return settings{}, errNoPrefix
@@ -205,16 +214,32 @@ func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 }
 
 // lock returns the lock of a run with these settings that made p and m.
-func (set settings) lock(p *plan, m *materialized) *lockfile.Lock {
+// An accepted hazard of a package that registers nothing (any more) is
+// dropped; one just given is an error.
+func (set settings) lock(p *plan, m *materialized, given []lockfile.Acceptance) (*lockfile.Lock, error) {
 	l := &lockfile.Lock{Prefix: set.Prefix, Dir: set.Dir, Keep: set.Keep, Tests: set.Tests, Whole: set.Whole}
+	registers := map[string]bool{}
 	for i, fp := range p.forks {
 		l.Forks = append(l.Forks, lockfile.Fork{
 			Path: fp.Mod.Path, Version: fp.Mod.Version, Replace: fp.Replace, Sum: fp.Mod.Sum,
 			ForkPath: fp.ForkPath, ForkDir: fp.ForkDir, TreeHash: m.forks[i].treeHash,
-			Require: fp.Require, Packages: len(fp.Pkgs),
+			Require: fp.Require, Packages: len(fp.Pkgs), Registrations: m.forks[i].registrations,
 		})
+		for _, r := range m.forks[i].registrations {
+			registers[r.Package] = true
+		}
 	}
-	return l
+	for _, a := range given {
+		if !registers[a.Package] {
+			return nil, fmt.Errorf("--accept-hazard %s: no fork registers anything under that package: nothing to accept (see the hazards plugfork fork lists)", a.Package)
+		}
+	}
+	for _, a := range set.Accepted {
+		if registers[a.Package] {
+			l.Accepted = append(l.Accepted, a)
+		}
+	}
+	return l, nil
 }
 
 // upstreamView stages the host as it would be without forks: the lock's
@@ -253,7 +278,7 @@ func rewriteHost(st *swap.Stage, m *rewrite.Mapping) ([]string, []Finding, error
 		return nil, nil, err
 	}
 	var changed []string
-	var findings []Finding
+	var found []Finding
 	for _, name := range files {
 		kind, _ := rewritable(name)
 		src, err := os.ReadFile(st.Path(name))
@@ -264,9 +289,7 @@ func rewriteHost(st *swap.Stage, m *rewrite.Mapping) ([]string, []Finding, error
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, f := range res.Findings {
-			findings = append(findings, newFinding(f))
-		}
+		found = append(found, findings(name, src, res.Findings)...)
 		if len(res.Edits) == 0 {
 			continue
 		}
@@ -276,7 +299,7 @@ func rewriteHost(st *swap.Stage, m *rewrite.Mapping) ([]string, []Finding, error
 		changed = append(changed, name)
 	}
 	slices.Sort(changed)
-	return changed, findings, nil
+	return changed, found, nil
 }
 
 // hostFiles returns the Go and assembly files of every package of the

@@ -52,6 +52,7 @@ and no network: fast enough for a pre-commit hook.`,
 					return fmt.Errorf("reading --binary: %w", err)
 				}
 				cfg.Binary = binary
+				cfg.Ldflags = b.Setting("-ldflags")
 				cfg.Linked = []string{}
 				for _, p := range b.Packages {
 					cfg.Linked = append(cfg.Linked, p.Path)

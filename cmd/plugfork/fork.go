@@ -1,20 +1,26 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/hazard"
 	"github.com/plugfork/plugfork/internal/plural"
 	"github.com/spf13/cobra"
 )
 
 func newForkCmd(inv *invocation) *cobra.Command {
 	var (
-		cfg    fork.Config
-		asJSON bool
+		cfg     fork.Config
+		asJSON  bool
+		verbose bool
+		accept  []string
+		reason  string
 	)
 	cmd := &cobra.Command{
 		Use:   "fork [packages]",
@@ -42,6 +48,16 @@ nothing changes when nothing has to.`,
 			cfg.Env = inv.Env
 			cfg.Patterns = args
 			cfg.KeepSet = cmd.Flags().Changed("keep")
+			cfg.Full = verbose // the findings are listed only from a run that redoes the work
+			if len(accept) > 0 && reason == "" {
+				return usageError{fmt.Errorf("--accept-hazard needs --reason: say why plugins will not link %s", strings.Join(accept, ", "))}
+			}
+			if reason != "" && len(accept) == 0 {
+				return usageError{fmt.Errorf("--reason goes with --accept-hazard")}
+			}
+			for _, p := range accept {
+				cfg.Accept = append(cfg.Accept, fork.Acceptance{Package: p, Reason: reason})
+			}
 			if !asJSON && isTerminal(inv.Stderr) {
 				cfg.Progress = inv.Stderr
 			}
@@ -52,7 +68,7 @@ nothing changes when nothing has to.`,
 			if asJSON {
 				return writeJSON(inv.Stdout, res)
 			}
-			renderFork(inv.Stdout, res)
+			renderFork(inv.Stdout, res, verbose)
 			return nil
 		},
 	}
@@ -64,10 +80,13 @@ nothing changes when nothing has to.`,
 	f.BoolVar(&cfg.Whole, "whole-modules", false, "copy every file of forked modules, not only the closure's packages (_test.go files only with --tests)")
 	f.BoolVarP(&cfg.DryRun, "dry-run", "n", false, "print the plan, write nothing")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+fork.ResultSchema+")")
+	f.BoolVarP(&verbose, "verbose", "v", false, "list every hazard and finding, not one line per kind")
+	f.StringArrayVar(&accept, "accept-hazard", nil, "accept the hazard of the registering `package` (repeatable; with --reason), so plugfork check passes")
+	f.StringVar(&reason, "reason", "", "why plugins will not link the accepted packages, recorded in plugfork.lock")
 	return cmd
 }
 
-func renderFork(w io.Writer, res *fork.Result) {
+func renderFork(w io.Writer, res *fork.Result, verbose bool) {
 	verb := "forked"
 	if res.DryRun {
 		verb = "would fork"
@@ -93,8 +112,13 @@ func renderFork(w io.Writer, res *fork.Result) {
 		fmt.Fprintf(tw, "pinned\t%s@%s\t(plugins must use exactly this version)\t%s\t\n", p.Module, p.Version, plural.S(len(p.Packages), "pkg"))
 	}
 	tw.Flush()
-	for _, f := range res.Findings {
-		fmt.Fprintf(w, "%s: %s\n", f.Pos, f.Message)
+	switch {
+	case res.DryRun:
+		fmt.Fprintf(w, "dry run: %s would be forked under %s; nothing written\n", plural.S(len(res.Forks), "module"), res.Prefix)
+	case !res.Changed:
+		fmt.Fprintf(w, "up to date: %s under %s\n", plural.S(len(res.Forks), "fork"), res.Prefix)
+	default:
+		fmt.Fprintf(w, "%s under %s in %s; %s rewritten\n", plural.S(len(res.Forks), "fork"), res.Prefix, res.Dir, plural.S(len(res.HostFiles), "host file"))
 	}
 	if n := len(res.Exposed); n > 0 {
 		var names []string
@@ -108,19 +132,149 @@ func renderFork(w io.Writer, res *fork.Result) {
 		fmt.Fprintf(w, "plugins: %s: %s%s\n", plural.Count(n, "host package that plugins can import uses forks", "host packages that plugins can import use forks"), strings.Join(names, "; "), more)
 		fmt.Fprintf(w, "\tbuild plugins that import them with plugfork plugin build --host <this module>, or the wiring of plugfork plugin env\n")
 	}
-	for _, h := range res.Hazards {
-		where := h.Pos
-		if where == "" {
-			where = h.Module
+	renderHazards(w, res.Hazards, verbose)
+	renderFindings(w, res.Findings, verbose)
+}
+
+// renderHazards writes the decisions first: the registry hazards nobody
+// accepted, by package, each with its panic and the remedies plugfork
+// checked; then the accepted ones and the singletons, in one line each
+// unless verbose.
+func renderHazards(w io.Writer, hazards []fork.Hazard, verbose bool) {
+	var open, accepted []string // packages, in order
+	byPkg := map[string][]fork.Hazard{}
+	var singletons []fork.Hazard
+	for _, h := range hazards {
+		if h.Kind == hazard.KindSingleton {
+			singletons = append(singletons, h)
+			continue
 		}
-		fmt.Fprintf(w, "%s: hazard: %s\n", where, h.Message)
+		if _, ok := byPkg[h.Package]; !ok {
+			if h.Accepted != "" {
+				accepted = append(accepted, h.Package)
+			} else {
+				open = append(open, h.Package)
+			}
+		}
+		byPkg[h.Package] = append(byPkg[h.Package], h)
 	}
-	switch {
-	case res.DryRun:
-		fmt.Fprintf(w, "dry run: %s would be forked under %s; nothing written\n", plural.S(len(res.Forks), "module"), res.Prefix)
-	case !res.Changed:
-		fmt.Fprintf(w, "up to date: %s under %s\n", plural.S(len(res.Forks), "fork"), res.Prefix)
-	default:
-		fmt.Fprintf(w, "%s under %s in %s; %s rewritten\n", plural.S(len(res.Forks), "fork"), res.Prefix, res.Dir, plural.S(len(res.HostFiles), "host file"))
+	if len(open) > 0 {
+		fmt.Fprintf(w, "%s: plugins that also link %s will panic in plugin.Open\n", plural.S(len(open), "hazard"), orList(open))
+		for _, pkg := range open {
+			renderHazard(w, byPkg[pkg], verbose)
+		}
 	}
+	if len(accepted) > 0 {
+		if verbose {
+			for _, pkg := range accepted {
+				renderHazard(w, byPkg[pkg], verbose)
+			}
+		} else {
+			fmt.Fprintf(w, "%s (%s): plugfork fork -v lists them\n", plural.S(len(accepted), "accepted hazard"), strings.Join(accepted, ", "))
+		}
+	}
+	if len(singletons) > 0 {
+		if verbose {
+			for _, h := range singletons {
+				fmt.Fprintf(w, "%s: singleton: %s\n", h.Module, h.Message)
+			}
+		} else {
+			var mods []string
+			for _, h := range singletons {
+				mods = append(mods, h.Module)
+			}
+			fmt.Fprintf(w, "%s split in two, without a panic (%s): plugfork fork -v says how\n", plural.Count(len(singletons), "forked singleton", "forked singletons"), strings.Join(mods, ", "))
+		}
+	}
+}
+
+func renderHazard(w io.Writer, hs []fork.Hazard, verbose bool) {
+	h := hs[0]
+	where := h.Pos
+	if where == "" {
+		where = "(from plugfork's table of known libraries)"
+	}
+	fmt.Fprintf(w, "%s: %s at init, %s\n", h.Package, h.Call, where)
+	if verbose {
+		for _, more := range hs[1:] {
+			fmt.Fprintf(w, "\talso %s, %s\n", more.Call, more.Pos)
+		}
+	} else if len(hs) > 1 {
+		fmt.Fprintf(w, "\t(and %s: plugfork fork -v lists them)\n", plural.Count(len(hs)-1, "more registration", "more registrations"))
+	}
+	fmt.Fprintf(w, "\tpanic: %s\n", strings.ReplaceAll(h.Panic, "\n", "\n\t       "))
+	if h.Accepted != "" {
+		fmt.Fprintf(w, "\taccepted: %s\n", h.Accepted)
+		return
+	}
+	for _, r := range h.Remedies {
+		line := "\tremedy: " + r.Do
+		if len(r.Pins) > 0 {
+			line += " (plugins must then link exactly " + strings.Join(r.Pins, ", ") + ")"
+		}
+		if r.Note != "" {
+			line += "; " + r.Note
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// renderFindings writes, for each kind of finding, one line with the count
+// and how to list them; verbose, every finding, string literals that can
+// change behaviour first.
+func renderFindings(w io.Writer, findings []fork.Finding, verbose bool) {
+	byKind := map[fork.FindingKind][]fork.Finding{}
+	for _, f := range findings {
+		byKind[f.Kind] = append(byKind[f.Kind], f)
+	}
+	lits := byKind[fork.FindingStringLiteral]
+	behaving := 0
+	for _, f := range lits {
+		if f.Behaviour != "" {
+			behaving++
+		}
+	}
+	if verbose {
+		slices.SortStableFunc(lits, func(a, b fork.Finding) int {
+			return cmp.Compare(boolInt(a.Behaviour == ""), boolInt(b.Behaviour == ""))
+		})
+		for _, kind := range []fork.FindingKind{fork.FindingStringLiteral, fork.FindingCgo, fork.FindingLdflags} {
+			for _, f := range byKind[kind] {
+				if f.Behaviour != "" {
+					fmt.Fprintf(w, "%s: %s (%s)\n", f.Pos, f.Message, f.Behaviour)
+				} else {
+					fmt.Fprintf(w, "%s: %s\n", f.Pos, f.Message)
+				}
+			}
+		}
+		return
+	}
+	if n := len(lits); n > 0 {
+		also := ""
+		if behaving > 0 {
+			also = fmt.Sprintf(", %d where %s behaviour", behaving, plural.Pick(behaving, "it can change", "they can change"))
+		}
+		fmt.Fprintf(w, "%s%s: plugfork fork -v lists them\n", plural.Count(n, "string literal holds a forked import path", "string literals hold forked import paths"), also)
+	}
+	if n := len(byKind[fork.FindingCgo]); n > 0 {
+		fmt.Fprintf(w, "%s cgo (C symbols are not renamed): plugfork fork -v lists them\n", plural.Count(n, "file uses", "files use"))
+	}
+	if n := len(byKind[fork.FindingLdflags]); n > 0 {
+		fmt.Fprintf(w, "%s -X for forked packages (rewrite them as they say): plugfork fork -v lists them\n", plural.Count(n, "build file line sets", "build file lines set"))
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// orList joins names as "a", "a or b", "a, b or c".
+func orList(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

@@ -7,7 +7,9 @@ import (
 	"go/build/constraint"
 	"go/parser"
 	"go/token"
+	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -135,4 +137,65 @@ func embedPatterns(args string) []string {
 		out = append(out, p)
 	}
 	return out
+}
+
+// PluginOS are the operating systems Go builds plugins for.
+var PluginOS = []string{"linux", "darwin", "freebsd"}
+
+// knownOS are the GOOS values: a file named x_GOOS.go, or a constraint
+// naming one, builds only there.
+var knownOS = []string{"aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux", "nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos"}
+
+// unixOS are the GOOS values the "unix" constraint is true for.
+var unixOS = []string{"aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "linux", "netbsd", "openbsd", "solaris"}
+
+// BuildsForPlugins reports whether the Go file name (its base name counts)
+// with source src builds on some operating system Go builds plugins for:
+// its name's _GOOS suffix and its //go:build line allow one of PluginOS,
+// with any architecture and any other tags.
+func BuildsForPlugins(name string, src []byte) bool {
+	var expr constraint.Expr
+	for _, line := range strings.Split(string(src), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "package ") {
+			break
+		}
+		if constraint.IsGoBuild(line) {
+			if x, err := constraint.Parse(line); err == nil {
+				expr = x
+			}
+		}
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(path.Base(name), ".go"), "_test")
+	elems := strings.Split(base, "_")
+	for _, goos := range PluginOS {
+		if fileOS := osSuffix(elems); fileOS != "" && fileOS != goos {
+			continue
+		}
+		if expr == nil || expr.Eval(func(tag string) bool {
+			switch {
+			case tag == goos, tag == "unix" && slices.Contains(unixOS, goos):
+				return true
+			case slices.Contains(knownOS, tag), tag == "unix", tag == "ignore":
+				return false
+			}
+			return true // an architecture, a release, cgo, a custom tag: some build has it
+		}) {
+			return true
+		}
+	}
+	return false
+}
+
+// osSuffix returns the GOOS a file name's elements end with (x_linux,
+// x_linux_amd64), "" for none.
+func osSuffix(elems []string) string {
+	n := len(elems)
+	switch {
+	case n >= 2 && slices.Contains(knownOS, elems[n-1]):
+		return elems[n-1]
+	case n >= 3 && slices.Contains(knownOS, elems[n-2]):
+		return elems[n-2]
+	}
+	return ""
 }

@@ -1,7 +1,10 @@
 // Package hazard is plugfork's knowledge of how two copies of a library in
-// one process break (init-time registrations in registries the standard
-// library owns, process-wide singletons), and the scan that finds them in
-// source. Fork and inspect share it.
+// one process break: init-time registrations of fixed names in registries
+// the standard library (or a shared protobuf runtime) owns, whose second
+// copy panics inside plugin.Open, and process-wide singletons that split in
+// two. It holds the table of well-known libraries, the knobs that remove a
+// registration, and the scan that finds registrations in source. Fork and
+// inspect share it.
 package hazard
 
 import (
@@ -16,6 +19,117 @@ import (
 
 	"github.com/plugfork/plugfork/internal/pkgpath"
 )
+
+// Registry is a process-wide registry keyed by a name.
+type Registry string
+
+// The registries.
+const (
+	SQL      Registry = "database/sql"             // sql.Register
+	HTTP     Registry = "net/http.DefaultServeMux" // http.Handle, http.HandleFunc
+	Flag     Registry = "flag.CommandLine"         // flag.Bool, flag.Var, ...
+	Expvar   Registry = "expvar"                   // expvar.Publish, expvar.NewInt, ...
+	Gob      Registry = "encoding/gob"             // gob.Register, gob.RegisterName
+	Protobuf Registry = "protobuf"                 // the protobuf runtime's global file registry, by .proto path
+)
+
+// Registries are all the registries, in a fixed order.
+var Registries = []Registry{SQL, HTTP, Flag, Expvar, Gob, Protobuf}
+
+// ProtoRegistry is the package that holds the protobuf runtime's global
+// registry: two binaries share the registry only when they share it.
+const ProtoRegistry = "google.golang.org/protobuf/reflect/protoregistry"
+
+// Registration is a package that registers a fixed name in a registry when
+// it initializes: a second copy of the package in the process (the host's
+// fork and a plugin's original) panics in its init, inside plugin.Open.
+type Registration struct {
+	Package  string   `json:"package"` // the registering package, by its upstream import path
+	Registry Registry `json:"registry"`
+	Name     string   `json:"name"`
+	// Panic is the package's own panic before it registers (a self-check,
+	// as golang.org/x/net/trace has), "" when the registry panics.
+	Panic string `json:"panic,omitempty"`
+	// Var is the package-level string variable the name comes from, when
+	// it does: the linker's -X sets it, which renames (or, for some
+	// libraries, skips) the registration.
+	Var  string `json:"var,omitempty"`
+	Pos  string `json:"pos,omitempty"`  // where the call is, for registrations found in source
+	Call string `json:"call,omitempty"` // the call, as written: sql.Register("postgres")
+}
+
+// PanicText returns what the init of the second copy panics with, when
+// the copy of package first registered Name already and the copy of
+// package second registers it. program is the host program's name (the
+// flag package prefixes its message with it).
+func (r Registration) PanicText(first, second, program string) string {
+	if r.Panic != "" {
+		return r.Panic
+	}
+	switch r.Registry {
+	case SQL:
+		return "sql: Register called twice for driver " + r.Name
+	case HTTP:
+		return fmt.Sprintf("pattern %q (registered at ...) conflicts with pattern %q (registered at ...)", r.Name, r.Name)
+	case Flag:
+		return program + " flag redefined: " + r.Name
+	case Expvar:
+		return "Reuse of exported var name: " + r.Name
+	case Gob:
+		return "gob: registering duplicate types for " + r.Name
+	case Protobuf:
+		return fmt.Sprintf("proto: file %q is already registered\n\tpreviously from: %q\n\tcurrently from:  %q\nSee https://protobuf.dev/reference/go/faq#namespace-conflict", r.Name, first, second)
+	}
+	return ""
+}
+
+// traceSelfCheck is golang.org/x/net/trace's panic when /debug/requests is
+// taken: its init checks before it registers.
+const traceSelfCheck = "/debug/requests is already registered. You may have two independent copies of " +
+	"golang.org/x/net/trace in your binary, trying to maintain separate state. This may " +
+	"involve a vendored copy of golang.org/x/net/trace."
+
+// Known are the registrations of well-known libraries, from their sources:
+// the first name each registers at init, which is where a second copy
+// panics.
+var Known = []Registration{
+	{Package: "golang.org/x/net/trace", Registry: HTTP, Name: "/debug/requests", Panic: traceSelfCheck},
+	{Package: "github.com/lib/pq", Registry: SQL, Name: "postgres"},
+	{Package: "github.com/go-sql-driver/mysql", Registry: SQL, Name: "mysql", Var: "driverName"}, // v1.8.0 and later; "" skips it
+	{Package: "github.com/mattn/go-sqlite3", Registry: SQL, Name: "sqlite3", Var: "driverName"},  // v1.14.11 and later; "" skips it
+	{Package: "github.com/jackc/pgx/v5/stdlib", Registry: SQL, Name: "pgx/v5"},                   // "pgx" is skipped when taken
+	{Package: "github.com/jackc/pgx/v4/stdlib", Registry: SQL, Name: "pgx/v4"},
+	{Package: "github.com/golang/glog", Registry: Flag, Name: "log_dir"}, // its flags on flag.CommandLine, log_dir first
+	{Package: "github.com/anacrolix/dht/v2", Registry: Expvar, Name: "dhtReadZeroPort"},
+	{Package: "github.com/anacrolix/torrent", Registry: Expvar, Name: "torrent"},
+}
+
+// Lookup returns the known registrations of the package at path.
+func Lookup(path string) []Registration {
+	var out []Registration
+	for _, r := range Known {
+		if r.Package == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TagKnob is a build tag that drops a module's import of a registering
+// package: a host built with it no longer links the package (when nothing
+// else imports it), so there is nothing to collide with.
+type TagKnob struct {
+	Package  string // the registering package
+	Importer string // the module whose import the tag drops
+	Since    string // the first version of Importer that has the tag; "" for all
+	Tag      string
+}
+
+// TagKnobs are the build tags of well-known libraries.
+var TagKnobs = []TagKnob{
+	{Package: "golang.org/x/net/trace", Importer: "google.golang.org/grpc", Since: "v1.62.0", Tag: "grpcnotrace"},
+	{Package: "golang.org/x/net/trace", Importer: "github.com/grpc-ecosystem/go-grpc-middleware/v2", Tag: "retrynotrace"},
+}
 
 // Hazard is a way two copies of a library in one process (the host's fork
 // and a plugin's original) break at run time, found statically in a fork.
@@ -41,18 +155,25 @@ const (
 	KindSingleton Kind = "singleton"
 )
 
-// registries are std functions that register under a global name: a
-// second copy of the registering package panics in plugin.Open.
-var registries = map[string]map[string]string{
-	"database/sql": {"Register": `sql: Register called twice for driver`},
-	"encoding/gob": {"Register": `gob: registering duplicate types`, "RegisterName": `gob: registering duplicate names`},
-	"expvar":       {"Publish": `Reuse of exported var name`, "NewInt": `Reuse of exported var name`, "NewFloat": `Reuse of exported var name`, "NewMap": `Reuse of exported var name`, "NewString": `Reuse of exported var name`},
-	"net/http":     {"Handle": `pattern conflicts with an existing pattern`, "HandleFunc": `pattern conflicts with an existing pattern`},
-	"flag":         {"Bool": `flag redefined`, "BoolVar": `flag redefined`, "Duration": `flag redefined`, "DurationVar": `flag redefined`, "Float64": `flag redefined`, "Float64Var": `flag redefined`, "Func": `flag redefined`, "Int": `flag redefined`, "Int64": `flag redefined`, "Int64Var": `flag redefined`, "IntVar": `flag redefined`, "String": `flag redefined`, "StringVar": `flag redefined`, "Uint": `flag redefined`, "Uint64": `flag redefined`, "UintVar": `flag redefined`, "Var": `flag redefined`, "TextVar": `flag redefined`, "BoolFunc": `flag redefined`},
+// registryFuncs are the functions that register a name, by package, with
+// the index of the argument that holds it.
+var registryFuncs = map[string]struct {
+	registry Registry
+	funcs    map[string]int
+}{
+	"database/sql": {SQL, map[string]int{"Register": 0}},
+	"encoding/gob": {Gob, map[string]int{"Register": 0, "RegisterName": 0}},
+	"expvar":       {Expvar, map[string]int{"Publish": 0, "NewInt": 0, "NewFloat": 0, "NewMap": 0, "NewString": 0}},
+	"net/http":     {HTTP, map[string]int{"Handle": 0, "HandleFunc": 0}},
+	"flag": {Flag, map[string]int{
+		"Bool": 0, "Duration": 0, "Float64": 0, "Func": 0, "BoolFunc": 0, "Int": 0, "Int64": 0, "String": 0, "Uint": 0, "Uint64": 0,
+		"BoolVar": 1, "DurationVar": 1, "Float64Var": 1, "IntVar": 1, "Int64Var": 1, "StringVar": 1, "UintVar": 1, "Uint64Var": 1, "Var": 1, "TextVar": 1,
+	}},
 }
 
-// singletons are modules whose process-wide state splits in two when the
-// host forks them: nothing panics, but host and plugins stop sharing it.
+// protoimpl is the package generated protobuf code registers through.
+const protoimpl = "google.golang.org/protobuf/runtime/protoimpl"
+
 var singletons = map[string]string{
 	"google.golang.org/protobuf":                   "the forked protobuf runtime has its own global registry: messages do not cross the host/plugin boundary as proto.Message, and name lookups see only one side's types",
 	"github.com/golang/protobuf":                   "the forked protobuf runtime has its own global registry: messages do not cross the host/plugin boundary as proto.Message",
@@ -65,83 +186,228 @@ var singletons = map[string]string{
 	"github.com/grpc-ecosystem/go-grpc-prometheus": "the forked grpc-prometheus metrics are registered on the host's copy only",
 }
 
-// Scan scans a Go file of module (named display in positions) for calls
-// that register in a std registry at init or package level. Only files
-// importing a registry package are parsed, so the scan costs nothing for
-// the rest.
-func Scan(fset *token.FileSet, module, display string, src []byte) []Hazard {
-	if !bytes.Contains(src, []byte(`"database/sql"`)) && !bytes.Contains(src, []byte(`"encoding/gob"`)) &&
-		!bytes.Contains(src, []byte(`"expvar"`)) && !bytes.Contains(src, []byte(`"net/http"`)) && !bytes.Contains(src, []byte(`"flag"`)) {
+// Scan returns the registrations of the Go file src of package pkg (named
+// display in positions) that run when the package initializes: calls of
+// the registering functions in init functions and package-level variable
+// initializers, with names that are constants (literals, or package-level
+// constants and string variables of the file, a variable being settable by
+// -X); a constant string an init panics with, before it registers (a
+// self-check), is the registration's panic. A file generated by protoc-gen-go
+// registers its .proto file. Only files importing a registry package are
+// parsed, so the scan costs nothing for the rest.
+func Scan(fset *token.FileSet, pkg, display string, src []byte) []Registration {
+	if !mayRegister(src) {
 		return nil
 	}
-	f, err := parser.ParseFile(fset, display, src, parser.SkipObjectResolution)
+	f, err := parser.ParseFile(fset, display, src, parser.ParseComments|parser.SkipObjectResolution)
 	if err != nil {
 		return nil // the rewrite reports unparsable files
 	}
-	names := map[string]string{} // local name -> import path
+	s := &scanner{fset: fset, pkg: pkg, names: map[string]string{}, consts: map[string]string{}, vars: map[string]bool{}}
 	for _, spec := range f.Imports {
 		p, _ := strconv.Unquote(spec.Path.Value)
-		if _, ok := registries[p]; !ok {
-			continue
-		}
 		name := p[strings.LastIndex(p, "/")+1:]
 		if spec.Name != nil {
 			name = spec.Name.Name
 		}
-		names[name] = p
+		s.names[name] = p
 	}
-	var out []Hazard
-	check := func(n ast.Node) {
-		ast.Inspect(n, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			sel, ok := call.Fun.(*ast.SelectorExpr)
-			if !ok {
-				return true
-			}
-			id, ok := sel.X.(*ast.Ident)
-			if !ok {
-				return true
-			}
-			pkg, ok := names[id.Name]
-			if !ok {
-				return true
-			}
-			panicMsg, ok := registries[pkg][sel.Sel.Name]
-			if !ok {
-				return true
-			}
-			arg := ""
-			if len(call.Args) > 0 {
-				if lit, ok := call.Args[0].(*ast.BasicLit); ok {
-					arg = lit.Value
-				}
-			}
-			callText := fmt.Sprintf("%s.%s(%s)", id.Name, sel.Sel.Name, arg)
-			out = append(out, Hazard{
-				Module: module, Pos: fset.Position(call.Pos()).String(), Call: callText, Kind: KindRegistry,
-				Message: fmt.Sprintf("%s registers in %s's process-wide registry when the package initializes: if a plugin links its own copy of %s, plugin.Open panics (%q)", callText, pkg, module, panicMsg),
-			})
-			return true
-		})
+	if out := s.generatedProto(f); out != nil {
+		return out
 	}
-	// Package level: init functions and variable initializers, which run
-	// in plugin.Open.
+	s.constants(f)
 	for _, d := range f.Decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
 			if d.Recv == nil && d.Name.Name == "init" && d.Body != nil {
-				check(d.Body)
+				s.check(d.Body, selfCheck(d.Body, s))
 			}
 		case *ast.GenDecl:
 			if d.Tok == token.VAR {
-				check(d)
+				s.check(d, "")
 			}
 		}
 	}
+	return s.out
+}
+
+// mayRegister reports whether src imports a registry package.
+func mayRegister(src []byte) bool {
+	for _, p := range []string{`"database/sql"`, `"encoding/gob"`, `"expvar"`, `"net/http"`, `"flag"`, `"` + protoimpl + `"`} {
+		if bytes.Contains(src, []byte(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+type scanner struct {
+	fset   *token.FileSet
+	pkg    string
+	names  map[string]string // import name -> path
+	consts map[string]string // package-level constant strings of the file
+	vars   map[string]bool   // which of them are variables
+	out    []Registration
+}
+
+// constants collects the file's package-level string constants and string
+// variables initialized with constants.
+func (s *scanner) constants(f *ast.File) {
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST && gd.Tok != token.VAR {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if i < len(vs.Values) {
+					if v, ok := s.constString(vs.Values[i]); ok {
+						s.consts[name.Name] = v
+						s.vars[name.Name] = gd.Tok == token.VAR
+					}
+				}
+			}
+		}
+	}
+}
+
+// constString evaluates a constant string expression: literals, their
+// sums, and the file's constants.
+func (s *scanner) constString(e ast.Expr) (string, bool) {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		if e.Kind != token.STRING {
+			return "", false
+		}
+		v, err := strconv.Unquote(e.Value)
+		return v, err == nil
+	case *ast.BinaryExpr:
+		if e.Op != token.ADD {
+			return "", false
+		}
+		x, ok1 := s.constString(e.X)
+		y, ok2 := s.constString(e.Y)
+		return x + y, ok1 && ok2
+	case *ast.ParenExpr:
+		return s.constString(e.X)
+	case *ast.Ident:
+		v, ok := s.consts[e.Name]
+		return v, ok && !s.vars[e.Name]
+	}
+	return "", false
+}
+
+// selfCheck returns the constant string an init body panics with, if it
+// does: a self-check before it registers.
+func selfCheck(body *ast.BlockStmt, s *scanner) string {
+	msg := ""
+	ast.Inspect(body, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || msg != "" {
+			return msg == ""
+		}
+		if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "panic" && len(call.Args) == 1 {
+			if v, ok := s.constString(call.Args[0]); ok {
+				msg = v
+			}
+		}
+		return true
+	})
+	return msg
+}
+
+// check records the registering calls below n.
+func (s *scanner) check(n ast.Node, panicText string) {
+	ast.Inspect(n, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		x := sel.X
+		// http.DefaultServeMux.Handle registers on the default mux too.
+		if inner, ok := x.(*ast.SelectorExpr); ok && inner.Sel.Name == "DefaultServeMux" {
+			x = inner.X
+		}
+		id, ok := x.(*ast.Ident)
+		if !ok {
+			return true
+		}
+		reg, ok := registryFuncs[s.names[id.Name]]
+		if !ok {
+			return true
+		}
+		argi, ok := reg.funcs[sel.Sel.Name]
+		if !ok || argi >= len(call.Args) {
+			return true
+		}
+		arg := call.Args[argi]
+		r := Registration{Package: s.pkg, Registry: reg.registry, Pos: s.fset.Position(call.Pos()).String(), Panic: panicText}
+		if v, ok := s.constString(arg); ok {
+			r.Name = v
+		} else if aid, ok := arg.(*ast.Ident); ok && s.vars[aid.Name] {
+			r.Name, r.Var = s.consts[aid.Name], aid.Name
+		} else if reg.registry != Gob {
+			return true // a name known only at run time
+		} else {
+			r.Name = exprText(arg)
+		}
+		r.Call = fmt.Sprintf("%s.%s(%s)", exprText(sel.X), sel.Sel.Name, exprText(arg))
+		s.out = append(s.out, r)
+		return true
+	})
+}
+
+// generatedProto returns the registration of a file protoc-gen-go
+// generated: its .proto file, by the path in its "// source:" line.
+func (s *scanner) generatedProto(f *ast.File) []Registration {
+	if !slices.Contains(mapValues(s.names), protoimpl) {
+		return nil
+	}
+	for _, cg := range f.Comments {
+		if cg.Pos() > f.Package {
+			break
+		}
+		for _, c := range cg.List {
+			if src, ok := strings.CutPrefix(c.Text, "// source: "); ok {
+				return []Registration{{Package: s.pkg, Registry: Protobuf, Name: strings.TrimSpace(src), Pos: s.fset.Position(c.Pos()).String(), Call: "protoimpl.TypeBuilder (generated from " + strings.TrimSpace(src) + ")"}}
+			}
+		}
+	}
+	return nil
+}
+
+func mapValues(m map[string]string) []string {
+	var out []string
+	for _, v := range m {
+		out = append(out, v)
+	}
 	return out
+}
+
+// exprText returns a short text of an expression, for people.
+func exprText(e ast.Expr) string {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		return e.Value
+	case *ast.Ident:
+		return e.Name
+	case *ast.SelectorExpr:
+		return exprText(e.X) + "." + e.Sel.Name
+	case *ast.UnaryExpr:
+		return e.Op.String() + exprText(e.X)
+	case *ast.CompositeLit:
+		return exprText(e.Type) + "{...}"
+	case *ast.StarExpr:
+		return "*" + exprText(e.X)
+	case *ast.CallExpr:
+		return exprText(e.Fun) + "(...)"
+	}
+	return "..."
 }
 
 // Singletons returns the singleton hazards of the forked modules.

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/plugfork/plugfork/internal/hazard"
+	"github.com/plugfork/plugfork/internal/pkgpath"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 )
@@ -20,8 +22,10 @@ import (
 // Name is the file name of the lock at the host module's root.
 const Name = "plugfork.lock"
 
-// lockVersion is the version of the lock format this code writes.
-const lockVersion = 1
+// lockVersion is the version of the lock format this code writes; it reads
+// this one and the ones before it (1: without registrations and accepted
+// hazards).
+const lockVersion = 2
 
 // Lock records what a fork produced, so that a re-run reconciles with it,
 // check verifies against it, and unfork reverses it.
@@ -35,7 +39,16 @@ type Lock struct {
 	// (go.mod, go.sum, sources, local replacements, fork trees) as the
 	// fork left it: a re-run that finds the same inputs has nothing to do.
 	Inputs string `json:"inputs,omitempty"`
-	Forks  []Fork `json:"forks"` // sorted by Path
+	// Accepted are the hazards a person accepted, by registering package:
+	// plugfork check does not fail on them.
+	Accepted []Acceptance `json:"accepted,omitempty"`
+	Forks    []Fork       `json:"forks"` // sorted by Path
+}
+
+// Acceptance is a hazard accepted on purpose, with the reason given.
+type Acceptance struct {
+	Package string `json:"package"`
+	Reason  string `json:"reason"`
 }
 
 // Fork is one forked module as the lock records it.
@@ -49,6 +62,10 @@ type Fork struct {
 	TreeHash string  `json:"tree_hash"`          // h1: hash of the generated fork tree
 	Require  Require `json:"require"`            // the host's require of Path before forking
 	Packages int     `json:"packages,omitempty"` // packages of the closure it holds
+	// Registrations are the fixed names the fork's packages register in
+	// process-wide registries at init: hazards, since a plugin that links
+	// the original package panics in plugin.Open.
+	Registrations []hazard.Registration `json:"registrations,omitempty"`
 }
 
 // Require is how the host's go.mod required a fork's upstream module
@@ -93,6 +110,11 @@ func (l *Lock) Format() []byte {
 	if l.Inputs != "" {
 		fmt.Fprintf(&b, "inputs %s\n", quote(l.Inputs))
 	}
+	accepted := slices.Clone(l.Accepted)
+	slices.SortFunc(accepted, func(a, b Acceptance) int { return strings.Compare(a.Package, b.Package) })
+	for _, a := range accepted {
+		fmt.Fprintf(&b, "accept %s %s\n", quote(a.Package), strconv.Quote(a.Reason))
+	}
 	forks := slices.Clone(l.Forks)
 	slices.SortFunc(forks, func(a, b Fork) int { return strings.Compare(a.Path, b.Path) })
 	for _, f := range forks {
@@ -107,6 +129,14 @@ func (l *Lock) Format() []byte {
 		fmt.Fprintf(&b, "\ttree %s\n", quote(f.TreeHash))
 		fmt.Fprintf(&b, "\trequire %s\n", f.Require)
 		fmt.Fprintf(&b, "\tpackages %d\n", f.Packages)
+		regs := slices.Clone(f.Registrations)
+		slices.SortStableFunc(regs, func(a, b hazard.Registration) int {
+			return strings.Compare(a.Package+"\x00"+a.Pos, b.Package+"\x00"+b.Pos)
+		})
+		for _, r := range regs {
+			fmt.Fprintf(&b, "\tregisters %s %s %s %s %s %s %s\n", quote(r.Package), quote(string(r.Registry)), strconv.Quote(r.Name),
+				strconv.Quote(r.Var), strconv.Quote(r.Pos), strconv.Quote(r.Call), strconv.Quote(r.Panic))
+		}
 	}
 	return b.Bytes()
 }
@@ -147,7 +177,7 @@ func Parse(filename string, data []byte) (*Lock, error) {
 		indented := strings.HasPrefix(sc.Text(), "\t")
 		key, rest, _ := strings.Cut(text, " ")
 		var val string
-		if rest != "" && key != "fork" {
+		if rest != "" && key != "fork" && key != "registers" && key != "accept" {
 			v, err := unquote(rest)
 			if err != nil {
 				return nil, errorf("%s: %v", key, err)
@@ -158,7 +188,7 @@ func Parse(filename string, data []byte) (*Lock, error) {
 			if key != "plugfork" {
 				return nil, errorf("not a plugfork lock: want \"plugfork %d\" first", lockVersion)
 			}
-			if val != strconv.Itoa(lockVersion) {
+			if n, err := strconv.Atoi(val); err != nil || n < 1 || n > lockVersion {
 				return nil, errorf("lock format %q is not supported by this plugfork (want %d): upgrade plugfork", val, lockVersion)
 			}
 			sawHeader = true
@@ -193,6 +223,14 @@ func Parse(filename string, data []byte) (*Lock, error) {
 					return nil, errorf("packages %q: not a count", val)
 				}
 				cur.Packages = n
+			case "registers":
+				f, err := fields(rest)
+				if err != nil || len(f) != 7 {
+					return nil, errorf("registers: want package, registry, name, var, pos, call and panic")
+				}
+				cur.Registrations = append(cur.Registrations, hazard.Registration{
+					Package: f[0], Registry: hazard.Registry(f[1]), Name: f[2], Var: f[3], Pos: f[4], Call: f[5], Panic: f[6],
+				})
 			default:
 				return nil, errorf("unknown fork field %q", key)
 			}
@@ -210,6 +248,12 @@ func Parse(filename string, data []byte) (*Lock, error) {
 			l.Tests = true
 		case "whole-modules":
 			l.Whole = true
+		case "accept":
+			f, err := fields(rest)
+			if err != nil || len(f) != 2 || f[0] == "" {
+				return nil, errorf("accept: want a package and a reason")
+			}
+			l.Accepted = append(l.Accepted, Acceptance{Package: f[0], Reason: f[1]})
 		case "inputs":
 			if !strings.HasPrefix(val, "h1:") {
 				return nil, errorf("inputs must be an h1: hash")
@@ -244,6 +288,30 @@ func Parse(filename string, data []byte) (*Lock, error) {
 		return nil, fmt.Errorf("%s: %w", filename, err)
 	}
 	return l, nil
+}
+
+// fields splits the rest of a line into its values, each bare or quoted.
+func fields(s string) ([]string, error) {
+	var out []string
+	for s = strings.TrimSpace(s); s != ""; s = strings.TrimSpace(s) {
+		if s[0] == '"' {
+			q, err := strconv.QuotedPrefix(s)
+			if err != nil {
+				return nil, err
+			}
+			v, _ := strconv.Unquote(q)
+			out = append(out, v)
+			s = s[len(q):]
+			continue
+		}
+		i := strings.IndexAny(s, " \t")
+		if i < 0 {
+			i = len(s)
+		}
+		out = append(out, s[:i])
+		s = s[i:]
+	}
+	return out, nil
 }
 
 func unquote(s string) (string, error) {
@@ -298,6 +366,14 @@ func (l *Lock) validate(filename string, dirLines map[string]int) error {
 		}
 		if f.Require == "" {
 			return fmt.Errorf("fork %s: missing require", f.Path)
+		}
+		for _, r := range f.Registrations {
+			if !pkgpath.Within(r.Package, f.Path) {
+				return fmt.Errorf("fork %s: registers: package %s is not in module %s", f.Path, r.Package, f.Path)
+			}
+			if !slices.Contains(hazard.Registries, r.Registry) {
+				return fmt.Errorf("fork %s: registers: unknown registry %q", f.Path, r.Registry)
+			}
 		}
 	}
 	return nil

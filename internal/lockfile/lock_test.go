@@ -1,8 +1,11 @@
 package lockfile
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/plugfork/plugfork/internal/hazard"
 )
 
 func sampleLock() *Lock {
@@ -15,8 +18,13 @@ func sampleLock() *Lock {
 			{Path: "example.com/UpperCase", Version: "v1.0.0", Sum: "h1:abc=", ForkPath: "gitlab.example.com/workflow/example.com/UpperCase",
 				ForkDir: "third_party/forked/example.com/!upper!case", TreeHash: "h1:def=", Require: RequireDirect, Packages: 2},
 			{Path: "example.com/a", Version: "v0.0.0-20200101000000-abcdefabcdef", Replace: "../a b", Sum: "h1:x=", ForkPath: "gitlab.example.com/workflow/example.com/a",
-				ForkDir: "third_party/forked/example.com/a", TreeHash: "h1:y=", Require: RequireNone},
+				ForkDir: "third_party/forked/example.com/a", TreeHash: "h1:y=", Require: RequireNone,
+				Registrations: []hazard.Registration{
+					{Package: "example.com/a/db", Registry: hazard.SQL, Name: "a db", Var: "driverName", Pos: "third_party/forked/example.com/a/db/db.go:9:2", Call: `sql.Register(driverName, &Driver{})`},
+					{Package: "example.com/a", Registry: hazard.HTTP, Name: "/debug/a", Pos: "third_party/forked/example.com/a/a.go:3:4", Call: `http.HandleFunc("/debug/a", h)`, Panic: "/debug/a is taken:\n\t\"twice\""},
+				}},
 		},
+		Accepted: []Acceptance{{Package: "example.com/a", Reason: "plugins never link \"a\"; checked 2026-12-01"}},
 	}
 }
 
@@ -33,6 +41,23 @@ func TestLockRoundTrip(t *testing.T) {
 	if got.Forks[1].Replace != "../a b" || !got.Tests || len(got.Keep) != 2 {
 		t.Errorf("fields lost: %+v", got)
 	}
+	if !reflect.DeepEqual(got.Forks[1].Registrations, []hazard.Registration{l.Forks[1].Registrations[1], l.Forks[1].Registrations[0]}) ||
+		!reflect.DeepEqual(got.Accepted, l.Accepted) {
+		t.Errorf("registrations or accepted hazards lost:\n%+v\n%+v", got.Forks[1].Registrations, got.Accepted)
+	}
+}
+
+// TestParseLockVersion1: a lock plugfork wrote before registrations and
+// accepted hazards is read, and written back as the current version.
+func TestParseLockVersion1(t *testing.T) {
+	v1 := strings.Replace(string((&Lock{Prefix: "p.example/x", Dir: "forks"}).Format()), "plugfork 2", "plugfork 1", 1)
+	l, err := Parse("plugfork.lock", []byte(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(l.Format()), "plugfork 2\n") {
+		t.Errorf("written as:\n%s", l.Format())
+	}
 }
 
 func TestParseLockErrors(t *testing.T) {
@@ -41,15 +66,17 @@ func TestParseLockErrors(t *testing.T) {
 		name, edit, want string
 	}{
 		{"not a lock", "hello\n", "plugfork.lock:1: not a plugfork lock"},
-		{"future", strings.Replace(good, "plugfork 1", "plugfork 9", 1), `lock format "9" is not supported`},
-		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:21: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
+		{"future", strings.Replace(good, "plugfork 2", "plugfork 9", 1), `lock format "9" is not supported`},
+		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:22: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
 		{"absolute dir", strings.Replace(good, "dir third_party/forked\n", "dir /etc\n", 1), `must be relative`},
 		{"dotdot dir", strings.Replace(good, "dir third_party/forked\n", "dir ../x\n", 1), `must stay inside the host module`},
 		{"wrong fork path", strings.Replace(good, "path gitlab.example.com/workflow/example.com/a\n", "path evil.com/x\n", 1), `is not gitlab.example.com/workflow/example.com/a`},
 		{"bad require", strings.Replace(good, "require none", "require maybe", 1), `want direct, indirect or none`},
 		{"unknown", good + "frobnicate\n", `unknown directive "frobnicate"`},
-		{"field outside", strings.Replace(good, "plugfork 1\n", "plugfork 1\n\tsum h1:x=\n", 1), `sum outside a fork entry`},
+		{"field outside", strings.Replace(good, "plugfork 2\n", "plugfork 2\n\tsum h1:x=\n", 1), `sum outside a fork entry`},
 		{"twice", good + "\nfork example.com/a v1.0.0\n", `listed twice`},
+		{"short registers", strings.Replace(good, `"driverName"`, "", 1), `registers: want package, registry, name, var, pos, call and panic`},
+		{"bad accept", strings.Replace(good, "accept example.com/a ", "accept ", 1), `accept: want a package and a reason`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("plugfork.lock", []byte(tt.edit))

@@ -14,3 +14,12 @@ func Count(n int, one, many string) string {
 
 // S is Count for a noun whose plural adds an s: S(2, "fork") is "2 forks".
 func S(n int, noun string) string { return Count(n, noun, noun+"s") }
+
+// Pick returns one when n is 1, many otherwise: the verb that agrees with
+// a count, Pick(n, "holds", "hold").
+func Pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
