@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plugfork/plugfork/internal/hazard"
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/pkgpath"
@@ -312,8 +313,10 @@ func (c *checker) hazards(cfg CheckConfig) {
 				continue
 			case cfg.Linked != nil && !linked[fork]:
 				continue // the built host does not link it
-			case cfg.Linked != nil && r.Var != "" && setsVar(cfg.Ldflags, fork+"."+r.Var):
+			case cfg.Linked != nil && r.Var != "" && hazard.SetsVar(cfg.Ldflags, fork+"."+r.Var):
 				continue // renamed with -X
+			case cfg.Linked != nil && r.Registry == hazard.Protobuf && hazard.SetsVar(cfg.Ldflags, hazard.ProtoRegistry+".conflictPolicy"):
+				continue // the shared runtime warns instead
 			}
 			seen[r.Package] = true
 			text := r.PanicText(fork, r.Package, "<host>")
@@ -322,22 +325,6 @@ func (c *checker) hazards(cfg CheckConfig) {
 				Fix:     fmt.Sprintf("take a remedy plugfork fork lists (plugfork fork --keep %s, a build tag or -X), or plugfork fork --accept-hazard %s --reason \"...\"", r.Package, r.Package)})
 		}
 	}
-}
-
-// setsVar reports whether the -ldflags value ldflags sets the package
-// variable v (path.name) with -X.
-func setsVar(ldflags, v string) bool {
-	fields := strings.Fields(ldflags)
-	for i, f := range fields {
-		f = strings.Trim(f, `'"`)
-		switch {
-		case f == "-X" && i+1 < len(fields) && strings.HasPrefix(strings.Trim(fields[i+1], `'"`), v+"="):
-			return true
-		case strings.HasPrefix(f, "-X="+v+"="), strings.HasPrefix(f, "--X="+v+"="):
-			return true
-		}
-	}
-	return false
 }
 
 // linked judges the packages linked into a built host.

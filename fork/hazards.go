@@ -182,6 +182,13 @@ func (s *session) remedies(ctx context.Context, st *swap.Stage, set settings, p 
 		}
 	}
 
+	// The shared protobuf runtime's conflict policy.
+	if r.Registry == hazard.Protobuf {
+		out = append(out, Remedy{Kind: RemedyLdflags,
+			Do:   "build the host with -ldflags=-X=" + hazard.ProtoRegistry + ".conflictPolicy=warn",
+			Note: "the runtime the host shares with plugins then warns instead of panicking; both copies stay registered, and lookups by name find the first"})
+	}
+
 	// A registration named by a package variable: -X renames it.
 	if r.Var != "" {
 		out = append(out, Remedy{Kind: RemedyLdflags,

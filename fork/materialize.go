@@ -195,10 +195,16 @@ func writeForks(st *swap.Stage, p *plan, set settings, progress func(done, total
 		return nil, errs[0]
 	}
 	out := make([]forkOutput, len(p.forks))
+	// A forked protobuf runtime has its own registry: generated packages
+	// forked with it register there, beside nobody's.
+	_, protoForked := p.closure.Forked[hazard.ProtoRegistry]
 	for i := range p.forks {
 		var err error
 		if out[i], err = finishFork(st, &p.forks[i], p.mapping, files[i], results[i]); err != nil {
 			return nil, err
+		}
+		if protoForked {
+			out[i].registrations = slices.DeleteFunc(out[i].registrations, func(r hazard.Registration) bool { return r.Registry == hazard.Protobuf })
 		}
 	}
 	return out, nil

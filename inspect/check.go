@@ -33,6 +33,13 @@ func (r *Report) Loads() bool {
 type Verdict struct {
 	Plugin *Binary `json:"plugin"`
 	Loads  bool    `json:"loads"`
+	// Outcome is OutcomeLoads, OutcomeFails (plugin.Open returns an
+	// error), OutcomePanics (an init of the plugin panics inside
+	// plugin.Open and the host dies) or OutcomeNotReached (an earlier
+	// plugin's panic ended the host first).
+	Outcome string `json:"outcome"`
+	// Panic is the predicted panic, for OutcomePanics.
+	Panic *Panic `json:"panic,omitempty"`
 	// Error is the error plugin.Open will return, when inspect can predict
 	// its text.
 	Error string `json:"error,omitempty"`
@@ -55,6 +62,26 @@ type Mismatch struct {
 	Have    string `json:"have"`    // the plugin's link-time fingerprint
 }
 
+// Outcomes of a Verdict.
+const (
+	OutcomeLoads      = "loads"
+	OutcomeFails      = "fails"
+	OutcomePanics     = "panics"
+	OutcomeNotReached = "not-reached"
+)
+
+// Panic is a predicted panic in a plugin's init: a package of the plugin
+// registers a name that a copy of it (or another package) in the process
+// registered before, in a registry both share.
+type Panic struct {
+	Text     string `json:"text"`     // what the init panics with
+	Package  string `json:"package"`  // the plugin's package whose init panics
+	Registry string `json:"registry"` // the registry (see package hazard)
+	Name     string `json:"name"`     // the name registered twice
+	Against  string `json:"against"`  // "host", or the earlier plugin that registered it first
+	First    string `json:"first"`    // the package that registered it first there
+}
+
 // Cause kinds.
 const (
 	CauseModuleVersion  = "module-version"   // the module's version differs
@@ -67,6 +94,7 @@ const (
 	CausePrevFailure    = "previous-failure" // this file failed before
 	CauseGoVersion      = "go-version"       // another Go minor release: the host crashes
 	CausePlatform       = "platform"         // another GOOS or GOARCH: dlopen fails
+	CauseInitPanic      = "init-panic"       // an init registers a name registered before: plugin.Open panics
 )
 
 // Cause is one reason a plugin fails, with the packages it explains.
@@ -117,6 +145,14 @@ func CheckExecutable(plugins ...string) (*Report, error) {
 
 // CheckBinaries is Check on binaries already read.
 func CheckBinaries(host *Binary, plugins ...*Binary) (*Report, error) {
+	return CheckWith(nil, host, plugins...)
+}
+
+// CheckWith is CheckBinaries knowing, beside the table of well-known
+// libraries, the registrations hz records (nil for none): a plugin whose
+// package registers a name its copy in the process registered before is
+// predicted to panic in plugin.Open.
+func CheckWith(hz *Hazards, host *Binary, plugins ...*Binary) (*Report, error) {
 	if host.Kind != KindHost {
 		return nil, &Error{Path: host.Path, Err: errors.New("not a host: it is a plugin (built with -buildmode=plugin)")}
 	}
@@ -129,6 +165,20 @@ func CheckBinaries(host *Binary, plugins ...*Binary) (*Report, error) {
 		}
 	}
 	r := &Report{Schema: Schema, Host: host, Plugins: []*Verdict{}}
+	reg := newRegistrar(hz, host)
+	reg.init(host, "host") // the host runs: it registered without a clash
+	var dead *Verdict      // the plugin whose panic ended the host
+	defer func() {
+		for _, v := range r.Plugins {
+			switch {
+			case v.Outcome != "":
+			case v.Loads:
+				v.Outcome = OutcomeLoads
+			default:
+				v.Outcome = OutcomeFails
+			}
+		}
+	}()
 	// scope is what the dynamic linker searches for go:link.pkghash.*:
 	// the host, then every plugin it dlopened, loaded or not.
 	scope := []*Binary{host}
@@ -136,6 +186,11 @@ func CheckBinaries(host *Binary, plugins ...*Binary) (*Report, error) {
 	for _, p := range plugins {
 		v := &Verdict{Plugin: p}
 		r.Plugins = append(r.Plugins, v)
+		if dead != nil {
+			v.Outcome = OutcomeNotReached
+			v.Note = "not reached: the host panicked loading " + dead.Plugin.Path
+			continue
+		}
 		real := p.file
 		if real == "" {
 			real = realPath(p.Path)
@@ -201,6 +256,13 @@ func CheckBinaries(host *Binary, plugins ...*Binary) (*Report, error) {
 		}
 		if len(v.Mismatches) > 0 {
 			v.Error = openPrefix(p.Path) + "plugin was built with a different version of package " + v.Mismatches[0].Package
+			continue
+		}
+		if pn := reg.init(p, p.Path); pn != nil {
+			up, _ := reg.upstream(p, pn.Package)
+			v.Outcome, v.Panic, dead = OutcomePanics, pn, v
+			v.Error = "panic: " + pn.Text
+			v.Causes = []Cause{panicCause(pn, up)}
 			continue
 		}
 		v.Loads = true

@@ -25,6 +25,21 @@
 // this and lists every differing package, not only the first, grouped into
 // causes (Cause*), each with a fix.
 //
+// # Init-time panics
+//
+// A plugin that loads can still take the host down: plugin.Open runs the
+// init functions of the plugin's packages that the process has not
+// initialized yet, and a package that registers a fixed name in a registry
+// the process shares (database/sql, http.DefaultServeMux, flag.CommandLine,
+// expvar, gob, a shared protobuf runtime's files) panics when a copy of it
+// registered the name first: the host's fork of the same library, say.
+// CheckWith follows the registrations in load order, from the table of
+// well-known libraries (package hazard) and the Hazards of the host's
+// plugfork.lock (ReadLock), and predicts that panic (OutcomePanics, with the
+// text); -X renames and the protobuf runtime's conflictPolicy, set in the
+// builds' -ldflags, are taken into account. Plugins after one that panics
+// are not reached.
+//
 // # JSON (schema "plugfork/inspect/v1")
 //
 // A Report marshals as:
@@ -36,6 +51,10 @@
 //	    {
 //	      "plugin": Binary,
 //	      "loads": false,
+//	      "outcome": "fails",  // loads, fails, panics or not-reached
+//	      "panic": {"text": "sql: Register called twice for driver postgres", "package": "github.com/lib/pq",
+//	                "registry": "database/sql", "name": "postgres", "against": "host",
+//	                "first": "gitlab.example.com/workflow/github.com/lib/pq"},  // panics only
 //	      "error": "plugin.Open(\"p\"): plugin was built with a different version of package example.com/dep",
 //	      "note": "",         // for a file opened twice
 //	      "mismatches": [{"package": "example.com/dep", "against": "host", "want": "<hex>", "have": "<hex>"}],

@@ -78,6 +78,19 @@ func (h *host) readBinary(file, name string) error {
 	return nil
 }
 
+// hazards returns what the host's lock records of its forks'
+// registrations, for inspect; nil for a host never forked.
+func (h *host) hazards() *inspect.Hazards {
+	if h.lock == nil {
+		return nil
+	}
+	hz := &inspect.Hazards{Prefix: h.lock.Prefix}
+	for _, f := range h.lock.Forks {
+		hz.Registrations = append(hz.Registrations, f.Registrations...)
+	}
+	return hz
+}
+
 // info is the HostInfo of a result.
 func (h *host) info() HostInfo {
 	hi := HostInfo{Path: h.path, Dir: h.root}

@@ -255,7 +255,7 @@ func (b *builder) judge(built string) (*inspect.Verdict, error) {
 	p.Path = b.name
 	// Judged as if it were at its output path: plugin.Open knows files by
 	// real path, and the file is not there yet.
-	rep, err := inspect.CheckBinaries(b.host.bin, append(plugins, p)...)
+	rep, err := inspect.CheckWith(b.host.hazards(), b.host.bin, append(plugins, p)...)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,8 @@ fixes them.
 # Fork
 
 	plugfork fork [packages] [--prefix P] [--dir D] [--keep PATTERN]... [--tests]
-	              [--whole-modules] [--dry-run] [--json]
+	              [--whole-modules] [--accept-hazard PACKAGE... --reason TEXT]
+	              [-v] [--dry-run] [--json]
 
 forks every third-party module that provides a package in the import closure
 of the host's packages (default ./...), across every GOOS/GOARCH and build tag
@@ -78,10 +79,22 @@ typecheck_ms, apply_ms}.
 
 Hazards are where two copies of a library in one process break, found in the
 forks: registries keyed by a name (database/sql.Register, flag on the command
-line, expvar.Publish, gob.Register, http.Handle on the default mux) called at
-package initialization panic inside plugin.Open when a plugin links its own
-copy; forked singletons (the protobuf registry, prometheus's default
-registry, otel globals, global loggers) split silently.
+line, expvar.Publish, gob.Register, http.Handle on the default mux, the files
+of a protobuf runtime the host keeps shared) called at package initialization
+panic inside plugin.Open when a plugin links its own copy; forked singletons
+(the protobuf registry, prometheus's default registry, otel globals, global
+loggers) split silently. A registry hazard is a decision, recorded in
+plugfork.lock: fork reports it with the panic and the remedies it checked
+apply to the host (keep the package shared, with what that pins; a build tag
+that drops every import of it, such as -tags grpcnotrace for grpc v1.62.0 and
+later, checked with the go command; -X on the variable the name comes from,
+as mysql's and go-sqlite3's driverName; the protobuf runtime's
+conflictPolicy), and check fails until one is taken or the hazard accepted
+with --accept-hazard PACKAGE --reason TEXT. The text output leads with the
+hazards, then gives one line per other kind of finding; -v lists every
+finding (string literals that can change behaviour first) and redoes the
+work to find them; cgo findings are only for files that build where plugins
+exist (linux, darwin, freebsd).
 
 # Upgrade
 
@@ -103,8 +116,11 @@ fixes it: unforked-import (a host package or fork imports a third-party
 package neither forked nor kept, on any platform), drift (a fork's files
 differ from what plugfork generated, naming the files), missing-fork and
 extra-fork, wiring (go.mod requires and replaces disagree with the lock),
-interrupted (a fork was interrupted), and with --binary linked-unforked (a
-built host, stripped or not, links a shared third-party package). It runs no
+interrupted (a fork was interrupted), hazard (a fork registers a fixed name at
+init and nobody took a remedy or accepted it), and with --binary
+linked-unforked (a built host, stripped or not, links a shared third-party
+package); judged on a built host, a hazard whose fork it does not link (a
+build tag dropped it) or renamed with -X is clean. It runs no
 go command and no network. Exit 0 clean, 1 findings, 2 cannot judge. --json
 prints plugfork/check/v1: ok, findings[{kind, pos, module, path, files,
 message, fix}], forks, files_scanned, ms.
@@ -130,14 +146,18 @@ plugfork/unfork/v1.
 
 # Inspect
 
-	plugfork inspect [--json] HOST [PLUGIN...]
+	plugfork inspect [--json] [--lock FILE] HOST [PLUGIN...]
 
 reads the host and the plugins (ELF binaries, stripped too) and predicts, per
 plugin in load order, whether plugin.Open loads it; for a failure, every
 package whose fingerprint differs, grouped by cause (module version,
 toolchain, build settings, another source, an earlier plugin, the same plugin
-path), each with its fix. Exit 0 when all load, 1 when some fail, 2 for a file
-it cannot judge. --json prints the report in the schema plugfork/inspect/v1,
+path), each with its fix; and a plugin whose init would panic inside
+plugin.Open because a copy of a registering package was there first (the
+host's fork, an earlier plugin), with the panic's text, from the table of
+well-known libraries and, with --lock, the registrations plugfork.lock
+records. Exit 0 when all load, 1 when some fail or panic, 2 for a file it
+cannot judge. --json prints the report in the schema plugfork/inspect/v1,
 documented in package github.com/plugfork/plugfork/inspect, which hosts can
 also call before plugin.Open.
 

@@ -15,7 +15,10 @@ import (
 )
 
 func newInspectCmd(inv *invocation) *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON bool
+		lock   string
+	)
 	cmd := &cobra.Command{
 		Use:   "inspect HOST [PLUGIN...]",
 		Short: "Predict from the built binaries whether plugins will load into a host, and why not",
@@ -26,8 +29,16 @@ fingerprint differs (plugin.Open reports only the first), grouped by cause
 (module version, toolchain, build settings, another source, an earlier plugin,
 the same plugin path twice), each with its fix.
 
-Exit status: 0 every plugin loads, 1 some plugin fails, 2 a file inspect cannot
-judge (not ELF, not Go, a host that cannot load plugins, a plugin that is not one).`,
+A plugin whose package registers a name at init (a database/sql driver, a
+pattern on http.DefaultServeMux, a flag, an expvar, a .proto file) that a copy
+of it in the process registered first, the host's fork of the library, say, is
+predicted to panic inside plugin.Open, with the panic's text: from the table of
+well-known libraries, and with --lock from what plugfork found in the host's
+forks.
+
+Exit status: 0 every plugin loads, 1 some plugin fails or panics, 2 a file
+inspect cannot judge (not ELF, not Go, a host that cannot load plugins, a
+plugin that is not one).`,
 		Example: `  # Will these plugins load into the host, in this order?
   plugfork inspect ./bin/host ./plugins/billing.so ./plugins/audit.so
 
@@ -35,7 +46,10 @@ judge (not ELF, not Go, a host that cannot load plugins, a plugin that is not on
   plugfork inspect --json ./bin/host ./plugins/*.so
 
   # Only the host's fingerprints and build information
-  plugfork inspect --json ./bin/host`,
+  plugfork inspect --json ./bin/host
+
+  # With what plugfork found in the host's forks: registrations that panic
+  plugfork inspect --lock plugfork.lock ./bin/host ./plugins/*.so`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			host, err := readBinary(inv, args[0])
@@ -50,7 +64,13 @@ judge (not ELF, not Go, a host that cannot load plugins, a plugin that is not on
 				}
 				plugins = append(plugins, p)
 			}
-			rep, err := inspect.CheckBinaries(host, plugins...)
+			var hz *inspect.Hazards
+			if lock != "" {
+				if hz, err = inspect.ReadLock(absFrom(inv.Dir, lock)); err != nil {
+					return fmt.Errorf("reading --lock: %w", err)
+				}
+			}
+			rep, err := inspect.CheckWith(hz, host, plugins...)
 			if err != nil {
 				return err
 			}
@@ -70,7 +90,16 @@ judge (not ELF, not Go, a host that cannot load plugins, a plugin that is not on
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON (schema plugfork/inspect/v1)")
+	cmd.Flags().StringVar(&lock, "lock", "", "the host's plugfork.lock `file`: the registrations plugfork found in its forks, to predict init-time panics")
 	return cmd
+}
+
+// absFrom returns p made absolute against dir.
+func absFrom(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
 }
 
 // readBinary reads the binary at arg, relative to the invocation's directory;
@@ -139,7 +168,14 @@ func writeVerdicts(tw *tabwriter.Writer, verdicts []*inspect.Verdict, color bool
 	for _, v := range verdicts {
 		p := v.Plugin
 		status := paint("32", "loads")
-		if !v.Loads {
+		switch {
+		case v.Outcome == inspect.OutcomePanics:
+			status = paint("31", "panics")
+			fails++
+		case v.Outcome == inspect.OutcomeNotReached:
+			status = paint("33", "not reached")
+			fails++
+		case !v.Loads:
 			status = paint("31", "fails")
 			fails++
 		}

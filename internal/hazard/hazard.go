@@ -410,6 +410,35 @@ func exprText(e ast.Expr) string {
 	return "..."
 }
 
+// SetsVar reports whether the -ldflags value ldflags sets the package
+// variable v (path.name) with -X.
+func SetsVar(ldflags, v string) bool {
+	_, ok := VarValue(ldflags, v)
+	return ok
+}
+
+// VarValue returns the value the -ldflags value ldflags gives the package
+// variable v (path.name) with -X, and whether it gives one (the last -X
+// for it wins, as in the linker).
+func VarValue(ldflags, v string) (string, bool) {
+	fields := strings.Fields(ldflags)
+	value, found := "", false
+	for i, f := range fields {
+		f = strings.Trim(f, `'"`)
+		arg := ""
+		switch {
+		case (f == "-X" || f == "--X") && i+1 < len(fields):
+			arg = strings.Trim(fields[i+1], `'"`)
+		case strings.HasPrefix(f, "-X="), strings.HasPrefix(f, "--X="):
+			_, arg, _ = strings.Cut(f, "=")
+		}
+		if val, ok := strings.CutPrefix(arg, v+"="); ok {
+			value, found = val, true
+		}
+	}
+	return value, found
+}
+
 // Singletons returns the singleton hazards of the forked modules.
 func Singletons(forked []string) []Hazard {
 	var out []Hazard

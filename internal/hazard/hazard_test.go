@@ -114,3 +114,36 @@ func TestPanicText(t *testing.T) {
 		}
 	}
 }
+
+func TestSetsVar(t *testing.T) {
+	for _, tt := range []struct {
+		ldflags string
+		want    bool
+	}{
+		{"-X p/m.driverName=x", true},
+		{"-s -w -X=p/m.driverName=", true},
+		{"-X 'p/m.driverName=x y'", true},
+		{"-X p/m.driverNameX=x", false},
+		{"-X p/mm.driverName=x", false},
+		{"", false},
+	} {
+		if got := SetsVar(tt.ldflags, "p/m.driverName"); got != tt.want {
+			t.Errorf("SetsVar(%q) = %v, want %v", tt.ldflags, got, tt.want)
+		}
+	}
+}
+
+func TestVarValue(t *testing.T) {
+	for _, tt := range []struct {
+		ldflags, want string
+		ok            bool
+	}{
+		{"-X p/m.v=a -X p/m.v=b", "b", true},
+		{"-X=p/m.v=", "", true},
+		{"-X p/m.w=a", "", false},
+	} {
+		if got, ok := VarValue(tt.ldflags, "p/m.v"); got != tt.want || ok != tt.ok {
+			t.Errorf("VarValue(%q) = %q, %v; want %q, %v", tt.ldflags, got, ok, tt.want, tt.ok)
+		}
+	}
+}
