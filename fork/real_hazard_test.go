@@ -1,0 +1,69 @@
+package fork_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/testgo"
+	"github.com/plugfork/plugfork/pluginbuild"
+)
+
+// TestRealHazards: a real grpc host (v1.85.0) and a real lib/pq host, forked,
+// with a plugin with its own grpc (whose golang.org/x/net/trace registers
+// /debug/requests) and one with its own lib/pq ("postgres"): inspect
+// predicts each panic, which the real host dies with; the remedies fork
+// offers, built with -tags grpcnotrace and lib/pq kept shared (the plugin
+// built with plugfork plugin build), make both load.
+func TestRealHazards(t *testing.T) {
+	real := realEnv(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	testgo.ExtractFile(t, filepath.Join("testdata", "real", "hazards.txtar"), dir, "")
+	host, gp, pp := filepath.Join(dir, "host"), filepath.Join(dir, "grpcplugin"), filepath.Join(dir, "pqplugin")
+	for _, d := range []string{host, gp, pp} {
+		if out := real.Go(t, d, "mod", "tidy", "-diff"); out != "" {
+			t.Fatalf("%s is not tidy (update testdata/real/hazards.txtar):\n%s", filepath.Base(d), out)
+		}
+	}
+	testgo.WriteLoader(t, host)
+	res, err := fork.Fork(ctx, fork.Config{Dir: host, Env: real.Environ(), Prefix: "gitlab.example.com/workflow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := remedy(t, res, "golang.org/x/net/trace", fork.RemedyBuildTag)
+	if tag.Do != "build the host with -tags grpcnotrace" {
+		t.Errorf("trace's build-tag remedy: %+v", tag)
+	}
+	remedy(t, res, "github.com/lib/pq", fork.RemedyKeep)
+
+	grpcPlugin := real.BuildPlugin(t, gp, filepath.Join(dir, "grpc.so"))
+	pqPlugin := real.BuildPlugin(t, pp, filepath.Join(dir, "pq.so"))
+	bin := real.BuildHost(t, host, filepath.Join(dir, "host.bin"))
+	if v := mustPanic(t, host, bin, grpcPlugin); !strings.HasPrefix(v.Panic.Text, "/debug/requests is already registered") {
+		t.Errorf("grpc plugin: predicted %q", v.Panic.Text)
+	}
+	if v := mustPanic(t, host, bin, pqPlugin); v.Panic.Text != "sql: Register called twice for driver postgres" {
+		t.Errorf("pq plugin: predicted %q", v.Panic.Text)
+	}
+
+	// -tags grpcnotrace: the host links no trace; the grpc plugin loads.
+	tagged := real.BuildHost(t, host, filepath.Join(dir, "host-notrace.bin"), "-tags=grpcnotrace")
+	mustLoad(t, host, tagged, grpcPlugin)
+
+	// lib/pq kept shared, the plugin built against the host: it loads.
+	if _, err := fork.Fork(ctx, fork.Config{Dir: host, Env: real.Environ(), Keep: []string{"github.com/lib/pq"}, KeepSet: true}); err != nil {
+		t.Fatal(err)
+	}
+	kept := real.BuildHost(t, host, filepath.Join(dir, "host-kept.bin"), "-tags=grpcnotrace")
+	b, err := pluginbuild.Build(ctx, pluginbuild.Config{Dir: pp, Env: real.Environ(), Host: host, HostBinary: kept, Output: "pq-kept.so"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Loads() {
+		t.Fatalf("plugin build: %+v", b.Verdict)
+	}
+	mustLoad(t, host, kept, grpcPlugin, b.Output)
+}
