@@ -55,6 +55,15 @@ func Run() string { return "loaded" }
 	return dir, host, plugin
 }
 
+func readBinary(t *testing.T, path string) *inspect.Binary {
+	t.Helper()
+	b, err := inspect.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // predict returns inspect's verdicts on loading plugins into host, knowing
 // the host's lock.
 func predict(t *testing.T, host, hostDir string, plugins ...string) []*inspect.Verdict {

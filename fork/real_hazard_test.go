@@ -52,6 +52,24 @@ func TestRealHazards(t *testing.T) {
 	// -tags grpcnotrace: the host links no trace; the grpc plugin loads.
 	tagged := real.BuildHost(t, host, filepath.Join(dir, "host-notrace.bin"), "-tags=grpcnotrace")
 	mustLoad(t, host, tagged, grpcPlugin)
+	// check, judged on the tagged host: trace is remedied, lib/pq is not.
+	var linked []string
+	for _, p := range readBinary(t, tagged).Packages {
+		linked = append(linked, p.Path)
+	}
+	chk, err := fork.Check(fork.CheckConfig{Dir: host, Linked: linked, Binary: tagged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hazards []string
+	for _, f := range chk.Findings {
+		if f.Kind == fork.KindHazard {
+			hazards = append(hazards, f.Path)
+		}
+	}
+	if len(hazards) != 1 || hazards[0] != "github.com/lib/pq" {
+		t.Errorf("check --binary of the tagged host: hazards %v, want only github.com/lib/pq", hazards)
+	}
 
 	// lib/pq kept shared, the plugin built against the host: it loads.
 	if _, err := fork.Fork(ctx, fork.Config{Dir: host, Env: real.Environ(), Keep: []string{"github.com/lib/pq"}, KeepSet: true}); err != nil {
