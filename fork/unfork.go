@@ -83,7 +83,7 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	}
 	// go.sum needs the upstream modules' sums back: -mod=mod lets the
 	// go command add them while it type-checks.
-	if errs, err := typecheck(ctx, st.Dir, withModFlag(cfg.Env, "mod"), []string{"./..."}); err != nil {
+	if errs, err := typeCheck(ctx, st.Dir, withModFlag(cfg.Env, "mod"), []string{"./..."}, s.progress); err != nil {
 		return nil, err
 	} else if len(errs) > 0 {
 		return nil, &TypeCheckError{Errors: errs}

@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/plugfork/plugfork/internal/pkgpath"
 	"github.com/plugfork/plugfork/internal/swap"
+	"github.com/plugfork/plugfork/internal/typecheck"
 	"golang.org/x/mod/modfile"
-	"golang.org/x/tools/go/packages"
 )
 
 // verify settles the staged host's go.mod and go.sum as go mod tidy has
@@ -21,7 +18,7 @@ func (s *session) verify(ctx context.Context, st *swap.Stage, wired []byte, pref
 	if err := s.tidy(ctx, st, wired, prefix); err != nil {
 		return nil, err
 	}
-	errs, err := typecheck(ctx, st.Dir, withModFlag(s.cfg.Env, "readonly"), []string{"./..."})
+	errs, err := typeCheck(ctx, st.Dir, withModFlag(s.cfg.Env, "readonly"), []string{"./..."}, s.progress)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +30,7 @@ func (s *session) verify(ctx context.Context, st *swap.Stage, wired []byte, pref
 		if s.h.Vendor {
 			mode = "vendor"
 		}
-		if before, err := typecheck(ctx, s.h.Root, withModFlag(s.cfg.Env, mode), []string{"./..."}); err == nil && len(before) > 0 && s.h.Lock == nil {
+		if before, err := typeCheck(ctx, s.h.Root, withModFlag(s.cfg.Env, mode), []string{"./..."}, nil); err == nil && len(before) > 0 && s.h.Lock == nil {
 			tc.BrokeBefore, tc.Errors = true, before
 		}
 		return nil, tc
@@ -85,39 +82,23 @@ func goLine(f *modfile.File) string {
 	return f.Go.Version
 }
 
-// typecheck loads the packages matching patterns in dir and type-checks
-// them and all their dependencies, as the compiler does (types come from
-// export data, so this is a build without the link). It returns every
-// package error, with positions relative to dir, sorted and de-duplicated.
-func typecheck(ctx context.Context, dir string, env []string, patterns []string) ([]PackageError, error) {
-	cfg := &packages.Config{
-		Context: ctx,
-		Dir:     dir,
-		Env:     env,
-		Mode:    packages.NeedName | packages.NeedImports | packages.NeedDeps | packages.NeedTypes,
-		Tests:   false,
+// typeCheck type-checks the packages matching patterns in dir and all
+// they import (see package typecheck: from source, in dependency order, in
+// bounded memory), and returns every error, with positions relative to
+// dir, sorted and de-duplicated. progress, when set, hears how many
+// packages are checked.
+func typeCheck(ctx context.Context, dir string, env []string, patterns []string, progress func(string, ...any)) ([]PackageError, error) {
+	cfg := typecheck.Config{Dir: dir, Env: env, Patterns: patterns}
+	if progress != nil {
+		cfg.Progress = func(done, total int) { progress("type-checked %d/%d packages", done, total) }
 	}
-	pkgs, err := packages.Load(cfg, patterns...)
+	errs, err := typecheck.Check(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("loading packages: %w", err)
+		return nil, err
 	}
-	seen := map[PackageError]bool{}
-	var errs []PackageError
-	packages.Visit(pkgs, nil, func(p *packages.Package) {
-		for _, e := range p.Errors {
-			pe := PackageError{Msg: strings.ReplaceAll(e.Msg, dir+string(filepath.Separator), "")}
-			if e.Pos != "" {
-				pe.Pos = e.Pos
-				if rel, err := filepath.Rel(dir, e.Pos); err == nil && !strings.HasPrefix(rel, "..") {
-					pe.Pos = filepath.ToSlash(rel)
-				}
-			}
-			if !seen[pe] {
-				seen[pe] = true
-				errs = append(errs, pe)
-			}
-		}
-	})
-	slices.SortFunc(errs, func(a, b PackageError) int { return strings.Compare(a.String(), b.String()) })
-	return errs, nil
+	out := make([]PackageError, len(errs))
+	for i, e := range errs {
+		out[i] = PackageError{Pos: e.Pos, Msg: e.Msg}
+	}
+	return out, nil
 }

@@ -1,0 +1,331 @@
+// Package typecheck type-checks the packages of a module and all they
+// import, from source, in bounded memory: packages are checked in
+// dependency order, in parallel, and of each only its *types.Package is
+// kept, for its importers, while they need it; no syntax tree outlives the
+// check of its package, and no types.Info is made.
+package typecheck
+
+import (
+	"context"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"go/types"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/plugfork/plugfork/internal/gocmd"
+)
+
+// Error is one error of a package that does not type-check.
+type Error struct {
+	Pos string // file:line:col, relative to the directory checked; "" when the error has no position
+	Msg string
+}
+
+func (e Error) String() string {
+	if e.Pos == "" {
+		return e.Msg
+	}
+	return e.Pos + ": " + e.Msg
+}
+
+// Config says what to check.
+type Config struct {
+	Dir      string   // the module's directory
+	Env      []string // the go command's environment
+	Patterns []string // the packages to check, with all they import
+	// Progress, when set, is told how many packages are checked, of how
+	// many, as the check goes.
+	Progress func(done, total int)
+}
+
+// listed is a package as go list -deps -compiled -json prints it.
+type listed struct {
+	ImportPath      string
+	Name            string
+	Dir             string
+	Standard        bool
+	GoFiles         []string
+	CompiledGoFiles []string
+	Imports         []string
+	ImportMap       map[string]string
+	Module          *struct{ GoVersion string }
+	Error           *struct{ Pos, Err string }
+	DepsErrors      []*struct{ Pos, Err string }
+}
+
+// Check type-checks the packages of cfg.Patterns and everything they
+// import, and returns every error, with positions relative to cfg.Dir,
+// sorted and de-duplicated: the errors of packages the go command cannot
+// load (a missing import, a syntax error), and those of the type checker.
+func Check(ctx context.Context, cfg Config) ([]Error, error) {
+	var pkgs []*listed
+	r := gocmd.Runner{Dir: cfg.Dir, Env: cfg.Env}
+	err := gocmd.JSON(ctx, r, func(p *listed) error {
+		pkgs = append(pkgs, p)
+		return nil
+	}, append([]string{"list", "-e", "-deps", "-compiled",
+		"-json=ImportPath,Name,Dir,Standard,GoFiles,CompiledGoFiles,Imports,ImportMap,Module,Error,DepsErrors", "--"}, cfg.Patterns...)...)
+	if err != nil {
+		return nil, fmt.Errorf("loading packages: %w", err)
+	}
+	goarch := ""
+	for _, kv := range cfg.Env {
+		if v, ok := strings.CutPrefix(kv, "GOARCH="); ok {
+			goarch = v
+		}
+	}
+	if goarch == "" {
+		goarch = runtime.GOARCH
+	}
+	c := &checker{
+		dir:      cfg.Dir,
+		fset:     token.NewFileSet(),
+		sizes:    types.SizesFor("gc", goarch),
+		byPath:   map[string]*node{},
+		progress: cfg.Progress,
+	}
+	return c.run(ctx, pkgs)
+}
+
+// node is one package in the check, with what is left to do for it.
+type node struct {
+	p         *listed
+	waiting   int     // imports not checked yet
+	importers []*node // the packages that import it
+	remaining int     // importers not checked yet: when none, its types can go
+	types     *types.Package
+}
+
+type checker struct {
+	dir      string
+	fset     *token.FileSet
+	sizes    types.Sizes
+	progress func(done, total int)
+
+	mu     sync.Mutex
+	byPath map[string]*node
+	errs   []Error
+	done   int
+}
+
+func (c *checker) run(ctx context.Context, pkgs []*listed) ([]Error, error) {
+	for _, p := range pkgs {
+		c.byPath[p.ImportPath] = &node{p: p}
+	}
+	var ready []*node
+	for _, p := range pkgs {
+		n := c.byPath[p.ImportPath]
+		for _, imp := range n.imports() {
+			if d := c.byPath[imp]; d != nil && d != n {
+				n.waiting++
+				d.importers = append(d.importers, n)
+				d.remaining++
+			}
+		}
+		if p.Error != nil {
+			c.listError(p.Error.Pos, p.Error.Err)
+		}
+		for _, e := range p.DepsErrors {
+			c.listError(e.Pos, e.Err)
+		}
+	}
+	for _, p := range pkgs {
+		if n := c.byPath[p.ImportPath]; n.waiting == 0 {
+			ready = append(ready, n)
+		}
+	}
+
+	// A pool of workers over the packages whose imports are all checked.
+	work := make(chan *node, len(pkgs))
+	for _, n := range ready {
+		work <- n
+	}
+	total := len(pkgs)
+	if total == 0 {
+		close(work)
+	}
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for n := range work {
+				if ctx.Err() == nil {
+					c.check(n)
+				}
+				c.mu.Lock()
+				c.done++
+				if c.progress != nil && (c.done%50 == 0 || c.done == total) {
+					c.progress(c.done, total)
+				}
+				for _, d := range n.importers {
+					if d.waiting--; d.waiting == 0 {
+						work <- d
+					}
+				}
+				// Its imports' types are needed no longer by it.
+				for _, imp := range n.imports() {
+					if d := c.byPath[imp]; d != nil && d != n {
+						if d.remaining--; d.remaining == 0 {
+							d.types = nil
+						}
+					}
+				}
+				if c.done == total {
+					close(work)
+				}
+				c.mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	seen := map[Error]bool{}
+	var out []Error
+	for _, e := range c.errs {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b Error) int { return strings.Compare(a.String(), b.String()) })
+	return out, nil
+}
+
+// imports returns the packages n imports, by the paths go list resolved
+// them to.
+func (n *node) imports() []string {
+	out := make([]string, 0, len(n.p.Imports))
+	for _, imp := range n.p.Imports {
+		if m, ok := n.p.ImportMap[imp]; ok {
+			imp = m
+		}
+		out = append(out, imp)
+	}
+	return out
+}
+
+// check parses and type-checks one package; its syntax is dropped after.
+func (c *checker) check(n *node) {
+	p := n.p
+	if p.ImportPath == "unsafe" {
+		n.types = types.Unsafe
+		return
+	}
+	// The files the compiler sees (cgo's output for cgo files); a package
+	// go list could not prepare has only its Go files.
+	names := slices.DeleteFunc(slices.Clone(p.CompiledGoFiles), func(n string) bool {
+		// cgo's output lives in the build cache without an extension;
+		// assembly and C files listed here (golang.org/issue/28749) are not Go.
+		ext := filepath.Ext(n)
+		return ext != "" && ext != ".go" && !strings.Contains(ext, "-")
+	})
+	if len(names) == 0 {
+		names = p.GoFiles
+	}
+	var files []*ast.File
+	for _, name := range names {
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(p.Dir, name)
+		}
+		f, err := parser.ParseFile(c.fset, name, nil, parser.AllErrors|parser.SkipObjectResolution)
+		if list, ok := err.(scanner.ErrorList); ok {
+			for _, e := range list {
+				c.typeError(e)
+			}
+		} else if err != nil {
+			c.typeError(err)
+		}
+		if f != nil {
+			files = append(files, f)
+		}
+	}
+	conf := &types.Config{
+		Importer: importerFunc(func(path string) (*types.Package, error) {
+			if m, ok := p.ImportMap[path]; ok {
+				path = m
+			}
+			c.mu.Lock()
+			d := c.byPath[path]
+			c.mu.Unlock()
+			if d == nil || d.types == nil {
+				// As go/packages: a package go list could not find is an
+				// empty one, with no name.
+				return types.NewPackage(path, ""), nil
+			}
+			return d.types, nil
+		}),
+		Sizes: c.sizes,
+		Error: func(err error) { c.typeError(err) },
+	}
+	if p.Module != nil && p.Module.GoVersion != "" {
+		conf.GoVersion = "go" + p.Module.GoVersion
+	}
+	pkg, _ := conf.Check(p.ImportPath, c.fset, files, nil)
+	n.types = pkg
+}
+
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
+
+// typeError records an error of the type checker or the parser.
+func (c *checker) typeError(err error) {
+	var e Error
+	switch err := err.(type) {
+	case types.Error:
+		e = Error{Pos: c.rel(err.Fset.Position(err.Pos).String()), Msg: err.Msg}
+	case *scanner.Error:
+		e = Error{Pos: c.rel(err.Pos.String()), Msg: err.Msg}
+	default:
+		e = Error{Msg: err.Error()}
+		if pos, msg, ok := splitPos(err.Error()); ok {
+			e = Error{Pos: c.rel(pos), Msg: msg}
+		}
+	}
+	c.mu.Lock()
+	c.errs = append(c.errs, e)
+	c.mu.Unlock()
+}
+
+// listError records an error go list reported for a package: its lines
+// that name a file become errors of their own.
+func (c *checker) listError(pos, msg string) {
+	msg = strings.TrimSpace(msg)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if pos != "" {
+		c.errs = append(c.errs, Error{Pos: c.rel(pos), Msg: strings.ReplaceAll(msg, c.dir+string(filepath.Separator), "")})
+		return
+	}
+	c.errs = append(c.errs, Error{Msg: strings.ReplaceAll(msg, c.dir+string(filepath.Separator), "")})
+}
+
+// splitPos splits "file:line:col: msg".
+func splitPos(s string) (pos, msg string, ok bool) {
+	i := strings.Index(s, ": ")
+	if i < 0 {
+		return "", "", false
+	}
+	pos = s[:i]
+	if strings.Count(pos, ":") < 2 {
+		return "", "", false
+	}
+	return pos, s[i+2:], true
+}
+
+// rel returns pos with the file made relative to the checked directory
+// when it lies below it.
+func (c *checker) rel(pos string) string {
+	if rel, err := filepath.Rel(c.dir, pos); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return pos
+}
