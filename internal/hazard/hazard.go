@@ -231,15 +231,47 @@ func Scan(fset *token.FileSet, pkg, display string, src []byte) []Registration {
 	return s.out
 }
 
-// mayRegister reports whether src imports a registry package.
+// mayRegister reports whether src may register: it imports a registry
+// package and names one of its registering functions (or is generated
+// protobuf code). Most files importing net/http or flag register nothing;
+// this spares their parse.
 func mayRegister(src []byte) bool {
-	for _, p := range []string{`"database/sql"`, `"encoding/gob"`, `"expvar"`, `"net/http"`, `"flag"`, `"` + protoimpl + `"`} {
-		if bytes.Contains(src, []byte(p)) {
+	if bytes.Contains(src, []byte(`"`+protoimpl+`"`)) {
+		return true
+	}
+	imports := false
+	for p := range registryFuncs {
+		if bytes.Contains(src, []byte(`"`+p+`"`)) {
+			imports = true
+			break
+		}
+	}
+	if !imports {
+		return false
+	}
+	for _, name := range registeringNames {
+		if bytes.Contains(src, name) {
 			return true
 		}
 	}
 	return false
 }
+
+// registeringNames are the names of the registering functions, followed
+// by the call's parenthesis.
+var registeringNames = func() [][]byte {
+	seen := map[string]bool{}
+	var out [][]byte
+	for _, reg := range registryFuncs {
+		for name := range reg.funcs {
+			if !seen[name] {
+				seen[name] = true
+				out = append(out, []byte("."+name+"("))
+			}
+		}
+	}
+	return out
+}()
 
 type scanner struct {
 	fset   *token.FileSet
