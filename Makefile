@@ -55,7 +55,7 @@ fuzz:
 REAL_PKGS ?= ./fork ./pluginbuild
 
 test-real:
-	PLUGFORK_REAL=1 $(GO) test -count=1 -v -run '^TestReal' -timeout 15m $(REAL_PKGS)
+	PLUGFORK_REAL=1 $(GO) test -count=1 -v -run '^TestReal' -timeout 25m $(REAL_PKGS)
 
 # Performance goals of fork on a k8s.io/client-go sized host, as ratios to
 # the go command (see bench/main.go), then the package benchmarks. Not run
