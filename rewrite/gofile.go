@@ -216,6 +216,9 @@ func (g *goFile) importSpec(spec *ast.ImportSpec) (cgo bool, err error) {
 // literal (escapes included) stays; otherwise the whole literal is requoted
 // in its own style (back quotes stay back quotes).
 func mapLiteral(lit, path string, m *Mapping) (start, end int, repl string, ok bool) {
+	if m.keptPkgs[path] {
+		return 0, 0, "", false
+	}
 	oldMod, ok := m.owner(path)
 	if !ok {
 		return 0, 0, "", false

@@ -12,10 +12,11 @@ import (
 // Mapping maps forked module paths (old) to their new module paths.
 // A Mapping is immutable and safe for concurrent use.
 type Mapping struct {
-	old2new map[string]string
-	kept    map[string]bool // modules that stay shared though nested in a forked one
-	pairs   []ModulePair    // sorted by Old
-	maxLen  int             // length of the longest old or kept path
+	old2new  map[string]string
+	kept     map[string]bool // modules that stay shared though nested in a forked one
+	keptPkgs map[string]bool // packages that stay shared though their module is forked
+	pairs    []ModulePair    // sorted by Old
+	maxLen   int             // length of the longest old or kept path
 }
 
 // ModulePair is one forked module: its original path and its new path.
@@ -123,9 +124,10 @@ func (m *Mapping) owner(pkgPath string) (string, bool) {
 // Lookup maps a package path. It maps when pkgPath equals a forked module
 // path or continues it after a "/" (so "foo/bar" maps "foo/bar/x" but not
 // "foo/barbaz"); when modules nest, the longest module path wins, and a
-// kept module (NewMappingKeep) maps nothing.
+// kept module (NewMappingKeep) maps nothing, nor does a kept package
+// (KeepPackages), exactly.
 func (m *Mapping) Lookup(pkgPath string) (newPath string, ok bool) {
-	if m == nil || len(m.old2new) == 0 {
+	if m == nil || len(m.old2new) == 0 || m.keptPkgs[pkgPath] {
 		return "", false
 	}
 	old, ok := m.owner(pkgPath)
@@ -142,4 +144,20 @@ func (m *Mapping) Module(oldPath string) (newPath string, ok bool) {
 	}
 	newPath, ok = m.old2new[oldPath]
 	return newPath, ok
+}
+
+// KeepPackages returns the mapping with the packages pkgs left shared,
+// though their modules are forked: a forked module's other packages map,
+// these do not (a plugin contract package kept, its module's helpers
+// forked). Only the packages themselves, not those below them.
+func (m *Mapping) KeepPackages(pkgs []string) *Mapping {
+	if len(pkgs) == 0 {
+		return m
+	}
+	c := *m
+	c.keptPkgs = make(map[string]bool, len(pkgs))
+	for _, p := range pkgs {
+		c.keptPkgs[p] = true
+	}
+	return &c
 }

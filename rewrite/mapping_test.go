@@ -168,3 +168,30 @@ func TestNewMappingKeep(t *testing.T) {
 		}
 	}
 }
+
+func TestKeepPackages(t *testing.T) {
+	m, err := NewMapping(map[string]string{"example.com/sdk": "p/example.com/sdk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = m.KeepPackages([]string{"example.com/sdk/api"})
+	for in, want := range map[string]string{
+		"example.com/sdk":         "p/example.com/sdk",
+		"example.com/sdk/api":     "",
+		"example.com/sdk/api/sub": "p/example.com/sdk/api/sub",
+		"example.com/sdk/impl":    "p/example.com/sdk/impl",
+	} {
+		got, ok := m.Lookup(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("Lookup(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	src := "package p\n\nimport (\n\t\"example.com/sdk\"\n\t\"example.com/sdk/api\"\n)\n"
+	want := "package p\n\nimport (\n\t\"p/example.com/sdk\"\n\t\"example.com/sdk/api\"\n)\n"
+	for name, rw := range map[string]func(string, []byte, *Mapping) (Result, error){"Go": Go, "GoFast": GoFast} {
+		res, err := rw("p.go", []byte(src), m)
+		if err != nil || string(res.Src) != want {
+			t.Errorf("%s: %q, %v; want %q", name, res.Src, err, want)
+		}
+	}
+}

@@ -67,7 +67,7 @@ func mapSymbol(name string, m *Mapping) (newPath string, end int, esc bool, ok b
 	// segment prefix of pkg, so only a module path equal to a longer
 	// prefix can match.
 	for end := dot + 1; end < limit && end <= m.maxLen; end++ {
-		if name[end] == '.' {
+		if name[end] == '.' && !m.keptPkgs[name[:end]] {
 			if newPath, ok := m.Module(name[:end]); ok {
 				return newPath, end, false, true
 			}
