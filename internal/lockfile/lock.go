@@ -42,7 +42,20 @@ type Lock struct {
 	// Accepted are the hazards a person accepted, by registering package:
 	// plugfork check does not fail on them.
 	Accepted []Acceptance `json:"accepted,omitempty"`
-	Forks    []Fork       `json:"forks"` // sorted by Path
+	// Surface is what host and plugins share: the kept packages and every
+	// third-party package they import, transitively, with the
+	// fingerprints (under -trimpath) that the fork proved unchanged.
+	Surface []Shared `json:"surface,omitempty"`
+	Forks   []Fork   `json:"forks"` // sorted by Path
+}
+
+// Shared is one package of the shared surface.
+type Shared struct {
+	Package     string `json:"package"`
+	Module      string `json:"module"`
+	Version     string `json:"version"`
+	Fingerprint string `json:"fingerprint"` // under -trimpath, hex
+	Why         string `json:"why"`         // "kept", "exposed by example.com/sdk/api.Plugin.Handle", "imported by ..."
 }
 
 // Acceptance is a hazard accepted on purpose, with the reason given.
@@ -115,6 +128,11 @@ func (l *Lock) Format() []byte {
 	for _, a := range accepted {
 		fmt.Fprintf(&b, "accept %s %s\n", quote(a.Package), strconv.Quote(a.Reason))
 	}
+	surface := slices.Clone(l.Surface)
+	slices.SortFunc(surface, func(a, b Shared) int { return strings.Compare(a.Package, b.Package) })
+	for _, e := range surface {
+		fmt.Fprintf(&b, "surface %s %s %s %s %s\n", quote(e.Package), quote(e.Module), quote(e.Version), quote(e.Fingerprint), strconv.Quote(e.Why))
+	}
 	forks := slices.Clone(l.Forks)
 	slices.SortFunc(forks, func(a, b Fork) int { return strings.Compare(a.Path, b.Path) })
 	for _, f := range forks {
@@ -177,7 +195,7 @@ func Parse(filename string, data []byte) (*Lock, error) {
 		indented := strings.HasPrefix(sc.Text(), "\t")
 		key, rest, _ := strings.Cut(text, " ")
 		var val string
-		if rest != "" && key != "fork" && key != "registers" && key != "accept" {
+		if rest != "" && key != "fork" && key != "registers" && key != "accept" && key != "surface" {
 			v, err := unquote(rest)
 			if err != nil {
 				return nil, errorf("%s: %v", key, err)
@@ -254,6 +272,12 @@ func Parse(filename string, data []byte) (*Lock, error) {
 				return nil, errorf("accept: want a package and a reason")
 			}
 			l.Accepted = append(l.Accepted, Acceptance{Package: f[0], Reason: f[1]})
+		case "surface":
+			f, err := fields(rest)
+			if err != nil || len(f) != 5 {
+				return nil, errorf("surface: want \"surface PACKAGE MODULE VERSION FINGERPRINT WHY\"")
+			}
+			l.Surface = append(l.Surface, Shared{Package: f[0], Module: f[1], Version: f[2], Fingerprint: f[3], Why: f[4]})
 		case "inputs":
 			if !strings.HasPrefix(val, "h1:") {
 				return nil, errorf("inputs must be an h1: hash")
@@ -374,6 +398,22 @@ func (l *Lock) validate(filename string, dirLines map[string]int) error {
 			if !slices.Contains(hazard.Registries, r.Registry) {
 				return fmt.Errorf("fork %s: registers: unknown registry %q", f.Path, r.Registry)
 			}
+		}
+	}
+	shared := map[string]bool{}
+	for _, e := range l.Surface {
+		if shared[e.Package] {
+			return fmt.Errorf("surface %s: listed twice", e.Package)
+		}
+		shared[e.Package] = true
+		if err := module.CheckImportPath(e.Package); err != nil {
+			return fmt.Errorf("surface %s: %w", e.Package, err)
+		}
+		if !pkgpath.Within(e.Package, e.Module) || !semver.IsValid(e.Version) {
+			return fmt.Errorf("surface %s: not a package of %s at a valid version (%q)", e.Package, e.Module, e.Version)
+		}
+		if len(e.Fingerprint) != 16 || strings.Trim(e.Fingerprint, "0123456789abcdef") != "" {
+			return fmt.Errorf("surface %s: fingerprint %q is not 16 hex digits", e.Package, e.Fingerprint)
 		}
 	}
 	return nil

@@ -25,6 +25,10 @@ func sampleLock() *Lock {
 				}},
 		},
 		Accepted: []Acceptance{{Package: "example.com/a", Reason: "plugins never link \"a\"; checked 2026-12-01"}},
+		Surface: []Shared{
+			{Package: "example.com/b/x", Module: "example.com/b", Version: "v1.2.0", Fingerprint: "0123456789abcdef", Why: "exposed by example.com/api.Plugin.Handle"},
+			{Package: "example.com/api", Module: "example.com/api", Version: "v1.0.0", Fingerprint: "fedcba9876543210", Why: "kept"},
+		},
 	}
 }
 
@@ -42,7 +46,7 @@ func TestLockRoundTrip(t *testing.T) {
 		t.Errorf("fields lost: %+v", got)
 	}
 	if !reflect.DeepEqual(got.Forks[1].Registrations, []hazard.Registration{l.Forks[1].Registrations[1], l.Forks[1].Registrations[0]}) ||
-		!reflect.DeepEqual(got.Accepted, l.Accepted) {
+		!reflect.DeepEqual(got.Accepted, l.Accepted) || !reflect.DeepEqual(got.Surface, []Shared{l.Surface[1], l.Surface[0]}) {
 		t.Errorf("registrations or accepted hazards lost:\n%+v\n%+v", got.Forks[1].Registrations, got.Accepted)
 	}
 }
@@ -67,7 +71,7 @@ func TestParseLockErrors(t *testing.T) {
 	}{
 		{"not a lock", "hello\n", "plugfork.lock:1: not a plugfork lock"},
 		{"future", strings.Replace(good, "plugfork 2", "plugfork 9", 1), `lock format "9" is not supported`},
-		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:22: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
+		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:24: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
 		{"absolute dir", strings.Replace(good, "dir third_party/forked\n", "dir /etc\n", 1), `must be relative`},
 		{"dotdot dir", strings.Replace(good, "dir third_party/forked\n", "dir ../x\n", 1), `must stay inside the host module`},
 		{"wrong fork path", strings.Replace(good, "path gitlab.example.com/workflow/example.com/a\n", "path evil.com/x\n", 1), `is not gitlab.example.com/workflow/example.com/a`},
@@ -77,6 +81,10 @@ func TestParseLockErrors(t *testing.T) {
 		{"twice", good + "\nfork example.com/a v1.0.0\n", `listed twice`},
 		{"short registers", strings.Replace(good, `"driverName"`, "", 1), `registers: want package, registry, name, var, pos, call and panic`},
 		{"bad accept", strings.Replace(good, "accept example.com/a ", "accept ", 1), `accept: want a package and a reason`},
+		{"short surface", strings.Replace(good, `surface example.com/api example.com/api v1.0.0 fedcba9876543210 "kept"`, `surface example.com/api "kept"`, 1), `surface: want "surface PACKAGE MODULE VERSION FINGERPRINT WHY"`},
+		{"surface outside its module", strings.Replace(good, `surface example.com/api example.com/api`, `surface example.com/api example.com/b`, 1), `surface example.com/api: not a package of example.com/b`},
+		{"bad fingerprint", strings.Replace(good, `fedcba9876543210`, `xyz`, 1), `fingerprint "xyz" is not 16 hex digits`},
+		{"surface twice", strings.Replace(good, `surface example.com/b/x`, "surface example.com/api example.com/api v1.0.0 fedcba9876543210 \"kept\"\nsurface example.com/b/x", 1), `surface example.com/api: listed twice`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("plugfork.lock", []byte(tt.edit))
