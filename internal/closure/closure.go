@@ -79,7 +79,10 @@ type Package struct {
 	Embeds       []string // //go:embed patterns
 	CgoInc       []string // paths a cgo preamble refers to, relative to Dir
 	Kept         bool     // matched by a keep pattern
-	Direct       bool     // imported by a host package
+	// KeptByModule: kept only as a package of a module a pattern names
+	// (--keep example.com/sdk), not by its own path.
+	KeptByModule bool
+	Direct       bool // imported by a host package
 }
 
 // ListModules returns the build list of the module in r's directory,
@@ -238,7 +241,7 @@ func Build(ctx context.Context, cfg Config, hostRels []string) (*Closure, error)
 					return nil, err
 				}
 				p.Mod, p.Rel = m, rel
-				p.Kept = w.kept(imp, m.Path)
+				p.Kept, p.KeptByModule = w.kept(imp, m.Path)
 				w.pkgs[imp] = p
 			}
 			if it.pkg.Mod == nil && !it.pinned {
@@ -299,6 +302,124 @@ func (c *Closure) Exposed() map[string][]string {
 // packages of the tree it roots may import it.
 func internal(path string) bool {
 	return slices.Contains(strings.Split(path, "/"), "internal")
+}
+
+// Split returns the closure with the third-party packages divided anew:
+// those in shared stay shared (pinned), every other one is forked, however
+// it is reached.
+func (c *Closure) Split(shared map[string]bool) *Closure {
+	out := &Closure{Host: c.Host, Forked: map[string]*Package{}, Pinned: map[string]*Package{}}
+	for _, m := range []map[string]*Package{c.Forked, c.Pinned} {
+		for path, p := range m {
+			if shared[path] {
+				out.Pinned[path] = p
+			} else {
+				out.Forked[path] = p
+			}
+		}
+	}
+	return out
+}
+
+// Surface returns the shared surface of the kept packages: what host and
+// plugins must share for the kept packages to keep their fingerprints. A
+// package's fingerprint covers the import path of every package it
+// imports, transitively, so the surface is the kept packages and every
+// third-party package they import, transitively, in a build: shared maps
+// each to the package of the surface that imports it ("" for a kept one).
+// A package kept only because its module is (--keep MODULE) whose imports
+// reach a package nobody kept is left out (forked, as its module's other
+// packages that plugins need not share), unless a shared package imports
+// it: notShared maps it to the first such private dependency.
+func (c *Closure) Surface() (shared, notShared map[string]string) {
+	all := map[string]*Package{}
+	for _, m := range []map[string]*Package{c.Pinned, c.Forked} {
+		maps.Copy(all, m)
+	}
+	// reach returns the third-party packages roots import, transitively,
+	// each with the first importer found, visiting in sorted order.
+	reach := func(roots []string) (map[string]string, []string) {
+		via := map[string]string{}
+		order := slices.Clone(roots)
+		for _, r := range roots {
+			via[r] = ""
+		}
+		for i := 0; i < len(order); i++ {
+			for _, imp := range all[order[i]].BuildImports {
+				if _, seen := via[imp]; !seen && all[imp] != nil {
+					via[imp] = order[i]
+					order = append(order, imp)
+				}
+			}
+		}
+		return via, order
+	}
+	notShared = map[string]string{}
+	keptOf := map[*Module]int{} // kept packages, by module
+	for _, path := range c.Kept() {
+		keptOf[all[path].Mod]++
+		if all[path].KeptByModule {
+			_, order := reach([]string{path})
+			if i := slices.IndexFunc(order, func(q string) bool { return !all[q].Kept }); i >= 0 {
+				notShared[path] = order[i]
+			}
+		}
+	}
+	// A kept module keeps at least its contract: when every package of
+	// it would be left out, none is (--keep example.com/api, one package
+	// that imports example.com/dep, shares both).
+	leftOut := map[*Module]int{}
+	for path := range notShared {
+		leftOut[all[path].Mod]++
+	}
+	for path := range notShared {
+		if m := all[path].Mod; leftOut[m] == keptOf[m] {
+			delete(notShared, path)
+		}
+	}
+	var roots []string
+	for _, path := range c.Kept() {
+		if _, out := notShared[path]; !out {
+			roots = append(roots, path)
+		}
+	}
+	for {
+		shared, _ = reach(roots)
+		// A left-out package that a shared one imports is shared; one
+		// whose private dependencies turned out shared anyway need not be
+		// left out.
+		again := false
+		for _, path := range slices.Sorted(maps.Keys(notShared)) {
+			_, order := reach([]string{path})
+			_, imported := shared[path]
+			if imported || !slices.ContainsFunc(order[1:], func(q string) bool { _, ok := shared[q]; return !ok }) {
+				delete(notShared, path)
+				if !imported {
+					roots = append(roots, path)
+					again = true
+				}
+			}
+		}
+		if !again {
+			return shared, notShared
+		}
+		slices.Sort(roots)
+	}
+}
+
+// Kept returns the import paths of the packages a keep pattern matched,
+// sorted.
+func (c *Closure) Kept() []string {
+	var out []string
+	for _, m := range []map[string]*Package{c.Forked, c.Pinned} {
+		for path, p := range m {
+			if p.Kept {
+				out = append(out, path)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ForkedModules returns the modules providing forked packages, sorted, each
@@ -419,12 +540,20 @@ func (w *walker) resolve(ctx context.Context, p string) (*Module, string, error)
 	return nil, "", fmt.Errorf("no module in the host's build list provides package %s", p)
 }
 
-// kept reports whether a keep pattern matches the package or its module.
-func (w *walker) kept(pkgPath, modPath string) bool {
+// kept reports whether a keep pattern matches the package or its module,
+// and whether only by the module's path.
+func (w *walker) kept(pkgPath, modPath string) (kept, byModule bool) {
 	for _, pat := range w.keep {
-		if pat.Match(pkgPath) || pat.Match(modPath) {
-			return true
+		// The module's own path, literally, names the module, even where
+		// its root package has that path too.
+		if pat.Match(pkgPath) && !(pkgPath == modPath && pat.String() == modPath) {
+			return true, false
 		}
 	}
-	return false
+	for _, pat := range w.keep {
+		if pat.Match(modPath) {
+			return true, true
+		}
+	}
+	return false, false
 }

@@ -2,6 +2,7 @@ package closure
 
 import (
 	"go/token"
+	"maps"
 	"testing"
 )
 
@@ -48,5 +49,78 @@ func TestBuildsForPlugins(t *testing.T) {
 		if got := BuildsForPlugins(tt.name, []byte(tt.src)); got != tt.want {
 			t.Errorf("BuildsForPlugins(%q, %q) = %v, want %v", tt.name, tt.src, got, tt.want)
 		}
+	}
+}
+
+func TestSurface(t *testing.T) {
+	sdk := &Module{Path: "example.com/sdk"}
+	w := &Module{Path: "example.com/widget"}
+	u := &Module{Path: "example.com/util"}
+	pkg := func(m *Module, path string, byModule bool, imports ...string) *Package {
+		return &Package{Path: path, Mod: m, Kept: byModule || path == "example.com/sdk/typed" || path == "example.com/sdk/inline", KeptByModule: byModule, BuildImports: imports}
+	}
+	for _, tt := range []struct {
+		name      string
+		pkgs      []*Package
+		shared    map[string]string
+		notShared map[string]string
+	}{{
+		name: "module kept: the package with a private dependency is left out",
+		pkgs: []*Package{
+			pkg(sdk, "example.com/sdk/api", true),
+			pkg(sdk, "example.com/sdk", true, "example.com/sdk/api", "example.com/widget"),
+			pkg(w, "example.com/widget", false, "example.com/util"),
+			pkg(u, "example.com/util", false),
+		},
+		shared:    map[string]string{"example.com/sdk/api": ""},
+		notShared: map[string]string{"example.com/sdk": "example.com/widget"},
+	}, {
+		name: "module kept: its only package is its contract",
+		pkgs: []*Package{
+			pkg(sdk, "example.com/sdk", true, "example.com/widget"),
+			pkg(w, "example.com/widget", false),
+		},
+		shared: map[string]string{"example.com/sdk": "", "example.com/widget": "example.com/sdk"},
+	}, {
+		name: "package kept: what it imports, transitively, is shared",
+		pkgs: []*Package{
+			pkg(sdk, "example.com/sdk/typed", false, "example.com/widget"),
+			pkg(w, "example.com/widget", false, "example.com/util"),
+			pkg(u, "example.com/util", false),
+		},
+		shared: map[string]string{"example.com/sdk/typed": "", "example.com/widget": "example.com/sdk/typed", "example.com/util": "example.com/widget"},
+	}, {
+		name: "left out, but a shared package imports it",
+		pkgs: []*Package{
+			pkg(sdk, "example.com/sdk/inline", false, "example.com/sdk"),
+			pkg(sdk, "example.com/sdk", true, "example.com/widget"),
+			pkg(w, "example.com/widget", false),
+		},
+		shared: map[string]string{"example.com/sdk/inline": "", "example.com/sdk": "example.com/sdk/inline", "example.com/widget": "example.com/sdk"},
+	}, {
+		name: "left out, until its private dependency is shared anyway",
+		pkgs: []*Package{
+			pkg(sdk, "example.com/sdk", true, "example.com/widget"),
+			pkg(sdk, "example.com/sdk/typed", false, "example.com/widget"),
+			pkg(w, "example.com/widget", false),
+		},
+		shared: map[string]string{"example.com/sdk": "", "example.com/sdk/typed": "", "example.com/widget": "example.com/sdk"},
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Closure{Forked: map[string]*Package{}, Pinned: map[string]*Package{}}
+			for _, p := range tt.pkgs {
+				c.Forked[p.Path] = p
+			}
+			shared, notShared := c.Surface()
+			if !maps.Equal(shared, tt.shared) {
+				t.Errorf("shared %v, want %v", shared, tt.shared)
+			}
+			if tt.notShared == nil {
+				tt.notShared = map[string]string{}
+			}
+			if !maps.Equal(notShared, tt.notShared) {
+				t.Errorf("not shared %v, want %v", notShared, tt.notShared)
+			}
+		})
 	}
 }
