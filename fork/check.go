@@ -31,6 +31,11 @@ type CheckConfig struct {
 	Linked  []string
 	Binary  string
 	Ldflags string
+	// Fingerprints are the built host's package fingerprints, by path,
+	// compared with the shared surface's when Trimpath (the host was built
+	// with -trimpath, as the lock's fingerprints are taken).
+	Fingerprints map[string]string
+	Trimpath     bool
 }
 
 // CheckResult is the verdict of the CI gate.
@@ -56,6 +61,7 @@ const (
 	KindLinked         CheckKind = "linked-unforked" // a built host links a shared third-party package
 	KindInterrupted    CheckKind = "interrupted"     // a fork was interrupted and not finished
 	KindHazard         CheckKind = "hazard"          // a fork registers a fixed name at init, and nobody took a remedy or accepted it
+	KindSurface        CheckKind = "surface"         // the shared surface is not what the fork proved: plugins built against it would not load
 )
 
 // CheckFinding is one problem, where it is and the command that fixes it.
@@ -107,6 +113,7 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 	}
 	c.drift()
 	c.wiring(mf)
+	c.surface(mf, cfg)
 	c.hazards(cfg)
 	if cfg.Linked != nil {
 		c.linked(cfg.Linked, cfg.Binary)
@@ -142,11 +149,39 @@ func (c *checker) shared(p string) bool {
 			return false
 		}
 	}
+	for _, e := range c.lock.Surface {
+		if e.Package == p {
+			return false
+		}
+	}
 	return true
 }
 
 // imports scans every Go file of the host's packages and of the forks.
 func (c *checker) imports() error {
+	scanFile := func(full string) error {
+		display, _ := filepath.Rel(c.root, full)
+		display = filepath.ToSlash(display)
+		src, err := os.ReadFile(full)
+		if err != nil {
+			return err
+		}
+		c.files++
+		imps, err := rewrite.Imports(display, src)
+		if err != nil {
+			return err
+		}
+		for _, imp := range imps {
+			if c.shared(imp.Path) {
+				c.add(CheckFinding{
+					Kind: KindUnforkedImport, Pos: imp.Pos.String(), Path: imp.Path,
+					Message: "imports " + imp.Path + ", which is neither forked nor kept: it is shared with plugins",
+					Fix:     "plugfork fork (or plugfork fork --keep " + imp.Path + " to share it on purpose)",
+				})
+			}
+		}
+		return nil
+	}
 	scan := func(dir string) error {
 		files, err := hostFiles(dir)
 		if err != nil {
@@ -156,26 +191,8 @@ func (c *checker) imports() error {
 			if !strings.HasSuffix(name, ".go") {
 				continue
 			}
-			full := filepath.Join(dir, filepath.FromSlash(name))
-			display, _ := filepath.Rel(c.root, full)
-			display = filepath.ToSlash(display)
-			src, err := os.ReadFile(full)
-			if err != nil {
+			if err := scanFile(filepath.Join(dir, filepath.FromSlash(name))); err != nil {
 				return err
-			}
-			c.files++
-			imps, err := rewrite.Imports(display, src)
-			if err != nil {
-				return err
-			}
-			for _, imp := range imps {
-				if c.shared(imp.Path) {
-					c.add(CheckFinding{
-						Kind: KindUnforkedImport, Pos: imp.Pos.String(), Path: imp.Path,
-						Message: "imports " + imp.Path + ", which is neither forked nor kept: it is shared with plugins",
-						Fix:     "plugfork fork (or plugfork fork --keep " + imp.Path + " to share it on purpose)",
-					})
-				}
 			}
 		}
 		return nil
@@ -199,10 +216,11 @@ func (c *checker) imports() error {
 // fork directories the lock does not know.
 func (c *checker) drift() {
 	for _, f := range c.lock.Forks {
+		what := "the fork of "
 		dir := filepath.Join(c.root, filepath.FromSlash(f.ForkDir))
 		if _, err := os.Stat(dir); err != nil {
 			c.add(CheckFinding{Kind: KindMissingFork, Module: f.Path, Path: f.ForkDir,
-				Message: "the fork of " + f.Path + "@" + f.Version + " is missing from " + f.ForkDir, Fix: "plugfork fork"})
+				Message: what + f.Path + "@" + f.Version + " is missing from " + f.ForkDir, Fix: "plugfork fork"})
 			continue
 		}
 		h, err := lockfile.TreeHash(dir)
@@ -211,7 +229,7 @@ func (c *checker) drift() {
 		}
 		files := driftedFiles(dir)
 		c.add(CheckFinding{Kind: KindDrift, Module: f.Path, Path: f.ForkDir, Files: files,
-			Message: fmt.Sprintf("the fork of %s@%s was edited by hand (%s from what plugfork generated)", f.Path, f.Version, plural.Count(len(files), "file differs", "files differ")),
+			Message: fmt.Sprintf("%s%s@%s was edited by hand (%s from what plugfork generated)", what, f.Path, f.Version, plural.Count(len(files), "file differs", "files differ")),
 			Fix:     "plugfork fork (regenerates it; hand edits are lost)"})
 	}
 	for _, rel := range lockfile.Strays(c.root, c.lock) {
@@ -287,6 +305,36 @@ func (c *checker) wiring(mf *modfile.File) {
 		if pkgpath.Within(r.Mod.Path, c.lock.Prefix) && !locked[r.Mod.Path] {
 			c.add(CheckFinding{Kind: KindWiring, Module: r.Mod.Path, Pos: "go.mod",
 				Message: "go.mod requires " + r.Mod.Path + ", which plugfork.lock does not list", Fix: "plugfork fork"})
+		}
+	}
+}
+
+// surface checks that the shared surface is what the fork proved: each
+// of its modules required at the version the lock records (a go get since
+// would let plugins built against the lock's version fail), and, judged on
+// a host built with -trimpath, each package's fingerprint the lock's.
+func (c *checker) surface(mf *modfile.File, cfg CheckConfig) {
+	reqs := map[string]*modfile.Require{}
+	for _, r := range mf.Require {
+		reqs[r.Mod.Path] = r
+	}
+	for _, e := range c.lock.Surface {
+		r := reqs[e.Module]
+		if r != nil && r.Mod.Version != e.Version {
+			c.add(CheckFinding{Kind: KindSurface, Module: e.Module, Path: e.Package, Pos: fmt.Sprintf("go.mod:%d", r.Syntax.Start.Line),
+				Message: fmt.Sprintf("go.mod requires %s %s, but the shared surface was proved at %s (%s): plugins built against it would not load", e.Module, r.Mod.Version, e.Version, e.Package),
+				Fix:     "plugfork fork (proves the surface anew)"})
+		}
+	}
+	if cfg.Fingerprints == nil || !cfg.Trimpath {
+		return // the lock's fingerprints are taken under -trimpath
+	}
+	for _, e := range c.lock.Surface {
+		got, ok := cfg.Fingerprints[e.Package]
+		if ok && got != e.Fingerprint {
+			c.add(CheckFinding{Kind: KindSurface, Module: e.Module, Path: e.Package, Pos: cfg.Binary,
+				Message: fmt.Sprintf("%s links %s with fingerprint %s, not the %s the fork proved: plugins built against the surface would not load", cfg.Binary, e.Package, got, e.Fingerprint),
+				Fix:     "rebuild " + cfg.Binary + " from this checkout with the flags plugfork plugin env prints, or plugfork fork"})
 		}
 	}
 }

@@ -77,6 +77,8 @@ type Result struct {
 	Pinned    []Pinned     `json:"pinned,omitempty"`
 	HostFiles []string     `json:"host_files,omitempty"` // host files whose imports were rewritten
 	Exposed   []Exposed    `json:"exposed,omitempty"`    // host packages plugins can import that use forks
+	Surface   []Surface    `json:"surface,omitempty"`    // what host and plugins must share: the kept packages and what they import
+	NotShared []NotShared  `json:"not_shared,omitempty"` // packages of kept modules forked all the same
 	Findings  []Finding    `json:"findings,omitempty"`
 	Hazards   []Hazard     `json:"hazards,omitempty"` // where two copies of a library in one process break
 	Timings   Timings      `json:"timings"`
@@ -219,8 +221,18 @@ func (s *session) unchangedResult() *Result {
 			Packages: f.Packages, Status: StatusUnchanged,
 		})
 	}
+	res.Surface = lockSurface(old)
 	res.Timings.Resolve = s.clock.lap()
 	return res
+}
+
+// lockSurface returns the shared surface a lock records.
+func lockSurface(l *lockfile.Lock) []Surface {
+	var out []Surface
+	for _, e := range l.Surface {
+		out = append(out, Surface{Package: e.Package, Module: e.Module, Version: e.Version, Why: e.Why, Fingerprint: e.Fingerprint})
+	}
+	return out
 }
 
 // fork runs the phases on the host with the settings: the upstream view
@@ -262,9 +274,13 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 	if err != nil {
 		return nil, nil, err
 	}
+	surface, err := s.prove(ctx, st, p)
+	if err != nil {
+		return nil, nil, err
+	}
 	t.TypeCheck = s.clock.lap()
 
-	lock, err := set.lock(p, m, s.cfg.Accept)
+	lock, err := set.lock(p, m, s.cfg.Accept, surface)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -291,7 +307,7 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 	}
 	t.Apply = s.clock.lap()
 	res := s.result(set, p, m, ldf)
-	res.Changed, res.Timings, res.Hazards = changed, t, hazards
+	res.Changed, res.Timings, res.Hazards, res.Surface = changed, t, hazards, surface
 	return res, lock, nil
 }
 
@@ -299,6 +315,9 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 // run, what materialize made, with the findings of the host's build files.
 func (s *session) result(set settings, p *plan, m *materialized, ldflags []Finding) *Result {
 	res := &Result{Schema: ResultSchema, Prefix: set.Prefix, Dir: set.Dir, Recovered: s.recovered, Pinned: p.pinned, Exposed: p.exposed}
+	if p.surface != nil {
+		res.NotShared = p.surface.notShared
+	}
 	inNew := map[string]bool{}
 	for i, fp := range p.forks {
 		inNew[fp.Mod.Path] = true

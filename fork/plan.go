@@ -31,6 +31,7 @@ type plan struct {
 	stillNeeded map[string]bool // upstream modules that kept packages still require
 	exposed     []Exposed       // host packages plugins can import that use forks
 	closure     *closure.Closure
+	surface     *surfacePlan // nil when nothing is kept
 
 	resolveMs, downloadMs int64 // how long the plan took
 }
@@ -46,7 +47,7 @@ type forkPlan struct {
 }
 
 // plan resolves the build list and the closure of the upstream view in st
-// and decides the forks.
+// and decides the forks and the shared surface.
 func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan, error) {
 	staged, err := os.ReadFile(st.Path("go.mod"))
 	if err != nil {
@@ -79,6 +80,10 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 	if err != nil {
 		return nil, err
 	}
+	c, sp, err := s.surface(ctx, st, c)
+	if err != nil {
+		return nil, err
+	}
 	forkMods, byMod := c.ForkedModules()
 	pairs := map[string]string{}
 	for _, m := range forkMods {
@@ -99,6 +104,15 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 	if err != nil {
 		return nil, fmt.Errorf("invalid --prefix %s: %w", set.Prefix, err)
 	}
+	// Shared packages of a forked module (the contract kept, its helpers
+	// forked) keep their paths.
+	var keptPkgs []string
+	for path, p := range c.Pinned {
+		if pairs[p.Mod.Path] != "" {
+			keptPkgs = append(keptPkgs, path)
+		}
+	}
+	mapping = mapping.KeepPackages(keptPkgs)
 	resolveMs := s.clock.lap() - fetched
 
 	// The go.sum-verified sources (most fetched before the walk, which
@@ -113,7 +127,7 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 	if err != nil {
 		return nil, err
 	}
-	p := &plan{gomod: staged, pinned: pinnedList(c.Pinned), mapping: mapping, stillNeeded: stillNeeded, closure: c, resolveMs: resolveMs, downloadMs: downloadMs}
+	p := &plan{gomod: staged, pinned: pinnedList(c.Pinned), mapping: mapping, stillNeeded: stillNeeded, closure: c, surface: sp, resolveMs: resolveMs, downloadMs: downloadMs}
 	exposed := c.Exposed()
 	for _, path := range slices.Sorted(maps.Keys(exposed)) {
 		p.exposed = append(p.exposed, Exposed{Package: path, Forks: exposed[path]})

@@ -216,8 +216,11 @@ func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 // lock returns the lock of a run with these settings that made p and m.
 // An accepted hazard of a package that registers nothing (any more) is
 // dropped; one just given is an error.
-func (set settings) lock(p *plan, m *materialized, given []lockfile.Acceptance) (*lockfile.Lock, error) {
+func (set settings) lock(p *plan, m *materialized, given []lockfile.Acceptance, surface []Surface) (*lockfile.Lock, error) {
 	l := &lockfile.Lock{Prefix: set.Prefix, Dir: set.Dir, Keep: set.Keep, Tests: set.Tests, Whole: set.Whole}
+	for _, e := range surface {
+		l.Surface = append(l.Surface, lockfile.Shared{Package: e.Package, Module: e.Module, Version: e.Version, Fingerprint: e.Fingerprint, Why: e.Why})
+	}
 	registers := map[string]bool{}
 	for i, fp := range p.forks {
 		l.Forks = append(l.Forks, lockfile.Fork{

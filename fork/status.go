@@ -22,6 +22,8 @@ type StatusResult struct {
 	Dir    string       `json:"dir"`
 	Keep   []string     `json:"keep,omitempty"`
 	Forks  []StatusFork `json:"forks"`
+	// Surface is what host and plugins share, with why.
+	Surface []Surface `json:"surface,omitempty"`
 }
 
 // StatusFork is one fork's state.
@@ -65,6 +67,7 @@ func Status(ctx context.Context, dir string, env []string, updates bool) (*Statu
 		}
 		res.Forks = append(res.Forks, sf)
 	}
+	res.Surface = lockSurface(lock)
 	if updates && len(res.Forks) > 0 {
 		args := []string{"list", "-m", "-e", "-json"}
 		for _, f := range res.Forks {

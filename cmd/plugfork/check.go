@@ -24,9 +24,12 @@ func newCheckCmd(inv *invocation) *cobra.Command {
 imports a third-party package that is neither forked nor kept (on any
 GOOS/GOARCH and build tag: every file is read), when a fork's files differ
 from what plugfork generated (naming the files), when a fork directory is
-missing or unknown, or when go.mod's requires and replaces disagree with
-plugfork.lock. With --binary it also reads a built host and reports every
-linked third-party package that is shared with plugins. It runs no go command
+missing or unknown, when go.mod's requires and replaces disagree with
+plugfork.lock, or when a module of the shared surface is required at another
+version than the fork proved. With --binary it also reads a built host and
+reports every linked third-party package that is shared with plugins, and,
+for a host built with -trimpath, every package of the shared surface whose
+fingerprint is not the one the fork proved. It runs no go command
 and no network: fast enough for a pre-commit hook.`,
 		Example: `  plugfork check
   plugfork check --json
@@ -54,8 +57,11 @@ and no network: fast enough for a pre-commit hook.`,
 				cfg.Binary = binary
 				cfg.Ldflags = b.Setting("-ldflags")
 				cfg.Linked = []string{}
+				cfg.Fingerprints = map[string]string{}
+				cfg.Trimpath = b.Setting("-trimpath") == "true"
 				for _, p := range b.Packages {
 					cfg.Linked = append(cfg.Linked, p.Path)
+					cfg.Fingerprints[p.Path] = p.Fingerprint
 				}
 			}
 			res, err := fork.Check(cfg)

@@ -61,15 +61,27 @@ go.sum, the host's sources, local replacements, the forks' trees) still
 matches, nothing is even staged. A vendoring host gets vendor/ regenerated.
 
 --keep leaves packages or modules (patterns as the go command reads them:
-"..." matches any string, example.com/api/... also example.com/api)
-shared with plugins, such as the plugin contract; they and what they import
-are reported as pinned: plugins must use exactly those versions. String
+"..." matches any string, example.com/api/... also example.com/api; a
+module's path alone names the module) shared with plugins, such as the
+plugin contract. What host and plugins must then share, the shared surface,
+is the kept packages and every third-party package they import,
+transitively (a package's fingerprint covers the import path of everything
+it imports); everything else is forked, however it is reached. A package
+kept only because its module is, that imports a package nobody kept, is
+forked (reported as not shared, with the import), unless that would leave
+nothing of its module shared. The surface is listed with why each package is
+in it (kept, exposed by a declaration of a kept package's API, imported by a
+package of the surface), its fingerprints are compared upstream and forked
+before the swap (a difference stops the fork), and the lock records them;
+plugins must use exactly its versions (pinned). String
 literals holding forked paths, cgo packages and -ldflags -X flags in build
 files are reported, not rewritten. --json prints plugfork/fork/v1: prefix,
 dir, changed, skipped (the lock's inputs hash matched: nothing was staged),
 recovered, forks[{path, version, fork_path, dir, packages, files, bytes,
 status (added, updated or unchanged), previous_version}], removed,
-pinned[{module, version, packages}], host_files, exposed[{package, forks}]
+pinned[{module, version, packages}], surface[{package, module, version,
+why, fingerprint}], not_shared[{package, imports}], host_files,
+exposed[{package, forks}]
 (the host packages plugins can import, neither main nor internal, that use
 forks: plugins that import them must be built with plugfork plugin build, or
 the wiring plugin env prints), findings[{pos, kind (cgo, string-literal or
@@ -117,7 +129,10 @@ package neither forked nor kept, on any platform), drift (a fork's files
 differ from what plugfork generated, naming the files), missing-fork and
 extra-fork, wiring (go.mod requires and replaces disagree with the lock),
 interrupted (a fork was interrupted), hazard (a fork registers a fixed name at
-init and nobody took a remedy or accepted it), and with --binary
+init and nobody took a remedy or accepted it), surface (go.mod requires a
+module of the shared surface at another version than the fork proved; with
+--binary of a host built with -trimpath, a surface package linked with
+another fingerprint than the lock's), and with --binary
 linked-unforked (a built host, stripped or not, links a shared third-party
 package); judged on a built host, a hazard whose fork it does not link (a
 build tag dropped it) or renamed with -X is clean. It runs no

@@ -132,8 +132,26 @@ func renderFork(w io.Writer, res *fork.Result, verbose bool) {
 		fmt.Fprintf(w, "plugins: %s: %s%s\n", plural.Count(n, "host package that plugins can import uses forks", "host packages that plugins can import use forks"), strings.Join(names, "; "), more)
 		fmt.Fprintf(w, "\tbuild plugins that import them with plugfork plugin build --host <this module>, or the wiring of plugfork plugin env\n")
 	}
+	renderSurface(w, res.Surface, res.NotShared)
 	renderHazards(w, res.Hazards, verbose)
 	renderFindings(w, res.Findings, verbose)
+}
+
+// renderSurface writes the shared surface, each package with why it is
+// shared, and the packages of kept modules that are forked all the same.
+func renderSurface(w io.Writer, surface []fork.Surface, notShared []fork.NotShared) {
+	if len(surface) > 0 {
+		fmt.Fprintf(w, "shared with plugins: %s (plugins must link exactly these versions; plugfork plugin build aligns them)\n", plural.S(len(surface), "package"))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, e := range surface {
+			fmt.Fprintf(tw, "\t%s\t%s\t%s\n", e.Package, e.Version, e.Why)
+		}
+		tw.Flush()
+	}
+	for _, n := range notShared {
+		fmt.Fprintf(w, "not shared: %s, of a kept module, is forked: it imports %s, which is not kept, and a shared package's fingerprint covers everything it imports\n", n.Package, n.Imports)
+		fmt.Fprintf(w, "\tplugins that import it link their own copy; to share it, keep %s too (--keep)\n", n.Imports)
+	}
 }
 
 // renderHazards writes the decisions first: the registry hazards nobody

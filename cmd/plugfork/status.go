@@ -55,6 +55,7 @@ upstream version of each; plugfork upgrade moves to it.`,
 			}
 			tw.Flush()
 			fmt.Fprintf(inv.Stdout, "%s under %s in %s\n", plural.S(len(res.Forks), "fork"), res.Prefix, res.Dir)
+			renderSurface(inv.Stdout, res.Surface, nil)
 			return nil
 		},
 	}
