@@ -84,11 +84,26 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 	if err != nil {
 		return nil, err
 	}
-	forkMods, byMod := c.ForkedModules()
+	forkMods, _ := c.ForkedModules()
 	pairs := map[string]string{}
 	for _, m := range forkMods {
 		pairs[m.Path] = set.Prefix + "/" + m.Path
 	}
+	// Shared packages of a forked module (the contract kept, its helpers
+	// forked) keep their paths, but for internal ones: only their own
+	// module may import those, so the forked packages of it import a
+	// forked copy.
+	var keptPkgs []string
+	for path, p := range c.Pinned {
+		switch {
+		case pairs[p.Mod.Path] == "":
+		case slices.Contains(strings.Split(path, "/"), "internal"):
+			c.Forked[path] = p
+		default:
+			keptPkgs = append(keptPkgs, path)
+		}
+	}
+	forkMods, byMod := c.ForkedModules()
 	// Modules that stay shared: a kept module nested in a forked one
 	// (example.com/api/v2 in example.com/api) must not map into the fork.
 	stillNeeded := map[string]bool{}
@@ -103,14 +118,6 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 	mapping, err := rewrite.NewMappingKeep(pairs, shared)
 	if err != nil {
 		return nil, fmt.Errorf("invalid --prefix %s: %w", set.Prefix, err)
-	}
-	// Shared packages of a forked module (the contract kept, its helpers
-	// forked) keep their paths.
-	var keptPkgs []string
-	for path, p := range c.Pinned {
-		if pairs[p.Mod.Path] != "" {
-			keptPkgs = append(keptPkgs, path)
-		}
 	}
 	mapping = mapping.KeepPackages(keptPkgs)
 	resolveMs := s.clock.lap() - fetched
