@@ -1,0 +1,95 @@
+package fork_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/testgo"
+	"github.com/plugfork/plugfork/pluginbuild"
+)
+
+// TestRealSurface: the shared surface on real modules (see
+// testdata/real/surface.txtar). A host keeps go.uber.org/zap shared; a
+// plugin uses a newer go.uber.org/multierr, which zap imports internally,
+// and fails to load into the host before the fork. Kept as a module, zap's
+// packages that import multierr are forked with it (reported as not
+// shared), the surface proved on real code, and the plain-built plugin
+// loads. Kept by package (go.uber.org/zap/...), zap's packages are all
+// shared, so multierr is too, imported by them; plugfork plugin build
+// aligns the plugin's multierr to the host's, and it loads.
+func TestRealSurface(t *testing.T) {
+	env := realEnv(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	testgo.ExtractFile(t, filepath.Join("testdata", "real", "surface.txtar"), dir, "")
+	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
+	for _, d := range []string{host, plug} {
+		if out := env.Go(t, d, "mod", "tidy", "-diff"); out != "" {
+			t.Fatalf("%s is not tidy (update testdata/real/surface.txtar):\n%s", filepath.Base(d), out)
+		}
+	}
+	testgo.WriteLoader(t, host)
+	plugin := env.BuildPlugin(t, plug, filepath.Join(dir, "plain.so"))
+	before := env.BuildHost(t, host, filepath.Join(dir, "before.bin"))
+	if res := testgo.Load(ctx, before, plugin); len(res.Outcomes) != 1 || !strings.Contains(res.Outcomes[0].Err, "plugin was built with a different version of package go.uber.org/") {
+		t.Fatalf("before the fork: %+v\n%s", res.Outcomes, res.Stderr)
+	}
+
+	// Kept as a module.
+	res, err := fork.Fork(ctx, fork.Config{Dir: host, Env: env.Environ(), Prefix: "gitlab.example.com/workflow", Keep: []string{"go.uber.org/zap"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forked := map[string]bool{}
+	for _, f := range res.Forks {
+		forked[f.Path] = true
+	}
+	notShared := map[string]string{}
+	for _, n := range res.NotShared {
+		notShared[n.Package] = n.Imports
+	}
+	if !forked["go.uber.org/multierr"] || !forked["go.uber.org/zap"] || notShared["go.uber.org/zap"] != "go.uber.org/multierr" || notShared["go.uber.org/zap/zapcore"] != "go.uber.org/multierr" {
+		t.Fatalf("forks %v, not shared %v; want zap's packages that import multierr forked with it", forked, notShared)
+	}
+	for _, e := range res.Surface {
+		if e.Package == "go.uber.org/multierr" || e.Package == "go.uber.org/zap" || len(e.Fingerprint) != 16 {
+			t.Errorf("surface entry %+v", e)
+		}
+	}
+	after := env.BuildHost(t, host, filepath.Join(dir, "after.bin"))
+	load := testgo.Load(ctx, after, plugin)
+	if load.Err != nil || len(load.Outcomes) != 1 || !load.Outcomes[0].Loaded {
+		t.Fatalf("kept as a module: %+v\nstdout: %s\nstderr: %s", load.Outcomes, load.Stdout, load.Stderr)
+	}
+	if got := load.Outcomes[0].Output; !strings.Contains(got, `"error":"a; b"`) {
+		t.Errorf("plugin says %q", got)
+	}
+
+	// Kept by package: all of zap shared, and multierr with it.
+	res, err = fork.Fork(ctx, fork.Config{Dir: host, Env: env.Environ(), Keep: []string{"go.uber.org/zap/..."}, KeepSet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := map[string]string{}
+	for _, e := range res.Surface {
+		why[e.Package] = e.Why
+	}
+	if why["go.uber.org/zap"] != "kept" || !strings.HasPrefix(why["go.uber.org/multierr"], "imported by go.uber.org/zap") || len(res.NotShared) != 0 {
+		t.Fatalf("surface %v, not shared %+v", why, res.NotShared)
+	}
+	kept := env.BuildHost(t, host, filepath.Join(dir, "kept.bin"))
+	b, err := pluginbuild.Build(ctx, pluginbuild.Config{Dir: plug, Env: env.Environ(), Host: host, HostBinary: kept, Output: "aligned.so"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Loads() || len(b.Aligned) != 1 || b.Aligned[0].Module != "go.uber.org/multierr" || b.Aligned[0].To != "v1.10.0" {
+		t.Fatalf("plugin build: aligned %+v, verdict %+v", b.Aligned, b.Verdict)
+	}
+	load = testgo.Load(ctx, kept, b.Output)
+	if load.Err != nil || len(load.Outcomes) != 1 || !load.Outcomes[0].Loaded {
+		t.Fatalf("kept by package: %+v\nstdout: %s\nstderr: %s", load.Outcomes, load.Stdout, load.Stderr)
+	}
+}
