@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -202,6 +203,18 @@ func TestHazardsPredicted(t *testing.T) {
 				flag := strings.TrimPrefix(r.Do, "build the host with ")
 				bin := env.BuildHost(t, host, filepath.Join(dir, "host-x"), flag)
 				mustLoad(t, host, bin, filepath.Join(dir, "p.so"))
+			}},
+		{name: "sql, a module's root package with a dependency", mod: "example.com/widgetdriver", pkg: "example.com/widgetdriver", panic: "sql: Register called twice for driver widgetdriver",
+			remedy: func(t *testing.T, dir, host, plugin, pkg string, res *fork.Result) {
+				// --keep example.com/widgetdriver names the module, whose
+				// root package imports widget, which nobody kept: with other
+				// packages of the module shared, it would stay forked. The
+				// remedy names the packages, which always shares it.
+				r := remedy(t, res, pkg, fork.RemedyKeep)
+				if r.Do != "plugfork fork --keep example.com/widgetdriver/..." || !slices.Equal(r.Pins, []string{"example.com/widget@v1.0.0", "example.com/widgetdriver@v1.0.0"}) {
+					t.Errorf("keep remedy %+v", r)
+				}
+				keepRemedy(t, dir, host, plugin, pkg, res)
 			}},
 		{name: "http self-check", mod: "example.com/tracelike", pkg: "example.com/tracelike", panic: "/debug/tracelike is already registered. You may have two independent copies", remedy: keepRemedy},
 		{name: "flag", mod: "example.com/flaglib", pkg: "example.com/flaglib", panic: "flag redefined: fixture-level", remedy: keepRemedy},

@@ -143,30 +143,31 @@ func (s *session) remedies(ctx context.Context, st *swap.Stage, set settings, p 
 	c := p.closure
 	var out []Remedy
 
-	// Keep: the package and what it imports stay shared. If other packages
-	// of its module are forked, only the module can be kept.
-	reach := reachable(c, r.Package)
-	keep := r.Package
-	for path, q := range c.Forked {
-		if q.Mod == fp.Mod && !reach[path] {
-			keep = fp.Mod.Path
-			for path, q := range c.Forked {
-				if q.Mod == fp.Mod {
-					maps.Copy(reach, reachable(c, path))
-				}
+	// Keep: the package and what it imports, transitively, stay shared
+	// (its shared surface); the rest of its module may stay forked.
+	pinsOf := func(reach map[string]bool) map[string]bool {
+		pins := map[string]bool{}
+		for path := range reach {
+			if q := c.Forked[path]; q != nil {
+				pins[q.Mod.Path+"@"+q.Mod.Version] = true
 			}
-			break
 		}
+		return pins
 	}
-	pins := map[string]bool{}
-	for path := range reach {
-		if q := c.Forked[path]; q != nil {
-			pins[q.Mod.Path+"@"+q.Mod.Version] = true
+	keep, keepNote := r.Package, ""
+	pins := pinsOf(reachable(c, r.Package))
+	if r.Package == fp.Mod.Path && len(pins) > 1 {
+		// The module's path alone names the module, whose packages that
+		// import unkept ones may stay forked (closure.Surface): name its
+		// packages instead.
+		keep, keepNote = r.Package+"/...", "the package is its module's root: --keep "+r.Package+" would name the module"
+		reach := map[string]bool{}
+		for path, q := range c.Forked {
+			if q.Mod == fp.Mod {
+				maps.Copy(reach, reachable(c, path))
+			}
 		}
-	}
-	keepNote := ""
-	if keep != r.Package {
-		keepNote = "other packages of " + keep + " are forked, so the module is kept whole"
+		pins = pinsOf(reach)
 	}
 	out = append(out, Remedy{Kind: RemedyKeep, Do: "plugfork fork --keep " + keep, Pins: slices.Sorted(maps.Keys(pins)), Note: keepNote})
 
