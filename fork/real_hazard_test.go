@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/plugfork/plugfork/fork"
-	"github.com/plugfork/plugfork/internal/testgo"
 	"github.com/plugfork/plugfork/pluginbuild"
 )
 
@@ -20,15 +19,8 @@ import (
 func TestRealHazards(t *testing.T) {
 	real := realEnv(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	testgo.ExtractFile(t, filepath.Join("testdata", "real", "hazards.txtar"), dir, "")
+	dir := realFixture(t, real, "hazards", "host", "grpcplugin", "pqplugin")
 	host, gp, pp := filepath.Join(dir, "host"), filepath.Join(dir, "grpcplugin"), filepath.Join(dir, "pqplugin")
-	for _, d := range []string{host, gp, pp} {
-		if out := real.Go(t, d, "mod", "tidy", "-diff"); out != "" {
-			t.Fatalf("%s is not tidy (update testdata/real/hazards.txtar):\n%s", filepath.Base(d), out)
-		}
-	}
-	testgo.WriteLoader(t, host)
 	res, err := fork.Fork(ctx, fork.Config{Dir: host, Env: real.Environ(), Prefix: "gitlab.example.com/workflow"})
 	if err != nil {
 		t.Fatal(err)

@@ -23,15 +23,8 @@ import (
 func TestRealSurface(t *testing.T) {
 	env := realEnv(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	testgo.ExtractFile(t, filepath.Join("testdata", "real", "surface.txtar"), dir, "")
+	dir := realFixture(t, env, "surface", "host", "plugin")
 	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
-	for _, d := range []string{host, plug} {
-		if out := env.Go(t, d, "mod", "tidy", "-diff"); out != "" {
-			t.Fatalf("%s is not tidy (update testdata/real/surface.txtar):\n%s", filepath.Base(d), out)
-		}
-	}
-	testgo.WriteLoader(t, host)
 	plugin := env.BuildPlugin(t, plug, filepath.Join(dir, "plain.so"))
 	before := env.BuildHost(t, host, filepath.Join(dir, "before.bin"))
 	if res := testgo.Load(ctx, before, plugin); len(res.Outcomes) != 1 || !strings.Contains(res.Outcomes[0].Err, "plugin was built with a different version of package go.uber.org/") {

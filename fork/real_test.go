@@ -159,6 +159,22 @@ func realEnv(t *testing.T) *testgo.Env {
 	}}
 }
 
+// realFixture extracts testdata/real/<name>.txtar into a new directory
+// and returns it, with the loader main in its host module; each module
+// listed must be tidy, go.sum included, so that only the proxy is needed.
+func realFixture(t *testing.T, env *testgo.Env, name string, mods ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	testgo.ExtractFile(t, filepath.Join("testdata", "real", name+".txtar"), dir, "")
+	for _, m := range mods {
+		if out := env.Go(t, filepath.Join(dir, m), "mod", "tidy", "-diff"); out != "" {
+			t.Fatalf("%s is not tidy (update testdata/real/%s.txtar):\n%s", m, name, out)
+		}
+	}
+	testgo.WriteLoader(t, filepath.Join(dir, "host"))
+	return dir
+}
+
 // TestRealModules forks a host that imports popular real modules (see
 // testdata/real/modules.txtar) and checks the promise on them: the forks hold
 // the files go mod vendor keeps, the host builds and vets, type-checks for
