@@ -62,10 +62,9 @@ var _ api.Plugin = local{}
 func init() { hostReport = func() string { return sdk.Serve(local{}, "req") } }
 `
 
-// contractPlugin implements the contract with a newer widget than the
-// host's, and serves itself through the contract's sdk package: the
-// host's, when it is shared.
-const contractPlugin = `
+// contractGoMod is the go.mod of a plugin on the contract with a newer
+// widget than the host's.
+const contractGoMod = `
 -- go.mod --
 module example.com/biz
 
@@ -75,7 +74,11 @@ require (
 	example.com/acme/sdk v1.0.0
 	example.com/widget v1.1.0
 )
--- biz.go --
+`
+
+// contractPlugin implements the contract and serves itself through the
+// contract's sdk package (its own copy: the host's is forked).
+const contractPlugin = contractGoMod + `-- biz.go --
 package main
 
 import (
@@ -197,17 +200,7 @@ func init() { hostReport = func() string { return typed.Describe(&widget.Widget{
 		t.Fatalf("forks: %+v; want none", res.Forks)
 	}
 	hostBin := env.BuildHost(t, host, filepath.Join(dir, "host.bin"))
-	biz := plugin(t, filepath.Join(dir, "biz"), `
--- go.mod --
-module example.com/biz
-
-go 1.22
-
-require (
-	example.com/acme/sdk v1.0.0
-	example.com/widget v1.1.0
-)
--- biz.go --
+	biz := plugin(t, filepath.Join(dir, "biz"), contractGoMod+`-- biz.go --
 package main
 
 import (
