@@ -2,10 +2,15 @@ package fork
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plugfork/plugfork/internal/hazard"
@@ -108,10 +113,11 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 	if swap.Pending(root) {
 		c.add(CheckFinding{Kind: KindInterrupted, Message: "a plugfork run was interrupted while changing the host", Fix: "plugfork fork (finishes it)"})
 	}
-	if err := c.imports(); err != nil {
+	hashes, err := c.scan()
+	if err != nil {
 		return nil, err
 	}
-	c.drift()
+	c.drift(hashes)
 	c.wiring(mf)
 	c.surface(mf, cfg)
 	c.hazards(cfg)
@@ -157,21 +163,93 @@ func (c *checker) shared(p string) bool {
 	return true
 }
 
-// imports scans every Go file of the host's packages and of the forks.
-func (c *checker) imports() error {
-	scanFile := func(full string) error {
-		display, _ := filepath.Rel(c.root, full)
-		display = filepath.ToSlash(display)
-		src, err := os.ReadFile(full)
+// scanned is one file check reads: its imports, when it is Go source of a
+// package, and its sum, when it is in a fork.
+type scanned struct {
+	full    string // the file
+	display string // relative to the host root
+	parse   bool
+	imports []rewrite.Import
+	sum     string
+	err     error
+}
+
+// scan reads every file of the forks once, and every Go file of the
+// host's packages, on all cores: the imports of Go source (findings for
+// shared ones) and the sums of the forks' files (their tree hashes, which
+// drift compares with the lock's). It returns the tree hash of each fork
+// present, by fork dir.
+func (c *checker) scan() (map[string]string, error) {
+	var items []*scanned
+	add := func(rel, name string, parse, sum bool) *scanned {
+		display := path.Join(rel, name)
+		it := &scanned{full: filepath.Join(c.root, filepath.FromSlash(display)), display: display, parse: parse}
+		if sum {
+			it.sum = "?"
+		}
+		items = append(items, it)
+		return it
+	}
+	host, err := hostFiles(c.root)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range host {
+		if strings.HasSuffix(name, ".go") {
+			add("", name, true, false)
+		}
+	}
+	trees := map[string]map[string]*scanned{} // fork dir -> file -> item
+	for _, f := range c.lock.Forks {
+		dir := filepath.Join(c.root, filepath.FromSlash(f.ForkDir))
+		if _, err := os.Stat(dir); err != nil {
+			continue // reported by drift
+		}
+		files, err := lockfile.TreeFiles(dir)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		tree := map[string]*scanned{}
+		for _, name := range files {
+			kind, ok := rewritable(name)
+			tree[name] = add(f.ForkDir, name, ok && kind == "go", true)
+		}
+		trees[f.ForkDir] = tree
+	}
+
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			var buf []byte // reused: the files add up to the size of the closure
+			for i := int(next.Add(1) - 1); i < len(items); i = int(next.Add(1) - 1) {
+				it := items[i]
+				src, err := readInto(buf, it.full)
+				buf = src[:0]
+				if err != nil {
+					it.err = err
+					continue
+				}
+				if it.sum != "" {
+					it.sum = lockfile.FileSum(src)
+				}
+				if it.parse {
+					it.imports, it.err = rewrite.Imports(it.display, src)
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	for _, it := range items {
+		if it.err != nil {
+			return nil, it.err
+		}
+		if !it.parse {
+			continue
 		}
 		c.files++
-		imps, err := rewrite.Imports(display, src)
-		if err != nil {
-			return err
-		}
-		for _, imp := range imps {
+		for _, imp := range it.imports {
 			if c.shared(imp.Path) {
 				c.add(CheckFinding{
 					Kind: KindUnforkedImport, Pos: imp.Pos.String(), Path: imp.Path,
@@ -180,56 +258,59 @@ func (c *checker) imports() error {
 				})
 			}
 		}
-		return nil
 	}
-	scan := func(dir string) error {
-		files, err := hostFiles(dir)
-		if err != nil {
-			return err
+	hashes := map[string]string{}
+	for dir, tree := range trees {
+		sums := map[string]string{}
+		for name, it := range tree {
+			sums[name] = it.sum
 		}
-		for _, name := range files {
-			if !strings.HasSuffix(name, ".go") {
-				continue
-			}
-			if err := scanFile(filepath.Join(dir, filepath.FromSlash(name))); err != nil {
-				return err
-			}
-		}
-		return nil
+		hashes[dir] = lockfile.HashSums(sums)
 	}
-	if err := scan(c.root); err != nil {
-		return err
-	}
-	for _, f := range c.lock.Forks {
-		dir := filepath.Join(c.root, filepath.FromSlash(f.ForkDir))
-		if _, err := os.Stat(dir); err != nil {
-			continue // reported by drift
-		}
-		if err := scan(dir); err != nil {
-			return err
-		}
-	}
-	return nil
+	return hashes, nil
 }
 
-// drift compares each fork with its lock entry and manifest, and looks for
-// fork directories the lock does not know.
-func (c *checker) drift() {
+// readInto reads the file into buf, grown as needed, and returns the
+// bytes read.
+func readInto(buf []byte, name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return buf[:0], err
+	}
+	defer f.Close()
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// drift compares each fork with its lock entry (its tree hash, as scan
+// found it) and manifest, and looks for fork directories the lock does not
+// know.
+func (c *checker) drift(hashes map[string]string) {
 	for _, f := range c.lock.Forks {
-		what := "the fork of "
-		dir := filepath.Join(c.root, filepath.FromSlash(f.ForkDir))
-		if _, err := os.Stat(dir); err != nil {
+		h, ok := hashes[f.ForkDir]
+		if !ok {
 			c.add(CheckFinding{Kind: KindMissingFork, Module: f.Path, Path: f.ForkDir,
-				Message: what + f.Path + "@" + f.Version + " is missing from " + f.ForkDir, Fix: "plugfork fork"})
+				Message: "the fork of " + f.Path + "@" + f.Version + " is missing from " + f.ForkDir, Fix: "plugfork fork"})
 			continue
 		}
-		h, err := lockfile.TreeHash(dir)
-		if err == nil && h == f.TreeHash {
+		if h == f.TreeHash {
 			continue
 		}
-		files := driftedFiles(dir)
+		files := driftedFiles(filepath.Join(c.root, filepath.FromSlash(f.ForkDir)))
 		c.add(CheckFinding{Kind: KindDrift, Module: f.Path, Path: f.ForkDir, Files: files,
-			Message: fmt.Sprintf("%s%s@%s was edited by hand (%s from what plugfork generated)", what, f.Path, f.Version, plural.Count(len(files), "file differs", "files differ")),
+			Message: fmt.Sprintf("the fork of %s@%s was edited by hand (%s from what plugfork generated)", f.Path, f.Version, plural.Count(len(files), "file differs", "files differ")),
 			Fix:     "plugfork fork (regenerates it; hand edits are lost)"})
 	}
 	for _, rel := range lockfile.Strays(c.root, c.lock) {

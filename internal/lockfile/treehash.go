@@ -50,9 +50,15 @@ func FileSum(data []byte) string {
 func SumsHash(sums map[string]string, extra, extraSum string) string {
 	all := maps.Clone(sums)
 	all[extra] = extraSum
+	return HashSums(all)
+}
+
+// HashSums returns the h1: hash of a tree holding exactly the files of
+// sums (name -> FileSum): what TreeHash of that tree returns.
+func HashSums(sums map[string]string) string {
 	h := sha256.New()
-	for _, name := range slices.Sorted(maps.Keys(all)) {
-		io.WriteString(h, all[name]+"  "+name+"\n")
+	for _, name := range slices.Sorted(maps.Keys(sums)) {
+		io.WriteString(h, sums[name]+"  "+name+"\n")
 	}
 	return "h1:" + base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
