@@ -57,9 +57,11 @@ REAL_PKGS ?= ./fork ./pluginbuild
 test-real:
 	PLUGFORK_REAL=1 $(GO) test -count=1 -v -run '^TestReal' -timeout 25m $(REAL_PKGS)
 
-# Performance goals of fork on a k8s.io/client-go sized host, as ratios to
-# the go command (see bench/main.go), then the package benchmarks. Not run
-# in CI. BENCHFLAGS: e.g. -runs 5 -buildruns 2 -cpuprofile cpu.out -strict.
+# Performance goals of fork on two hosts, a k8s.io/client-go host and a
+# platform gateway of some 800 modules, as ratios to the go command (see
+# bench/main.go), then the package benchmarks. Not run in CI; the large
+# host's go vet and go build take minutes each. BENCHFLAGS: e.g. -hosts k8s
+# -runs 5 -vetruns 0 -buildruns 2 -cpuprofile cpu.out -strict.
 BENCHFLAGS ?=
 bench:
 	$(GO) run ./bench $(BENCHFLAGS)
