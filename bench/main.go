@@ -395,10 +395,10 @@ func (m *measured) report() int {
 		if len(wall) > 0 {
 			w = sec(median(wall))
 		}
-		line := fmt.Sprintf("  %-38s %9s %-17s %9s  %s  %s", name, w, spread(wall), cpu, r, note)
+		line := fmt.Sprintf("  %-38s %9s %-21s %9s  %s  %s", name, w, spread(wall), cpu, r, note)
 		fmt.Println(strings.TrimRight(line, " "))
 	}
-	fmt.Printf("  %-38s %9s %-17s %9s  %8s\n", "step", "wall", "  (min-max)", "CPU", "max RSS")
+	fmt.Printf("  %-38s %9s %-21s %9s  %8s\n", "step", "wall", "  (min-max)", "CPU", "max RSS")
 	row("go mod vendor (unforked host)", vendor, sec(median(vendorCPU)), vendorRSS, "")
 	row("plugfork fork, first run", total, sec(median(totalCPU)), forkRSS, "")
 	for i, p := range phases(fork.Timings{}) {
@@ -412,10 +412,10 @@ func (m *measured) report() int {
 	fmt.Println()
 
 	missed := 0
-	fmt.Printf("  %-38s %9s %-17s %-11s %s\n", "goal", "got", "  (min-max)", "goal", "verdict")
+	fmt.Printf("  %-38s %9s %-21s %-11s %s\n", "goal", "got", "  (min-max)", "goal", "verdict")
 	goal := func(name string, got []float64, unit string, limit float64, strictLess bool) {
 		if len(got) == 0 {
-			fmt.Printf("  %-38s %9s %-17s %-11s %s\n", name, "-", "", goalText(unit, limit, strictLess), "not measured")
+			fmt.Printf("  %-38s %9s %-21s %-11s %s\n", name, "-", "", goalText(unit, limit, strictLess), "not measured")
 			return
 		}
 		med := medianF(got)
@@ -426,7 +426,7 @@ func (m *measured) report() int {
 		case med > limit || strictLess && med >= limit:
 			verdict, missed = "MISSED", missed+1
 		}
-		fmt.Printf("  %-38s %9s %-17s %-11s %s\n", name, num(med, unit), spreadF(got, unit), goalText(unit, limit, strictLess), verdict)
+		fmt.Printf("  %-38s %9s %-21s %-11s %s\n", name, num(med, unit), spreadF(got, unit), goalText(unit, limit, strictLess), verdict)
 	}
 	ratios := func(f func(round) float64) []float64 {
 		var rs []float64
@@ -457,7 +457,7 @@ func (m *measured) report() int {
 	for _, r := range m.rounds {
 		rss = append(rss, float64(max(r.fork.rss, r.noop.rss)))
 	}
-	fmt.Printf("  %-38s %9s %-17s %-11s %s\n", "peak RSS of plugfork fork (max)", mib(slices.Max(rss)), spreadF(rss, "MiB"), "<= 1024 MiB", verdictRSS(slices.Max(rss), &missed))
+	fmt.Printf("  %-38s %9s %-21s %-11s %s\n", "peak RSS of plugfork fork (max)", mib(slices.Max(rss)), spreadF(rss, "MiB"), "<= 1024 MiB", verdictRSS(slices.Max(rss), &missed))
 	goal("copy+rewrite CPU / go mod vendor CPU", ratios(func(r round) float64 {
 		return over(phaseCPU(r.fork.samples, r.timings)[copyRewrite], r.vendor.cpu)
 	}), "x", 0, false)
