@@ -2,8 +2,10 @@ package typecheck
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -42,6 +44,18 @@ import (
 )
 
 func main() { fmt.Println(fork.Value() + 1, undefinedInHost, cgo.Answer(), syntax.X) }
+-- api.go --
+package main
+
+import "example.com/fork"
+
+// Uses of the fork's API that are wrong: the errors name its types.
+var (
+	_ fork.Doer = 3
+	_           = fork.Make(1)
+	_ int       = fork.Pair[string, int]{}.Swap()
+	_           = fork.Pair[string, int]{}.Missing
+)
 -- cgo/cgo.go --
 package cgo
 
@@ -73,6 +87,26 @@ import "example.com/deep"
 
 // Value is wrong: a string, not an int.
 func Value() int { return "fork" + deep.Name() }
+-- third_party/fork/api.go --
+package fork
+
+// Pair is generic.
+type Pair[K comparable, V any] struct {
+	Key K
+	Val V
+}
+
+// Make cannot infer V.
+func Make[K comparable, V any](k K) Pair[K, V] {
+	var v V
+	return Pair[K, V]{k, v}
+}
+
+// Swap is a method of a generic type.
+func (p Pair[K, V]) Swap() Pair[K, V] { return p }
+
+// Doer is an interface.
+type Doer interface{ Do(ctx string) error }
 -- third_party/deep/go.mod --
 module example.com/deep
 
@@ -130,24 +164,42 @@ func TestSameErrorsAsBefore(t *testing.T) {
 	}
 	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1")
 	want := oldCheck(t, dir, env)
-	var progress []int
-	got, err := Check(context.Background(), Config{Dir: dir, Env: env, Patterns: []string{"./..."},
-		Progress: func(done, total int) { progress = append(progress, done, total) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("errors differ from the go/packages check:\ngot:\n\t%s\nwant:\n\t%s", join(got), join(want))
-	}
-	for _, w := range []string{"main.go:11:", "third_party/fork/fork.go:6:", "third_party/deep/deep.go:4:"} {
-		if !strings.Contains(join(got), w) {
-			t.Errorf("no error at %s:\n\t%s", w, join(got))
-		}
-	}
-	if n := len(progress); n < 2 || progress[n-2] != progress[n-1] {
-		t.Errorf("progress %v: want it to end with done == total", progress)
+	// Every package kept as checked, and every package compacted.
+	for _, compact := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compact=%v", compact), func(t *testing.T) {
+			want := slices.Clone(want)
+			if compact {
+				defer func(size int) { compactSize = size }(compactSize)
+				compactSize = 0
+				// Positions in another package's API keep no column (see
+				// compact).
+				for i := range want {
+					want[i].Msg = declaredAt.ReplaceAllString(want[i].Msg, "$1:1)")
+				}
+			}
+			var progress []int
+			got, err := Check(context.Background(), Config{Dir: dir, Env: env, Patterns: []string{"./..."},
+				Progress: func(done, total int) { progress = append(progress, done, total) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("errors differ from the go/packages check:\ngot:\n\t%s\nwant:\n\t%s", join(got), join(want))
+			}
+			for _, w := range []string{"main.go:11:", "third_party/fork/fork.go:6:", "third_party/deep/deep.go:4:",
+				"api.go:7:", "api.go:8:", "api.go:9:", "api.go:10:"} {
+				if !strings.Contains(join(got), w) {
+					t.Errorf("no error at %s:\n\t%s", w, join(got))
+				}
+			}
+			if n := len(progress); n < 2 || progress[n-2] != progress[n-1] {
+				t.Errorf("progress %v: want it to end with done == total", progress)
+			}
+		})
 	}
 }
+
+var declaredAt = regexp.MustCompile(`(declared at [^ ]+:[0-9]+):[0-9]+\)`)
 
 func join(errs []Error) string {
 	var s []string
