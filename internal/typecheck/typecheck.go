@@ -280,11 +280,15 @@ func (c *checker) check(n *node) {
 		conf.GoVersion = "go" + p.Module.GoVersion
 	}
 	pkg, _ := conf.Check(p.ImportPath, c.fset, files, nil)
-	size := 0
+	bodies := 0
 	for _, f := range files {
-		size += c.fset.File(f.FileStart).Size()
+		for _, d := range f.Decls {
+			if d, ok := d.(*ast.FuncDecl); ok && d.Body != nil {
+				bodies += int(d.Body.End() - d.Body.Pos())
+			}
+		}
 	}
-	n.types = c.compact(pkg, size)
+	n.types = c.compact(pkg, bodies)
 	if n.types != pkg {
 		// Its errors have their positions, and its API positions of its
 		// own: its line tables can go.
@@ -303,16 +307,15 @@ func (c *checker) check(n *node) {
 // Positions in the API keep their file and line, not their column: the
 // one message of the type checker that names a position in another
 // package ("cannot infer V (declared at file:line:col)") gives column 1.
-// A package of less than compactSize bytes of source is kept as checked:
-// its bodies hold little, and its export data would hold all it refers to
-// of the API of the packages it imports, whose writing costs more than it
-// saves (on a host of 2,500 packages, a third more CPU for 10% less
-// memory). So is a package the export writer refuses (some ill-typed
-// ones).
-func (c *checker) compact(pkg *types.Package, size int) *types.Package {
+// A package whose function bodies span less than compactSize bytes of
+// source is kept as checked: its bodies hold little, and its export data
+// would hold all it refers to of the API of the packages it imports,
+// whose writing costs more than it saves. So is a package the export
+// writer refuses (some ill-typed ones).
+func (c *checker) compact(pkg *types.Package, bodies int) *types.Package {
 	var buf bytes.Buffer
 	err := errSmall
-	if size >= compactSize {
+	if bodies >= compactSize {
 		err = gcexportdata.Write(&buf, c.fset, pkg)
 	}
 	c.exportMu.Lock()
@@ -330,7 +333,7 @@ func (c *checker) compact(pkg *types.Package, size int) *types.Package {
 }
 
 // compactSize is a var for the tests, which compact every package.
-var compactSize = 32 << 10
+var compactSize = 8 << 10
 
 var errSmall = errors.New("too small to compact")
 
