@@ -104,7 +104,7 @@ type node struct {
 	p         *listed
 	waiting   int     // imports not checked yet
 	importers []*node // the packages that import it
-	remaining int     // importers not checked yet: when none, its types can go
+	remaining int     // importers not checked yet: when none, its node lets go of its types
 	types     *types.Package
 }
 
