@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"io"
 	"io/fs"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -33,6 +35,12 @@ func TreeHash(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return hashFiles(dir, files)
+}
+
+// hashFiles returns the h1: hash of the files of dir, named relative to it
+// and sorted.
+func hashFiles(dir string, files []string) (string, error) {
 	return dirhash.Hash1(files, func(name string) (io.ReadCloser, error) {
 		return os.Open(filepath.Join(dir, filepath.FromSlash(name)))
 	})
@@ -65,9 +73,48 @@ func HashSums(sums map[string]string) string {
 
 // Intact reports whether the fork dir below root holds exactly the lock's
 // forks, byte for byte: every tree hash matches and no stray fork lies
-// beside them. The trees are hashed in parallel: reading and hashing them
-// is most of a no-op re-run.
+// beside them. One walk of the fork dir lists every fork's files (each
+// file belongs to the fork whose directory holds it nearest, unless a
+// nested module lies between) and finds the strays; the trees are then
+// hashed in parallel. Reading and hashing them is most of a no-op re-run.
 func Intact(root string, lock *Lock) bool {
+	if len(lock.Forks) == 0 {
+		return len(Strays(root, lock)) == 0
+	}
+	index := map[string]int{} // fork dir, relative to root -> fork
+	for i, f := range lock.Forks {
+		index[f.ForkDir] = i
+	}
+	files := make([][]string, len(lock.Forks))
+	seen := make([]bool, len(lock.Forks))
+	owner := map[string]int{".": -1} // directory, relative to the fork dir -> fork holding its files, or -1
+	dir := filepath.Join(root, filepath.FromSlash(lock.Dir))
+	errStray := errors.New("stray fork")
+	err := modtree.Walk(dir, modtree.All, nil, func(rel string, d fs.DirEntry) error {
+		parent := path.Dir(rel)
+		if d.IsDir() {
+			o := owner[parent]
+			if i, ok := index[path.Join(lock.Dir, rel)]; ok {
+				o, seen[i] = i, true
+			} else if modtree.IsModuleRoot(filepath.Join(dir, filepath.FromSlash(rel))) {
+				o = -1 // a nested module no fork is: none of its files belongs to a fork
+			}
+			owner[rel] = o
+			return nil
+		}
+		if d.Name() == MarkerName {
+			if _, ok := index[path.Join(lock.Dir, parent)]; !ok {
+				return errStray
+			}
+		}
+		if o := owner[parent]; o >= 0 && (d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0) {
+			files[o] = append(files[o], rel)
+		}
+		return nil
+	})
+	if err != nil || slices.Contains(seen, false) {
+		return false
+	}
 	var (
 		wg    sync.WaitGroup
 		stale atomic.Bool
@@ -77,15 +124,20 @@ func Intact(root string, lock *Lock) bool {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(lock.Forks) && !stale.Load(); i = int(next.Add(1) - 1) {
 				f := lock.Forks[i]
-				h, err := TreeHash(filepath.Join(root, filepath.FromSlash(f.ForkDir)))
-				if err != nil || h != f.TreeHash {
+				rel := strings.TrimPrefix(f.ForkDir, lock.Dir+"/")
+				names := make([]string, len(files[i]))
+				for j, name := range files[i] {
+					names[j] = strings.TrimPrefix(name, rel+"/")
+				}
+				slices.Sort(names)
+				if h, err := hashFiles(filepath.Join(root, filepath.FromSlash(f.ForkDir)), names); err != nil || h != f.TreeHash {
 					stale.Store(true)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	return !stale.Load() && len(Strays(root, lock)) == 0
+	return !stale.Load()
 }
 
 // Strays returns the fork directories (those holding a marker) below the
