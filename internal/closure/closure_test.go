@@ -45,6 +45,13 @@ func TestBuildsForPlugins(t *testing.T) {
 		{"a.go", "//go:build cgo && arm64\n\npackage a\n", true},
 		{"a.go", "//go:build ignore\n\npackage a\n", false},
 		{"a_linux.go", "//go:build !linux\n\npackage a\n", false},
+		{"zsyscall_aix_ppc64_gccgo.go", "// +build aix,ppc64,gccgo\n\npackage a\n", false},
+		{"a.go", "// +build aix,ppc64,gccgo\n\npackage a\n", false},
+		{"a.go", "// +build aix windows\n\npackage a\n", false},
+		{"a.go", "// +build aix linux\n\npackage a\n", true},
+		{"a.go", "// +build linux\n// +build aix\n\npackage a\n", false},
+		{"a.go", "// Copyright\n\n// +build !windows\n\npackage a\n", true},
+		{"a.go", "//go:build linux\n// +build aix\n\npackage a\n", true},
 	} {
 		if got := BuildsForPlugins(tt.name, []byte(tt.src)); got != tt.want {
 			t.Errorf("BuildsForPlugins(%q, %q) = %v, want %v", tt.name, tt.src, got, tt.want)
