@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/swap"
 )
 
@@ -40,10 +42,8 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	defer s.close()
 	old := s.h.Lock
 	modules = slices.Compact(slices.Sorted(slices.Values(modules))) // each once: a module named twice is not two forks
-	for _, m := range modules {
-		if old.Find(m) == nil {
-			return nil, fmt.Errorf("%s is not forked (see plugfork status)", m)
-		}
+	if err := notForked(old, modules); err != nil {
+		return nil, err
 	}
 	res := &UnforkResult{Schema: UnforkSchema, DryRun: cfg.DryRun}
 	if len(modules) > 0 && len(modules) < len(old.Forks) {
@@ -118,4 +118,33 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	res.Changed = true
 	res.Millis = time.Since(start).Milliseconds()
 	return res, nil
+}
+
+// notForked is the error of a command naming modules the lock does not
+// fork (upgrade and unfork say it alike), nil when it forks all of them.
+// It names what is forked.
+func notForked(lock *lockfile.Lock, modules []string) error {
+	var missing []string
+	for _, m := range modules {
+		if lock.Find(m) == nil {
+			missing = append(missing, m)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	verb := "is"
+	if len(missing) > 1 {
+		verb = "are"
+	}
+	const shown = 5
+	var forked []string
+	for _, f := range lock.Forks[:min(shown, len(lock.Forks))] {
+		forked = append(forked, f.Path)
+	}
+	list := strings.Join(forked, ", ")
+	if n := len(lock.Forks) - shown; n > 0 {
+		list += fmt.Sprintf(" and %d more", n)
+	}
+	return fmt.Errorf("%s %s not forked: the forked modules are %s (see plugfork status)", strings.Join(missing, ", "), verb, list)
 }
