@@ -3,13 +3,11 @@ package fork
 import (
 	"context"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/plugfork/plugfork/internal/lockfile"
-	"github.com/plugfork/plugfork/internal/swap"
 )
 
 // UnforkResult is what an unfork did.
@@ -92,27 +90,7 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	if err != nil {
 		return nil, err
 	}
-	var j swap.Journal
-	for _, rel := range changed {
-		j.Rename(swap.StagedPath(rel), rel)
-	}
-	if s.h.Vendor {
-		if err := s.refreshVendor(ctx, st, &j); err != nil {
-			return nil, err
-		}
-	}
-	if err := st.WriteFile("go.mod", gomod); err != nil {
-		return nil, err
-	}
-	j.Rename(swap.StagedPath("go.mod"), "go.mod")
-	j.Rename(swap.StagedPath("go.sum"), "go.sum")
-	j.Remove(old.Dir)
-	j.Prune(path.Dir(old.Dir))
-	j.Remove(LockFile)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := j.Commit(s.h.Root); err != nil {
+	if _, err := s.apply(ctx, st, nil, gomod); err != nil {
 		return nil, err
 	}
 	res.Changed = true
