@@ -3,6 +3,7 @@ package fork
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -79,14 +80,17 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 		res.Millis = time.Since(start).Milliseconds()
 		return res, nil
 	}
-	// go.sum needs the upstream modules' sums back: -mod=mod lets the
-	// go command add them while it type-checks.
-	if errs, err := typeCheck(ctx, st.Dir, withModFlag(cfg.Env, "mod"), []string{"./..."}, s.progress); err != nil {
+	// The same phases as a fork's, without the forks: go mod tidy brings
+	// back the upstream modules' go.mod and go.sum lines, the host
+	// type-checks, and the swap removes the fork dir and the lock.
+	unwired, err := os.ReadFile(st.Path("go.mod"))
+	if err != nil {
 		return nil, err
-	} else if len(errs) > 0 {
-		return nil, &TypeCheckError{Errors: errs}
 	}
-	gomod, err := st.HostGoMod()
+	if err := s.tidy(ctx, st, unwired, old.Prefix, true); err != nil {
+		return nil, err
+	}
+	gomod, err := s.checkStage(ctx, st)
 	if err != nil {
 		return nil, err
 	}
