@@ -25,7 +25,7 @@ func TestCommitFails(t *testing.T) {
 			name:    "file where a directory is expected",
 			setup:   func(t *testing.T, root string) { write(t, root, "third_party", "a file") },
 			rootOK:  true,
-			wantErr: "cannot move .plugfork/stage/third_party/forked to third_party/forked: third_party is not a directory; nothing was changed",
+			wantErr: "cannot move .plugfork/stage/third_party/forked to third_party/forked: third_party is not a directory (move it out of the way); nothing was changed",
 		},
 		{
 			name: "read-only fork dir",
@@ -33,7 +33,7 @@ func TestCommitFails(t *testing.T) {
 				chmod(t, filepath.Join(root, "forks"), 0o555)
 				t.Cleanup(func() { os.Chmod(filepath.Join(root, "forks"), 0o777) })
 			},
-			wantErr: "cannot move forks: it is not writable; nothing was changed",
+			wantErr: "cannot move forks: it is not writable (chmod u+w forks); nothing was changed",
 		},
 		{
 			// The first operation fails: undone by removing the journal.

@@ -130,13 +130,13 @@ func (j *Journal) check(root string) error {
 			return err
 		}
 		if dir := path.Dir(o.from); !writable(abs(dir)) {
-			return fmt.Errorf("cannot %s %s: %s is not writable", o.kind, o.from, dirName(dir))
+			return fmt.Errorf("cannot %s %s: %s is not writable (chmod u+w it)", o.kind, o.from, dirName(dir))
 		}
 		if o.kind != opRename {
 			continue
 		}
 		if fi.IsDir() && path.Dir(o.from) != path.Dir(o.to) && !writable(abs(o.from)) {
-			return fmt.Errorf("cannot move %s: it is not writable", o.from)
+			return fmt.Errorf("cannot move %s: it is not writable (chmod u+w %s)", o.from, o.from)
 		}
 		// The nearest existing parent of the target, where the rest is made.
 		dir := path.Dir(o.to)
@@ -147,9 +147,9 @@ func (j *Journal) check(root string) error {
 			dir = path.Dir(dir)
 		}
 		if pi, err := os.Stat(abs(dir)); err != nil || !pi.IsDir() {
-			return fmt.Errorf("cannot move %s to %s: %s is not a directory", o.from, o.to, dirName(dir))
+			return fmt.Errorf("cannot move %s to %s: %s is not a directory (move it out of the way)", o.from, o.to, dirName(dir))
 		} else if !writable(abs(dir)) {
-			return fmt.Errorf("cannot move %s to %s: %s is not writable", o.from, o.to, dirName(dir))
+			return fmt.Errorf("cannot move %s to %s: %s is not writable (chmod u+w it)", o.from, o.to, dirName(dir))
 		}
 	}
 	return nil
