@@ -51,8 +51,12 @@ func (s *session) checkStage(ctx context.Context, st *swap.Stage) ([]byte, error
 // upstream modules do (what only their tests import), as the fork's tidy
 // dropped them.
 func (s *session) tidy(ctx context.Context, st *swap.Stage, want []byte, prefix string, restore bool) error {
+	what := "forking"
+	if restore {
+		what = "unforking"
+	}
 	if _, err := s.runner(st).Run(ctx, "mod", "tidy"); err != nil {
-		return fmt.Errorf("settling go.mod of the forked host: %w", err)
+		return fmt.Errorf("settling go.mod after %s: %w", what, err)
 	}
 	got, err := os.ReadFile(st.Path("go.mod"))
 	if err != nil {
@@ -67,7 +71,7 @@ func (s *session) tidy(ctx context.Context, st *swap.Stage, want []byte, prefix 
 		return err
 	}
 	if goLine(a) != goLine(b) {
-		return fmt.Errorf("go mod tidy would change the go line from %q to %q after forking (a plugfork bug); nothing was changed", goLine(a), goLine(b))
+		return fmt.Errorf("go mod tidy would change the go line from %q to %q after %s (a plugfork bug); nothing was changed", goLine(a), goLine(b), what)
 	}
 	versions := map[string]string{}
 	for _, req := range a.Require {
@@ -78,7 +82,7 @@ func (s *session) tidy(ctx context.Context, st *swap.Stage, want []byte, prefix 
 			if pkgpath.Within(req.Mod.Path, prefix) && req.Mod.Path != prefix || restore && !ok {
 				continue
 			}
-			return fmt.Errorf("go mod tidy would require %s %s after forking (a plugfork bug or an untidy host: run go mod tidy first); nothing was changed", req.Mod.Path, req.Mod.Version)
+			return fmt.Errorf("go mod tidy would require %s %s after %s (a plugfork bug or an untidy host: run go mod tidy first); nothing was changed", req.Mod.Path, req.Mod.Version, what)
 		}
 	}
 	return nil
