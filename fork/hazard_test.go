@@ -11,6 +11,7 @@ import (
 
 	"github.com/plugfork/plugfork/fork"
 	"github.com/plugfork/plugfork/inspect"
+	"github.com/plugfork/plugfork/internal/hazard"
 	"github.com/plugfork/plugfork/internal/testgo"
 	"github.com/plugfork/plugfork/pluginbuild"
 	"github.com/rogpeppe/go-internal/txtar"
@@ -330,4 +331,37 @@ func Run() string { return "second" }
 	forkWith(t, host, fork.Config{Keep: []string{"example.com/pqlike"}, KeepSet: true})
 	bin = env.BuildHost(t, host, filepath.Join(dir, "host-kept"))
 	mustLoad(t, host, bin, build(first, "first-kept.so"), build(second, "second-kept.so"))
+}
+
+// TestHazardsOfLinkedFilesOnly: registrations no host links are no hazard:
+// a generator beside the library (package main, //go:build generate, as
+// otto/underscore's download.go), a program a tools.go imports (as
+// go-winio's reaches stringer), a file built only for windows, and gob
+// registrations of standard library types. fork finds none, check on the
+// built host finds none, inspect with the lock predicts the plugin with
+// its own copy loads, and it does.
+func TestHazardsOfLinkedFilesOnly(t *testing.T) {
+	dir, host, plugin := hazardPair(t, "example.com/hazardfiles", "example.com/hazardfiles")
+	res := forkWith(t, host, fork.Config{})
+	for _, h := range res.Hazards {
+		if h.Kind == hazard.KindRegistry {
+			t.Errorf("fork: hazard %s %s %q at %s", h.Registry, h.Call, h.Name, h.Pos)
+		}
+	}
+	p := env.BuildPlugin(t, plugin, filepath.Join(dir, "p.so"))
+	bin := env.BuildHost(t, host, filepath.Join(dir, "host.bin"))
+	var linked []string
+	for _, pkg := range readBinary(t, bin).Packages {
+		linked = append(linked, pkg.Path)
+	}
+	chk, err := fork.Check(fork.CheckConfig{Dir: host, Linked: linked, Binary: bin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range chk.Findings {
+		if f.Kind == fork.KindHazard {
+			t.Errorf("check --binary: %s: %s", f.Pos, f.Message)
+		}
+	}
+	mustLoad(t, host, bin, p)
 }

@@ -196,15 +196,26 @@ var singletons = map[string]string{
 // registers its .proto file. Only files importing a registry package are
 // parsed, so the scan costs nothing for the rest.
 //
+// name is the package's name, its package clause ("" when not known: the
+// file's own clause then counts). Only a file of the package can register
+// anything a host links: a file of another package in the directory (a
+// generator's package main, built only with a tag of its own, beside the
+// library) is never compiled into it, and a package main is a program,
+// which nothing imports (a tools.go reaches one). Such files register
+// nothing.
+//
 // Of gob's registrations, only those two copies of the package collide on
 // are reported (see gobCollides).
-func Scan(fset *token.FileSet, pkg, display string, src []byte) []Registration {
-	if !mayRegister(src) {
+func Scan(fset *token.FileSet, pkg, name, display string, src []byte) []Registration {
+	if name == "main" || !mayRegister(src) {
 		return nil
 	}
 	f, err := parser.ParseFile(fset, display, src, parser.ParseComments|parser.SkipObjectResolution)
 	if err != nil {
 		return nil // the rewrite reports unparsable files
+	}
+	if f.Name.Name == "main" || name != "" && f.Name.Name != name {
+		return nil
 	}
 	s := &scanner{fset: fset, pkg: pkg, pkgName: f.Name.Name, names: map[string]string{}, consts: map[string]string{}, vars: map[string]bool{}}
 	for _, spec := range f.Imports {

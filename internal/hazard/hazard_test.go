@@ -134,9 +134,14 @@ var _ = protoimpl.UnsafeEnabled
 		{"no registry imported", `package m
 func init() { Register("x") }
 `, nil},
+		// A program is linked into no host, even when a tools.go imports it.
+		{"package main", `package main
+import "flag"
+var typeNames = flag.String("type", "", "")
+`, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Scan(token.NewFileSet(), "example.com/m", "f.go", []byte(tt.src))
+			got := Scan(token.NewFileSet(), "example.com/m", "", "f.go", []byte(tt.src))
 			for i := range tt.want {
 				tt.want[i].Package = "example.com/m"
 			}
@@ -144,6 +149,42 @@ func init() { Register("x") }
 				t.Errorf("Scan =\n\t%+v\nwant\n\t%+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestScanOtherPackage: a file whose package clause is not the package's
+// (otto/underscore's download.go, package main under //go:build generate)
+// is never compiled into it, and a package named main is never linked.
+func TestScanOtherPackage(t *testing.T) {
+	download := []byte(`//go:build generate
+
+package main
+
+import "flag"
+
+var url = flag.String("url", "", "url to read from")
+`)
+	library := []byte(`package underscore
+
+import "flag"
+
+var url = flag.String("url", "", "")
+`)
+	for _, tt := range []struct {
+		pkgName string
+		src     []byte
+		want    int
+	}{
+		{"underscore", download, 0},
+		{"underscore", library, 1},
+		{"", library, 1},
+		{"", download, 0},
+		{"other", library, 0},
+		{"main", library, 0},
+	} {
+		if got := Scan(token.NewFileSet(), "example.com/underscore", tt.pkgName, "f.go", tt.src); len(got) != tt.want {
+			t.Errorf("Scan of package %q, file %.30q: %+v, want %d registrations", tt.pkgName, tt.src, got, tt.want)
+		}
 	}
 }
 
