@@ -100,6 +100,7 @@ var Known = []Registration{
 	{Package: "github.com/jackc/pgx/v5/stdlib", Registry: SQL, Name: "pgx/v5"},                   // "pgx" is skipped when taken
 	{Package: "github.com/jackc/pgx/v4/stdlib", Registry: SQL, Name: "pgx/v4"},
 	{Package: "github.com/golang/glog", Registry: Flag, Name: "log_dir"}, // its flags on flag.CommandLine, log_dir first
+	{Package: "github.com/google/martian", Registry: Flag, Name: "v"},    // v2 (+incompatible), init.go's log level; v3 registers none
 	{Package: "github.com/anacrolix/dht/v2", Registry: Expvar, Name: "dhtReadZeroPort"},
 	{Package: "github.com/anacrolix/torrent", Registry: Expvar, Name: "torrent"},
 }
