@@ -350,20 +350,50 @@ func TestHazardsOfLinkedFilesOnly(t *testing.T) {
 	}
 	p := env.BuildPlugin(t, plugin, filepath.Join(dir, "p.so"))
 	bin := env.BuildHost(t, host, filepath.Join(dir, "host.bin"))
-	var linked []string
-	for _, pkg := range readBinary(t, bin).Packages {
-		linked = append(linked, pkg.Path)
+	if hz := checkHazards(t, host, bin); len(hz) > 0 {
+		t.Errorf("check --binary: hazards of %v", hz)
 	}
-	chk, err := fork.Check(fork.CheckConfig{Dir: host, Linked: linked, Binary: bin})
+	mustLoad(t, host, bin, p)
+}
+
+// checkHazards returns the packages whose hazards check reports, judged on
+// the host binary bin built from hostDir.
+func checkHazards(t *testing.T, hostDir, bin string) []string {
+	t.Helper()
+	var linked []string
+	for _, p := range readBinary(t, bin).Packages {
+		linked = append(linked, p.Path)
+	}
+	chk, err := fork.Check(fork.CheckConfig{Dir: hostDir, Linked: linked, Binary: bin})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var hazards []string
 	for _, f := range chk.Findings {
 		if f.Kind == fork.KindHazard {
-			t.Errorf("check --binary: %s: %s", f.Pos, f.Message)
+			hazards = append(hazards, f.Path)
 		}
 	}
-	mustLoad(t, host, bin, p)
+	return hazards
+}
+
+// mustPanicWithoutLock checks that inspect, knowing only its table,
+// predicts that plugin panics with text in host, and that the real host
+// dies of it.
+func mustPanicWithoutLock(t *testing.T, host, plugin, text string) {
+	t.Helper()
+	rep, err := inspect.CheckBinaries(readBinary(t, host), readBinary(t, plugin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := rep.Plugins[0]
+	if v.Outcome != inspect.OutcomePanics || v.Panic.Text != text {
+		t.Fatalf("inspect without the lock: %s %+v %+v; want it to predict the panic %q", v.Outcome, v.Panic, v.Causes, text)
+	}
+	res := testgo.Load(context.Background(), host, plugin)
+	if res.Err == nil || !panicRE(text).MatchString(res.Stderr) {
+		t.Fatalf("the real host: %v\nstderr:\n%s\nwant the panic inspect predicted:\n%s", res.Err, res.Stderr, text)
+	}
 }
 
 // TestHazardCopiesWithoutLock: inspect, without the host's lock, knows a
@@ -404,18 +434,7 @@ func TestHazardCopiesWithoutLock(t *testing.T) {
 			tt.setup(t, h)
 			env.Go(t, h, "mod", "tidy")
 			bin := env.BuildHost(t, h, filepath.Join(t.TempDir(), "host.bin"))
-			rep, err := inspect.CheckBinaries(readBinary(t, bin), readBinary(t, p))
-			if err != nil {
-				t.Fatal(err)
-			}
-			v := rep.Plugins[0]
-			if v.Outcome != inspect.OutcomePanics || v.Panic.Text != "sql: Register called twice for driver postgres" {
-				t.Fatalf("inspect without the lock: %s %+v", v.Outcome, v.Causes)
-			}
-			res := testgo.Load(context.Background(), bin, p)
-			if res.Err == nil || !panicRE(v.Panic.Text).MatchString(res.Stderr) {
-				t.Fatalf("the real host: %v\nstderr:\n%s", res.Err, res.Stderr)
-			}
+			mustPanicWithoutLock(t, bin, p, "sql: Register called twice for driver postgres")
 		})
 	}
 }

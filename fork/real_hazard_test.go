@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/plugfork/plugfork/fork"
-	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/internal/hazard"
 	"github.com/plugfork/plugfork/internal/testgo"
 	"github.com/plugfork/plugfork/pluginbuild"
@@ -49,21 +48,7 @@ func TestRealHazards(t *testing.T) {
 	tagged := real.BuildHost(t, host, filepath.Join(dir, "host-notrace.bin"), "-tags=grpcnotrace")
 	mustLoad(t, host, tagged, grpcPlugin)
 	// check, judged on the tagged host: trace is remedied, lib/pq is not.
-	var linked []string
-	for _, p := range readBinary(t, tagged).Packages {
-		linked = append(linked, p.Path)
-	}
-	chk, err := fork.Check(fork.CheckConfig{Dir: host, Linked: linked, Binary: tagged})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hazards []string
-	for _, f := range chk.Findings {
-		if f.Kind == fork.KindHazard {
-			hazards = append(hazards, f.Path)
-		}
-	}
-	if len(hazards) != 1 || hazards[0] != "github.com/lib/pq" {
+	if hazards := checkHazards(t, host, tagged); len(hazards) != 1 || hazards[0] != "github.com/lib/pq" {
 		t.Errorf("check --binary of the tagged host: hazards %v, want only github.com/lib/pq", hazards)
 	}
 
@@ -113,36 +98,12 @@ func TestRealHazardPrecision(t *testing.T) {
 	}
 
 	bin := real.BuildHost(t, host, filepath.Join(dir, "host.bin"))
-	var linked []string
-	for _, p := range readBinary(t, bin).Packages {
-		linked = append(linked, p.Path)
-	}
-	chk, err := fork.Check(fork.CheckConfig{Dir: host, Linked: linked, Binary: bin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hazards []string
-	for _, f := range chk.Findings {
-		if f.Kind == fork.KindHazard {
-			hazards = append(hazards, f.Path)
-		}
-	}
-	if !slices.Equal(hazards, []string{martian}) {
+	if hazards := checkHazards(t, host, bin); !slices.Equal(hazards, []string{martian}) {
 		t.Errorf("check --binary: hazards %v, want only %s", hazards, martian)
 	}
 
 	mustLoad(t, host, bin, real.BuildPlugin(t, filepath.Join(dir, "precisionplugin"), filepath.Join(dir, "precision.so")))
 
 	mp := real.BuildPlugin(t, filepath.Join(dir, "martianplugin"), filepath.Join(dir, "martian.so"))
-	rep, err := inspect.CheckBinaries(readBinary(t, bin), readBinary(t, mp))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := rep.Plugins[0]
-	if v.Outcome != inspect.OutcomePanics || v.Panic.Text != bin+" flag redefined: v" {
-		t.Fatalf("inspect without the lock: %s %+v %+v", v.Outcome, v.Panic, v.Causes)
-	}
-	if r := testgo.Load(context.Background(), bin, mp); r.Err == nil || !panicRE(v.Panic.Text).MatchString(r.Stderr) {
-		t.Fatalf("the real host: %v\nstderr:\n%s\nwant the panic inspect predicted:\n%s", r.Err, r.Stderr, v.Panic.Text)
-	}
+	mustPanicWithoutLock(t, bin, mp, bin+" flag redefined: v")
 }
