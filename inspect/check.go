@@ -35,8 +35,9 @@ type Verdict struct {
 	Loads  bool    `json:"loads"`
 	// Outcome is OutcomeLoads, OutcomeFails (plugin.Open returns an
 	// error), OutcomePanics (an init of the plugin panics inside
-	// plugin.Open and the host dies) or OutcomeNotReached (an earlier
-	// plugin's panic ended the host first).
+	// plugin.Open: the host dies unless it recovers the panic) or
+	// OutcomeNotReached (an earlier plugin's panic ended the host first,
+	// unless it recovered it).
 	Outcome string `json:"outcome"`
 	// Panic is the predicted panic, for OutcomePanics.
 	Panic *Panic `json:"panic,omitempty"`
@@ -188,7 +189,7 @@ func CheckWith(hz *Hazards, host *Binary, plugins ...*Binary) (*Report, error) {
 		r.Plugins = append(r.Plugins, v)
 		if dead != nil {
 			v.Outcome = OutcomeNotReached
-			v.Note = "not reached: the host panicked loading " + dead.Plugin.Path
+			v.Note = "not reached: the host panicked loading " + dead.Plugin.Path + ", which ends it unless it recovers the panic"
 			continue
 		}
 		real := p.file

@@ -67,7 +67,7 @@ func (m *Module) LocalDir() bool { return m.Replace != nil && m.Replace.Version 
 // Package is a package of the closure.
 type Package struct {
 	Path    string
-	Name    string   // the package clause's name (of its first compiled file)
+	Name    string   // the package clause's name (of its first compiled file, main only when all are)
 	Mod     *Module  // nil for host packages
 	Dir     string   // source directory
 	Rel     string   // directory relative to the module root, slash-separated ("" for the root)
@@ -494,7 +494,10 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 		if modtree.Classify(dir, e) == modtree.Hidden {
 			continue // kept by go mod vendor, never compiled
 		}
-		if p.Name == "" && !isTest {
+		if !isTest && (p.Name == "" || p.Name == "main" && info.Name != "main") {
+			// A package main beside a library's files is a generator
+			// built with a tag of its own (//go:build generate): the
+			// library is the package.
 			p.Name = info.Name
 		}
 		for _, imp := range info.Imports {

@@ -3,6 +3,8 @@ package closure
 import (
 	"go/token"
 	"maps"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -129,5 +131,37 @@ func TestSurface(t *testing.T) {
 				t.Errorf("not shared %v, want %v", notShared, tt.notShared)
 			}
 		})
+	}
+}
+
+// TestPackageName: a package's name is its files', a generator's package
+// main beside them (otto/underscore's download.go, //go:build generate,
+// first by name) left out; a directory of package main files is main.
+func TestPackageName(t *testing.T) {
+	for _, tt := range []struct {
+		files map[string]string
+		want  string
+	}{
+		{map[string]string{
+			"download.go":   "//go:build generate\n\npackage main\n",
+			"underscore.go": "package underscore\n",
+		}, "underscore"},
+		{map[string]string{"a.go": "package lib\n", "z_gen.go": "//go:build ignore\n\npackage main\n"}, "lib"},
+		{map[string]string{"main.go": "package main\n", "tool.go": "package main\n"}, "main"},
+	} {
+		dir := t.TempDir()
+		for name, src := range tt.files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := &walker{fset: token.NewFileSet()}
+		p, err := w.loadPackage("example.com/p", dir, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name != tt.want {
+			t.Errorf("%v: Name = %q, want %q", tt.files, p.Name, tt.want)
+		}
 	}
 }
