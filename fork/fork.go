@@ -221,15 +221,15 @@ func (s *session) unchangedResult() *Result {
 			Packages: f.Packages, Status: StatusUnchanged,
 		})
 	}
-	res.Surface = lockSurface(old)
+	res.Surface = lockSurface(old.Surface)
 	res.Timings.Resolve = s.clock.lap()
 	return res
 }
 
-// lockSurface returns the shared surface a lock records.
-func lockSurface(l *lockfile.Lock) []Surface {
+// lockSurface returns the shared surface as a lock records it.
+func lockSurface(shared []lockfile.Shared) []Surface {
 	var out []Surface
-	for _, e := range l.Surface {
+	for _, e := range shared {
 		out = append(out, Surface{Package: e.Package, Module: e.Module, Version: e.Version, Why: e.Why, Fingerprint: e.Fingerprint})
 	}
 	return out

@@ -12,21 +12,19 @@ import (
 	"time"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/swap"
 	"github.com/plugfork/plugfork/rewrite"
-	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 )
 
-// host is the host module as found on disk.
+// host is the host module as found on disk: the model every command asks,
+// and whether a vendor directory is in use.
 type host struct {
-	Root   string // absolute directory of go.mod
-	GoMod  []byte
-	Path   string         // module path
-	Vendor bool           // a vendor directory is in use
-	Lock   *lockfile.Lock // nil before the first fork
+	*hostmodel.Host
+	Vendor bool // a vendor directory is in use
 }
 
 // findHost locates the host module containing dir and reads its go.mod and
@@ -44,38 +42,15 @@ func findHost(ctx context.Context, dir string, env []string) (*host, error) {
 	if gowork != "" && gowork != "off" {
 		return nil, fmt.Errorf("a go.work file is in effect (%s): plugfork forks one module; run it with GOWORK=off", gowork)
 	}
-	h := &host{Root: filepath.Dir(gomod)}
-	h.GoMod, err = os.ReadFile(gomod)
+	m, err := hostmodel.Read(filepath.Dir(gomod))
 	if err != nil {
 		return nil, err
 	}
-	f, err := modfile.Parse(gomod, h.GoMod, nil)
-	if err != nil {
-		return nil, fmt.Errorf("parsing go.mod: %w", err)
-	}
-	if f.Module == nil {
-		return nil, fmt.Errorf("%s: no module directive", gomod)
-	}
-	h.Path = f.Module.Mod.Path
+	h := &host{Host: m}
 	if fi, err := os.Stat(filepath.Join(h.Root, "vendor")); err == nil && fi.IsDir() {
 		h.Vendor = true
 	}
-	if h.Lock, err = readLock(h.Root); err != nil {
-		return nil, err
-	}
 	return h, nil
-}
-
-// readLock reads the lock at the host root; nil if there is none.
-func readLock(root string) (*lockfile.Lock, error) {
-	data, err := os.ReadFile(filepath.Join(root, LockFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return lockfile.Parse(LockFile, data)
 }
 
 // session is one command's hold on a host: the host lock, taken for the

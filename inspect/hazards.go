@@ -2,12 +2,11 @@ package inspect
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/hazard"
-	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 )
 
@@ -26,19 +25,20 @@ type Hazards struct {
 
 // ReadLock reads the Hazards of a plugfork.lock.
 func ReadLock(path string) (*Hazards, error) {
-	data, err := os.ReadFile(path)
+	h, err := hostmodel.FromLock(path)
 	if err != nil {
 		return nil, err
 	}
-	l, err := lockfile.Parse(path, data)
-	if err != nil {
-		return nil, err
+	return LockHazards(h), nil
+}
+
+// LockHazards returns the Hazards the lock of host h records; nil for a
+// host never forked.
+func LockHazards(h *hostmodel.Host) *Hazards {
+	if h.Lock == nil {
+		return nil
 	}
-	hz := &Hazards{Prefix: l.Prefix}
-	for _, f := range l.Forks {
-		hz.Registrations = append(hz.Registrations, f.Registrations...)
-	}
-	return hz, nil
+	return &Hazards{Prefix: h.Prefix(), Registrations: h.Registrations()}
 }
 
 // placeholderRE matches the versions plugfork requires its forks at.

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 	"golang.org/x/mod/modfile"
@@ -205,9 +206,7 @@ type Closure struct {
 // dependencies with theirs only with cfg.Tests.
 func Build(ctx context.Context, cfg Config, hostRels []string) (*Closure, error) {
 	w := &walker{cfg: cfg, fset: token.NewFileSet(), pkgs: map[string]*Package{}}
-	for _, k := range cfg.Keep {
-		w.keep = append(w.keep, pkgpath.Compile(k))
-	}
+	w.keep = hostmodel.NewKeep(cfg.Keep)
 	c := &Closure{Forked: map[string]*Package{}, Pinned: map[string]*Package{}}
 	type item struct {
 		pkg    *Package
@@ -241,7 +240,7 @@ func Build(ctx context.Context, cfg Config, hostRels []string) (*Closure, error)
 					return nil, err
 				}
 				p.Mod, p.Rel = m, rel
-				p.Kept, p.KeptByModule = w.kept(imp, m.Path)
+				p.Kept, p.KeptByModule = w.keep.Keeps(imp, m.Path)
 				w.pkgs[imp] = p
 			}
 			if it.pkg.Mod == nil && !it.pinned {
@@ -441,7 +440,7 @@ func (c *Closure) ForkedModules() ([]*Module, map[*Module][]*Package) {
 // walker is Build's state.
 type walker struct {
 	cfg  Config
-	keep []pkgpath.Pattern
+	keep hostmodel.Keep
 	fset *token.FileSet
 	pkgs map[string]*Package // third-party packages read so far
 }
@@ -538,22 +537,4 @@ func (w *walker) resolve(ctx context.Context, p string) (*Module, string, error)
 		}
 	}
 	return nil, "", fmt.Errorf("no module in the host's build list provides package %s", p)
-}
-
-// kept reports whether a keep pattern matches the package or its module,
-// and whether only by the module's path.
-func (w *walker) kept(pkgPath, modPath string) (kept, byModule bool) {
-	for _, pat := range w.keep {
-		// The module's own path, literally, names the module, even where
-		// its root package has that path too.
-		if pat.Match(pkgPath) && !(pkgPath == modPath && pat.String() == modPath) {
-			return true, false
-		}
-	}
-	for _, pat := range w.keep {
-		if pat.Match(modPath) {
-			return true, true
-		}
-	}
-	return false, false
 }
