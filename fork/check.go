@@ -417,10 +417,8 @@ func (c *checker) hazards(cfg CheckConfig) {
 				continue // the shared runtime warns instead
 			}
 			seen[r.Package] = true
-			text := r.PanicText(fork, r.Package, "<host>")
-			c.add(CheckFinding{Kind: KindHazard, Pos: r.Pos, Module: f.Path, Path: r.Package,
-				Message: fmt.Sprintf("%s registers %q in %s at init: a plugin that links its own copy of %s panics in plugin.Open (%q)", callOr(r), r.Name, r.Registry, r.Package, firstLine(text)),
-				Fix:     fmt.Sprintf("take a remedy plugfork fork lists (plugfork fork --keep %s, a build tag or -X), or plugfork fork --accept-hazard %s --reason \"...\"", r.Package, r.Package)})
+			msg, fix := hazard.Unremedied(c.lock.Prefix, r)
+			c.add(CheckFinding{Kind: KindHazard, Pos: r.Pos, Module: f.Path, Path: r.Package, Message: msg, Fix: fix})
 		}
 	}
 }

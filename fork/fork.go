@@ -214,7 +214,7 @@ func Fork(ctx context.Context, cfg Config) (*Result, error) {
 // unchangedResult is the result of a fork that had nothing to do.
 func (s *session) unchangedResult() *Result {
 	old := s.h.Lock
-	res := &Result{Schema: ResultSchema, Prefix: old.Prefix, Dir: old.Dir, Skipped: true, Hazards: lockHazards(old)}
+	res := &Result{Schema: ResultSchema, Prefix: old.Prefix, Dir: old.Dir, Skipped: true, Hazards: s.h.Hazards()}
 	for _, f := range old.Forks {
 		res.Forks = append(res.Forks, ForkResult{
 			Path: f.Path, Version: f.Version, ForkPath: f.ForkPath, Dir: f.ForkDir,

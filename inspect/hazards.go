@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -169,11 +168,6 @@ func panicCause(pn *Panic, up string) Cause {
 	if pn.Against != "host" {
 		side = pn.Against
 	}
-	return Cause{
-		Kind:    CauseInitPanic,
-		Against: pn.Against,
-		Module:  up,
-		Summary: fmt.Sprintf("%s registers %q in %s when it initializes, and %s registered it first (%s): plugin.Open panics and the host dies", pn.Package, pn.Name, pn.Registry, side, pn.First),
-		Fix:     fmt.Sprintf("keep %s shared in the host (plugfork fork --keep %s, then build the plugin with plugfork plugin build), take a knob plugfork fork lists (a build tag, -X), or leave %s out of the plugin", up, up, up),
-	}
+	summary, fix := hazard.InitPanic(pn.Package, pn.Name, pn.Registry, side, pn.First, up)
+	return Cause{Kind: CauseInitPanic, Against: pn.Against, Module: up, Summary: summary, Fix: fix}
 }

@@ -236,3 +236,23 @@ func (h *Host) Registrations() []hazard.Registration {
 	}
 	return out
 }
+
+// Hazards returns the registry hazards the lock records, worded by
+// internal/hazard, with the remedies the lock alone tells and the reasons
+// of those accepted.
+func (h *Host) Hazards() []hazard.Report {
+	if h.Lock == nil {
+		return nil
+	}
+	accepted := map[string]string{}
+	for _, a := range h.Lock.Accepted {
+		accepted[a.Package] = a.Reason
+	}
+	var out []hazard.Report
+	for _, f := range h.Lock.Forks {
+		for _, r := range f.Registrations {
+			out = append(out, hazard.Registered(f.Path, h.Lock.Prefix, r, hazard.LockRemedies(h.Lock.Prefix, r), accepted[r.Package]))
+		}
+	}
+	return out
+}
