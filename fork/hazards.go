@@ -41,93 +41,58 @@ type Remedy = hazard.Remedy
 // registering package, with the reason given.
 type Acceptance = lockfile.Acceptance
 
-// hazards returns the hazards of the forks: for each registration a
-// registry hazard with its remedies, checked against the host in the
-// stage, then the singletons of the forked modules.
-func (s *session) hazards(ctx context.Context, st *swap.Stage, set settings, p *plan, m *materialized) ([]Hazard, error) {
-	accepted := map[string]string{}
-	for _, a := range set.Accepted {
-		accepted[a.Package] = a.Reason
-	}
-	var out []Hazard
-	var forked []string
-	remedies := map[string][]Remedy{} // by package
-	for i, fp := range p.forks {
-		forked = append(forked, fp.Mod.Path)
-		for _, r := range m.forks[i].registrations {
-			rem, ok := remedies[r.Package]
-			if !ok {
-				var err error
-				if rem, err = s.remedies(ctx, st, set, p, fp, r); err != nil {
-					return nil, err
-				}
-				remedies[r.Package] = rem
-			}
-			out = append(out, hazard.Registered(fp.Mod.Path, set.Prefix, r, rem, accepted[r.Package]))
-		}
-	}
-	for _, h := range hazard.Singletons(forked) {
-		out = append(out, hazard.Singleton(h))
-	}
-	return out, nil
-}
-
-// remedies returns the ways out of registration r of fork fp that apply
-// to this host: keeping the package shared (with what that pins), a build
-// tag that drops every import of it (checked with the go command), a -X
-// that renames it, and accepting it.
-func (s *session) remedies(ctx context.Context, st *swap.Stage, set settings, p *plan, fp forkPlan, r hazard.Registration) ([]Remedy, error) {
+// remedies records in the lock l of plan p, for each package its forks
+// register names under, what its remedies need checked against the host
+// in the stage: what keeping it shared pins (the package and what it
+// imports, transitively: its shared surface; the rest of its module may
+// stay forked), whether it is its module's root, and, when check, the
+// build tags that drop every import of it, as the go command builds the
+// host with them (a dry run, which builds nothing, lists none).
+// internal/hazard words the remedies from these facts.
+func (s *session) remedies(ctx context.Context, st *swap.Stage, set settings, p *plan, l *lockfile.Lock, check bool) error {
 	c := p.closure
-	var out []Remedy
-
-	// Keep: the package and what it imports, transitively, stay shared
-	// (its shared surface); the rest of its module may stay forked.
-	pinsOf := func(reach map[string]bool) map[string]bool {
+	pinsOf := func(reach map[string]bool) []string {
 		pins := map[string]bool{}
 		for path := range reach {
 			if q := c.Forked[path]; q != nil {
 				pins[q.Mod.Path+"@"+q.Mod.Version] = true
 			}
 		}
-		return pins
+		return slices.Sorted(maps.Keys(pins))
 	}
-	pins := pinsOf(reachable(c, r.Package))
-	root := r.Package == fp.Mod.Path && len(pins) > 1
-	if root {
-		// The module's path alone names the module, whose packages that
-		// import unkept ones may stay forked (closure.Surface): name its
-		// packages instead.
-		reach := map[string]bool{}
-		for path, q := range c.Forked {
-			if q.Mod == fp.Mod {
-				maps.Copy(reach, reachable(c, path))
+	for i, fp := range p.forks {
+		f := &l.Forks[i]
+		for _, r := range f.Registrations {
+			if f.Remedy(r.Package) != nil {
+				continue
 			}
+			rem := lockfile.Remedy{Package: r.Package, Pins: pinsOf(reachable(c, r.Package))}
+			if r.Package == fp.Mod.Path && len(rem.Pins) > 1 {
+				// The module's path alone names the module, whose packages
+				// that import unkept ones may stay forked
+				// (closure.Surface): name its packages instead.
+				rem.Root = true
+				reach := map[string]bool{}
+				for path, q := range c.Forked {
+					if q.Mod == fp.Mod {
+						maps.Copy(reach, reachable(c, path))
+					}
+				}
+				rem.Pins = pinsOf(reach)
+			}
+			if tags := tagKnobs(c, r.Package); check && len(tags) > 0 {
+				ok, err := s.dropsImport(ctx, st, tags, set.Prefix+"/"+r.Package)
+				if err != nil {
+					return err
+				}
+				if ok {
+					rem.Tags = tags
+				}
+			}
+			f.Remedies = append(f.Remedies, rem)
 		}
-		pins = pinsOf(reach)
 	}
-	out = append(out, hazard.Keep(r.Package, root, slices.Sorted(maps.Keys(pins))))
-
-	// A build tag that drops every import of the package.
-	if tags := tagKnobs(c, r.Package); len(tags) > 0 {
-		ok, err := s.dropsImport(ctx, st, tags, set.Prefix+"/"+r.Package)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, hazard.BuildTag(tags, r.Package))
-		}
-	}
-
-	// The shared protobuf runtime's conflict policy.
-	if r.Registry == hazard.Protobuf {
-		out = append(out, hazard.ProtoWarn())
-	}
-	// A registration named by a package variable: -X renames it.
-	if r.Var != "" {
-		out = append(out, hazard.Rename(set.Prefix, r))
-	}
-	out = append(out, hazard.Accept(r.Package))
-	return out, nil
+	return nil
 }
 
 // reachable returns the third-party packages of the closure the package

@@ -90,56 +90,42 @@ func InitPanic(pkg, name, registry, side, first, up string) (summary, fix string
 	return summary, fix
 }
 
-// LockRemedies returns the remedies of registration r of a fork under
-// prefix that the lock alone tells: keep it, rename it with -X, accept it.
-// The checked ones (a build tag, what a keep pins) take a fork's closure.
-func LockRemedies(prefix string, r Registration) []Remedy {
-	out := []Remedy{{Kind: RemedyKeep, Do: "plugfork fork --keep " + r.Package}}
-	if r.Var != "" {
-		out = append(out, Rename(prefix, r))
+// Remedies returns the ways out of registration r of a fork under
+// prefix, in the order plugfork lists them: keeping the package shared (as
+// PATH/... when root, it being its module's root package that imports
+// others; pinning the module versions pins), building the host with tags
+// (which the caller checked drop every import of it; none when nil), the
+// shared protobuf runtime's conflict policy, renaming it with -X when a
+// variable names it, and accepting it. A new remedy is added here, and,
+// when it needs a fact only a fork can check, in fork's remedies and the
+// lock's remedy line.
+func Remedies(prefix string, r Registration, root bool, pins, tags []string) []Remedy {
+	out := []Remedy{keep(r.Package, root, pins)}
+	if len(tags) > 0 {
+		out = append(out, Remedy{Kind: RemedyBuildTag, Do: "build the host with -tags " + strings.Join(tags, ","),
+			Note: "checked: built with it, the host links no " + r.Package + ", so no plugin's copy collides with it"})
 	}
-	return append(out, Accept(r.Package))
+	if r.Registry == Protobuf {
+		out = append(out, Remedy{Kind: RemedyLdflags,
+			Do:   "build the host with -ldflags=-X=" + ProtoRegistry + ".conflictPolicy=warn",
+			Note: "the runtime the host shares with plugins then warns instead of panicking; both copies stay registered, and lookups by name find the first"})
+	}
+	if r.Var != "" {
+		out = append(out, Remedy{Kind: RemedyLdflags,
+			Do:   fmt.Sprintf("build the host with -ldflags=-X=%s/%s.%s=%s-host", prefix, r.Package, r.Var, r.Name),
+			Note: fmt.Sprintf("the host's copy then registers %q as %s-host: the host must use that name itself (an empty value skips the registration where the library allows it)", r.Name, r.Name)})
+	}
+	return append(out, Remedy{Kind: RemedyAccept, Do: fmt.Sprintf("plugfork fork --accept-hazard %s --reason \"...\"", r.Package),
+		Note: "when no plugin will link " + r.Package})
 }
 
-// Keep is the remedy of keeping package pkg shared with plugins, pinning
-// the module versions pins. moduleRoot says pkg is its module's root,
-// whose packages the pattern pkg/... names (pkg alone would name the
-// module).
-func Keep(pkg string, moduleRoot bool, pins []string) Remedy {
-	if moduleRoot {
+// keep is the remedy of keeping package pkg shared with plugins.
+func keep(pkg string, root bool, pins []string) Remedy {
+	if root {
 		return Remedy{Kind: RemedyKeep, Do: "plugfork fork --keep " + pkg + "/...", Pins: pins,
 			Note: "the package is its module's root: --keep " + pkg + " would name the module"}
 	}
 	return Remedy{Kind: RemedyKeep, Do: "plugfork fork --keep " + pkg, Pins: pins}
-}
-
-// BuildTag is the remedy of building the host with tags, checked to drop
-// every import of package pkg.
-func BuildTag(tags []string, pkg string) Remedy {
-	return Remedy{Kind: RemedyBuildTag, Do: "build the host with -tags " + strings.Join(tags, ","),
-		Note: "checked: built with it, the host links no " + pkg + ", so no plugin's copy collides with it"}
-}
-
-// ProtoWarn is the remedy of a protobuf registration: the shared runtime's
-// conflict policy set to warn.
-func ProtoWarn() Remedy {
-	return Remedy{Kind: RemedyLdflags,
-		Do:   "build the host with -ldflags=-X=" + ProtoRegistry + ".conflictPolicy=warn",
-		Note: "the runtime the host shares with plugins then warns instead of panicking; both copies stay registered, and lookups by name find the first"}
-}
-
-// Rename is the remedy of a registration named by a package variable
-// (r.Var): -X renames the host's copy's registration.
-func Rename(prefix string, r Registration) Remedy {
-	return Remedy{Kind: RemedyLdflags,
-		Do:   fmt.Sprintf("build the host with -ldflags=-X=%s/%s.%s=%s-host", prefix, r.Package, r.Var, r.Name),
-		Note: fmt.Sprintf("the host's copy then registers %q as %s-host: the host must use that name itself (an empty value skips the registration where the library allows it)", r.Name, r.Name)}
-}
-
-// Accept is the remedy of accepting the hazard of package pkg.
-func Accept(pkg string) Remedy {
-	return Remedy{Kind: RemedyAccept, Do: fmt.Sprintf("plugfork fork --accept-hazard %s --reason \"...\"", pkg),
-		Note: "when no plugin will link " + pkg}
 }
 
 func callOr(r Registration) string {

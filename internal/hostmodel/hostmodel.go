@@ -237,22 +237,38 @@ func (h *Host) Registrations() []hazard.Registration {
 	return out
 }
 
-// Hazards returns the registry hazards the lock records, worded by
-// internal/hazard, with the remedies the lock alone tells and the reasons
-// of those accepted.
+// Hazards returns the hazards the lock records (see LockHazards).
 func (h *Host) Hazards() []hazard.Report {
 	if h.Lock == nil {
 		return nil
 	}
+	return LockHazards(h.Lock)
+}
+
+// LockHazards returns the hazards of the forks lock l records, worded by
+// internal/hazard: each registration with its remedies (those the lock's
+// checked facts tell, else those the registration alone does) and the
+// reason it was accepted with, then the forked singletons.
+func LockHazards(l *lockfile.Lock) []hazard.Report {
 	accepted := map[string]string{}
-	for _, a := range h.Lock.Accepted {
+	for _, a := range l.Accepted {
 		accepted[a.Package] = a.Reason
 	}
 	var out []hazard.Report
-	for _, f := range h.Lock.Forks {
+	var forked []string
+	for _, f := range l.Forks {
+		forked = append(forked, f.Path)
 		for _, r := range f.Registrations {
-			out = append(out, hazard.Registered(f.Path, h.Lock.Prefix, r, hazard.LockRemedies(h.Lock.Prefix, r), accepted[r.Package]))
+			var root bool
+			var pins, tags []string
+			if facts := f.Remedy(r.Package); facts != nil {
+				root, pins, tags = facts.Root, facts.Pins, facts.Tags
+			}
+			out = append(out, hazard.Registered(f.Path, l.Prefix, r, hazard.Remedies(l.Prefix, r, root, pins, tags), accepted[r.Package]))
 		}
+	}
+	for _, h := range hazard.Singletons(forked) {
+		out = append(out, hazard.Singleton(h))
 	}
 	return out
 }
