@@ -200,6 +200,9 @@ func Fork(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer s.close()
+	if err := s.h.CheckKeep(cfg.Keep); err != nil {
+		return nil, err
+	}
 	set, err := newSettings(cfg, s.h.Lock)
 	if err != nil {
 		return nil, err

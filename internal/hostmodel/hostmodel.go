@@ -135,6 +135,18 @@ func (h *Host) Keeps(pkgPath, modPath string) (kept, byModule bool) {
 	return h.keep.Keeps(pkgPath, modPath)
 }
 
+// CheckKeep returns an error naming the first keep pattern that names
+// packages of the host module itself (see NamesOwn), with the fix.
+func (h *Host) CheckKeep(patterns []string) error {
+	nested := func(p string) bool { m := h.ModuleOf(p); return len(m) > len(h.Path) }
+	for _, pat := range patterns {
+		if NamesOwn(pat, h.Path, nested) {
+			return fmt.Errorf("--keep %s names packages of the host module %s itself, which plugfork never forks: nothing to keep; a plugin shares them when it builds against the host's source (plugfork plugin build); drop --keep %s", pat, h.Path, pat)
+		}
+	}
+	return nil
+}
+
 // Shared reports whether importing path shares a third-party package with
 // plugins: it is not the standard library's, not the host's own, not a
 // fork, not kept (by the keep rule, with the module ModuleOf says provides

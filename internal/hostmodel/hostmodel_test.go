@@ -130,3 +130,30 @@ func TestReadErrors(t *testing.T) {
 		t.Errorf("unforked host: %+v, %v", h, err)
 	}
 }
+
+func TestCheckKeep(t *testing.T) {
+	h, err := Read(writeHost(t, "module example.com/host\n\nrequire example.com/host/nested v1.0.0\n", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pat, refused := range map[string]bool{
+		"example.com/host":          true,
+		"example.com/host/api":      true,
+		"example.com/host/...":      true,
+		"example.com/host/a.../x":   true,
+		"example.com/hostile":       false,
+		"example.com/...":           false, // also third-party packages
+		"...":                       false,
+		"example.com/host/nested":   false, // a module of its own
+		"example.com/host/nested/x": false,
+		"example.com/dep":           false,
+	} {
+		err := h.CheckKeep([]string{"example.com/dep", pat})
+		if (err != nil) != refused {
+			t.Errorf("CheckKeep(%q) = %v, want refused %v", pat, err, refused)
+		}
+		if err != nil && !strings.Contains(err.Error(), "drop --keep "+pat) {
+			t.Errorf("CheckKeep(%q): %v does not name the fix", pat, err)
+		}
+	}
+}

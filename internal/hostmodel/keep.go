@@ -1,6 +1,10 @@
 package hostmodel
 
-import "github.com/plugfork/plugfork/internal/pkgpath"
+import (
+	"strings"
+
+	"github.com/plugfork/plugfork/internal/pkgpath"
+)
 
 // Keep is the keep rule: which third-party packages stay shared with
 // plugins, by --keep patterns of packages or modules. Fork's closure walk
@@ -40,4 +44,15 @@ func (k Keep) Keeps(pkgPath, modPath string) (kept, byModule bool) {
 		}
 	}
 	return false, false
+}
+
+// NamesOwn reports whether keep pattern pattern names packages of the
+// module hostPath itself (not of a module nested in it: nested, when one
+// of those provides them): the part before its first "..." lies within
+// the host module. Such a pattern keeps nothing, since the host's own
+// packages are never forked.
+func NamesOwn(pattern, hostPath string, nested func(string) bool) bool {
+	lit, _, _ := strings.Cut(pattern, "...")
+	lit = strings.TrimSuffix(lit, "/")
+	return lit != "" && pkgpath.Within(lit, hostPath) && !nested(lit)
 }
