@@ -1,7 +1,11 @@
 // Package fork orchestrates plugfork's work on a host: it plans the forks
 // of the host's closure, materializes them and the rewritten host in a
 // stage, verifies that the result type-checks, and applies it as one
-// transaction. Upgrade, Unfork, Check and Status compose the same phases.
+// transaction. Fork, Upgrade and a partial Unfork compose these phases (a
+// dry run stops after materializing); unforking everything restores the
+// upstream view with its own journal. Check and Status run no phase: they
+// judge the host as it is on disk, through the model of internal/hostmodel
+// that the phases read it with too.
 package fork
 
 import (

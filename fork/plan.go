@@ -92,16 +92,17 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 	// forked) keep their paths, but for internal ones: only their own
 	// module may import those, so the forked packages of it import a
 	// forked copy.
-	var keptPkgs []string
+	var keptPkgs, copies []string
 	for path, p := range c.Pinned {
 		switch {
 		case pairs[p.Mod.Path] == "":
 		case slices.Contains(strings.Split(path, "/"), "internal"):
-			c.Forked[path] = p
+			copies = append(copies, path)
 		default:
 			keptPkgs = append(keptPkgs, path)
 		}
 	}
+	c = c.ForkToo(copies)
 	forkMods, byMod := c.ForkedModules()
 	// Modules that stay shared: a kept module nested in a forked one
 	// (example.com/api/v2 in example.com/api) must not map into the fork.

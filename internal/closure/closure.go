@@ -193,7 +193,9 @@ type Config struct {
 	Run      gocmd.Runner // the go command, for modules not yet downloaded
 }
 
-// Closure is the host's import closure, in the upstream view.
+// Closure is the host's import closure, in the upstream view. Forked and
+// Pinned are disjoint but for the copies ForkToo adds. A Closure is a value:
+// Split and ForkToo return new ones and leave theirs as they were.
 type Closure struct {
 	Host   []*Package          // the host packages it starts from
 	Forked map[string]*Package // third-party packages reached without passing through a kept package
@@ -315,6 +317,21 @@ func (c *Closure) Split(shared map[string]bool) *Closure {
 			} else {
 				out.Forked[path] = p
 			}
+		}
+	}
+	return out
+}
+
+// ForkToo returns the closure with the pinned packages paths forked too:
+// they stay shared, and also get a forked copy. An internal package of a
+// forked module that the shared surface holds needs one: only its own
+// module may import it, so the forked packages of that module import a
+// forked copy, while the shared ones import the original.
+func (c *Closure) ForkToo(paths []string) *Closure {
+	out := &Closure{Host: c.Host, Forked: maps.Clone(c.Forked), Pinned: c.Pinned}
+	for _, path := range paths {
+		if p := c.Pinned[path]; p != nil {
+			out.Forked[path] = p
 		}
 	}
 	return out
