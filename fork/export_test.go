@@ -15,11 +15,12 @@ var TreeFiles = lockfile.TreeFiles
 // phase without the CLI and without the phases after it: open the host,
 // Plan, then Materialize, Verify and Apply as far as the test needs.
 type Phases struct {
-	s   *session
-	set settings
-	st  *swap.Stage
-	p   *plan
-	m   *materialized
+	s     *session
+	set   settings
+	st    *swap.Stage
+	p     *plan
+	m     *materialized
+	gomod []byte // the go.mod verify settled
 }
 
 // OpenPhases opens the host cfg names and stages its upstream view.
@@ -86,6 +87,18 @@ func (ph *Phases) Materialize() (map[string]string, error) {
 
 // Verify runs the verify phase after Materialize.
 func (ph *Phases) Verify(ctx context.Context) error {
-	_, err := ph.s.verify(ctx, ph.st, ph.m.gomod, ph.set.Prefix)
+	gomod, err := ph.s.verify(ctx, ph.st, ph.m.gomod, ph.set.Prefix)
+	ph.gomod = gomod
 	return err
+}
+
+// Apply runs the apply phase after Verify, with the lock of the plan and
+// what materialize made (the surface unproved, no checked remedies, no
+// inputs hash), and reports whether the host changed.
+func (ph *Phases) Apply(ctx context.Context) (bool, error) {
+	lock, err := ph.set.lock(ph.p, ph.m, nil, ph.p.surface.unproved(ph.p), nil)
+	if err != nil {
+		return false, err
+	}
+	return ph.s.apply(ctx, ph.st, lock, ph.gomod)
 }

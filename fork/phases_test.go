@@ -89,3 +89,66 @@ func main() { fmt.Println(sdk.Serve(local{}, "req")) }
 		})
 	}
 }
+
+// TestPhases runs the four phases one at a time on a host: the plan forks
+// the chain, materialize makes its trees, verify type-checks them, apply
+// swaps them in, and check then finds the host clean, each fork's tree the
+// one materialize made.
+func TestPhases(t *testing.T) {
+	dir := t.TempDir()
+	if err := testgo.Extract(txtar.Parse([]byte(`
+-- go.mod --
+module example.com/host
+
+go 1.22
+-- main.go --
+package main
+
+import (
+	"fmt"
+
+	"example.com/chain/a"
+)
+
+func main() { fmt.Println(a.Name()) }
+`)), dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	env.Go(t, dir, "mod", "tidy")
+	ctx := context.Background()
+	ph, err := fork.OpenPhases(ctx, fork.Config{Dir: dir, Env: env.Environ(), Prefix: "gitlab.example.com/workflow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ph.Close()
+	p, err := ph.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Forked) != 3 || len(p.Pinned) != 0 {
+		t.Fatalf("plan: forked %v, pinned %v", p.Forked, p.Pinned)
+	}
+	trees, err := ph.Materialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ph.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := ph.Apply(ctx); err != nil || !changed {
+		t.Fatalf("apply: changed %v, %v", changed, err)
+	}
+	res, err := fork.Check(fork.CheckConfig{Dir: dir})
+	if err != nil || !res.OK || res.Forks != 3 {
+		t.Fatalf("check after the phases: %+v, %v", res, err)
+	}
+	st, err := fork.Status(ctx, dir, env.Environ(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range st.Forks {
+		if trees[f.Path] == "" {
+			t.Errorf("%s: forked, but materialize made no tree for it", f.Path)
+		}
+	}
+}
