@@ -91,27 +91,12 @@ func main() { fmt.Println(sdk.Serve(local{}, "req")) }
 }
 
 // TestPhases runs the four phases one at a time on a host: the plan forks
-// the chain, materialize makes its trees, verify type-checks them, apply
+// the chain and the lib, materialize makes its trees, verify type-checks them, apply
 // swaps them in, and check then finds the host clean, each fork's tree the
 // one materialize made.
 func TestPhases(t *testing.T) {
 	dir := t.TempDir()
-	if err := testgo.Extract(txtar.Parse([]byte(`
--- go.mod --
-module example.com/host
-
-go 1.22
--- main.go --
-package main
-
-import (
-	"fmt"
-
-	"example.com/chain/a"
-)
-
-func main() { fmt.Println(a.Name()) }
-`)), dir, ""); err != nil {
+	if err := testgo.Extract(txtar.Parse([]byte(killHost)), dir, ""); err != nil {
 		t.Fatal(err)
 	}
 	env.Go(t, dir, "mod", "tidy")
@@ -125,7 +110,7 @@ func main() { fmt.Println(a.Name()) }
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Forked) != 3 || len(p.Pinned) != 0 {
+	if len(p.Forked) != 4 || len(p.Pinned) != 0 {
 		t.Fatalf("plan: forked %v, pinned %v", p.Forked, p.Pinned)
 	}
 	trees, err := ph.Materialize()
@@ -139,7 +124,7 @@ func main() { fmt.Println(a.Name()) }
 		t.Fatalf("apply: changed %v, %v", changed, err)
 	}
 	res, err := fork.Check(fork.CheckConfig{Dir: dir})
-	if err != nil || !res.OK || res.Forks != 3 {
+	if err != nil || !res.OK || res.Forks != 4 {
 		t.Fatalf("check after the phases: %+v, %v", res, err)
 	}
 	st, err := fork.Status(ctx, dir, env.Environ(), false)
