@@ -1,8 +1,11 @@
 package fork_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/plugfork/plugfork/fork"
@@ -110,5 +113,22 @@ func TestOneResult(t *testing.T) {
 	if got, want := normalJSON(t, dry), normalJSON(t, &unproved); got != want {
 		t.Errorf("a dry run says:\n%s\nthe fresh run:\n%s", got, want)
 	}
-	t.Logf("%s", normalJSON(t, fresh))
+
+	// A lock of format 2 does not hold all a result says: the run is redone
+	// once, and writes format 3.
+	lockPath := filepath.Join(dir, fork.LockFile)
+	data, err := os.ReadFile(lockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lockPath, bytes.Replace(data, []byte("\nplugfork 3\n"), []byte("\nplugfork 2\n"), 1), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	redone, err := fork.Fork(ctx, fork.Config{Dir: dir, Env: env.Environ()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(lockPath); err != nil || redone.Skipped || !bytes.Contains(data, []byte("\nplugfork 3\n")) {
+		t.Errorf("a format 2 lock: skipped %v, lock now:\n%s", redone.Skipped, data)
+	}
 }
