@@ -1,13 +1,11 @@
 package inspect
 
 import (
-	"fmt"
-	"os"
 	"path"
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/hazard"
-	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 )
 
@@ -26,19 +24,20 @@ type Hazards struct {
 
 // ReadLock reads the Hazards of a plugfork.lock.
 func ReadLock(path string) (*Hazards, error) {
-	data, err := os.ReadFile(path)
+	h, err := hostmodel.FromLock(path)
 	if err != nil {
 		return nil, err
 	}
-	l, err := lockfile.Parse(path, data)
-	if err != nil {
-		return nil, err
+	return LockHazards(h), nil
+}
+
+// LockHazards returns the Hazards the lock of host h records; nil for a
+// host never forked.
+func LockHazards(h *hostmodel.Host) *Hazards {
+	if h.Lock == nil {
+		return nil
 	}
-	hz := &Hazards{Prefix: l.Prefix}
-	for _, f := range l.Forks {
-		hz.Registrations = append(hz.Registrations, f.Registrations...)
-	}
-	return hz, nil
+	return &Hazards{Prefix: h.Prefix(), Registrations: h.Registrations()}
 }
 
 // registrar models the registries of one process: which package
@@ -188,11 +187,6 @@ func panicCause(pn *Panic, up string) Cause {
 	if pn.Against != "host" {
 		side = pn.Against
 	}
-	return Cause{
-		Kind:    CauseInitPanic,
-		Against: pn.Against,
-		Module:  up,
-		Summary: fmt.Sprintf("%s registers %q in %s when it initializes, and %s registered it first (%s): plugin.Open panics, and the host dies unless it recovers the panic", pn.Package, pn.Name, pn.Registry, side, pn.First),
-		Fix:     fmt.Sprintf("keep %s shared in the host (plugfork fork --keep %s, then build the plugin with plugfork plugin build), take a knob plugfork fork lists (a build tag, -X), or leave %s out of the plugin", up, up, up),
-	}
+	summary, fix := hazard.InitPanic(pn.Package, pn.Name, pn.Registry, side, pn.First, up)
+	return Cause{Kind: CauseInitPanic, Against: pn.Against, Module: up, Summary: summary, Fix: fix}
 }

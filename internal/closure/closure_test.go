@@ -165,3 +165,31 @@ func TestPackageName(t *testing.T) {
 		}
 	}
 }
+
+// TestClosureValue: Split and ForkToo return new closures and leave the
+// one they are called on as it was.
+func TestClosureValue(t *testing.T) {
+	mod := &Module{Path: "example.com/m", Version: "v1.0.0"}
+	pkg := func(path string) *Package { return &Package{Path: path, Mod: mod} }
+	c := &Closure{
+		Forked: map[string]*Package{"example.com/m/a": pkg("example.com/m/a")},
+		Pinned: map[string]*Package{"example.com/m/internal/x": pkg("example.com/m/internal/x"), "example.com/m/api": pkg("example.com/m/api")},
+	}
+	forked, pinned := maps.Clone(c.Forked), maps.Clone(c.Pinned)
+	same := func(what string) {
+		t.Helper()
+		if !maps.Equal(c.Forked, forked) || !maps.Equal(c.Pinned, pinned) {
+			t.Errorf("%s changed the closure it was called on: forked %v, pinned %v", what, c.Forked, c.Pinned)
+		}
+	}
+	s := c.Split(map[string]bool{"example.com/m/api": true})
+	same("Split")
+	if len(s.Pinned) != 1 || s.Pinned["example.com/m/api"] == nil || len(s.Forked) != 2 {
+		t.Errorf("Split: forked %v, pinned %v", s.Forked, s.Pinned)
+	}
+	f := c.ForkToo([]string{"example.com/m/internal/x", "example.com/m/nowhere"})
+	same("ForkToo")
+	if len(f.Forked) != 2 || f.Forked["example.com/m/internal/x"] == nil || !maps.Equal(f.Pinned, pinned) {
+		t.Errorf("ForkToo: forked %v, pinned %v", f.Forked, f.Pinned)
+	}
+}
