@@ -84,7 +84,8 @@ func resultLevels(res *fork.VulnResult) map[string]fork.VulnLevel {
 // finding names the advisory, the upstream module@version, the fork, the
 // symbol and the host's call site.
 func TestVulnSameAsUnforkedTwin(t *testing.T) {
-	ar, err := txtar.ParseFile(filepath.Join("testdata", "vuln.txtar"))
+	// The hosts of the CLI scenario, one directory each.
+	ar, err := txtar.ParseFile(filepath.Join(testgo.RepoRoot(), "testdata", "script", "vuln.txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ The commands are:
 	unfork      reverse forks: original imports and requires restored
 	inspect     predict from built binaries whether plugins load into a host, and why not
 	plugin      build plugins against a host (plugin build), or print how to (plugin env)
+	vuln        find known vulnerabilities in the forked host as if it were not forked
 	version     print plugfork's version and build information
 
 Run "plugfork help <command>" for a command's flags and examples.
@@ -24,7 +25,7 @@ Run "plugfork help <command>" for a command's flags and examples.
 # Exit status
 
 	0  success
-	1  findings: check or inspect found a problem
+	1  findings: check or inspect found a problem, vuln a vulnerable symbol called
 	2  usage or operational error
 
 Errors are printed to standard error, prefixed "plugfork: ", with the file and
@@ -234,6 +235,29 @@ from --host-binary, the go build flags, the environment and the Go release.
 --json prints plugfork/plugin-env/v1: host, workspace, replace[{old, new}],
 require[{path, version}], flags, env, toolchain, checked, notes.
 
+# Vuln
+
+	plugfork vuln [packages] [--db URL] [--binary FILE] [--show verbose] [--json]
+
+runs govulncheck (golang.org/x/vuln/scan, in process) on the host as if it
+were not forked. govulncheck on a forked host looks each fork up under its own
+module path, which no vulnerability database knows, and finds nothing. Vuln
+analyses the upstream view instead: the lock's forks undone in a private stage
+under .plugfork/, as unfork makes it, nothing in the host changed. The
+reachability is govulncheck's (called, imported, required); each advisory names
+the upstream module@version, the fixed version, the fork's path and directory,
+and, when called, the host's call sites as file:line:col in the forked tree
+(a frame in a fork is named in its fork dir). With --binary FILE it extracts
+the built host's modules and symbols (govulncheck -mode extract), names each
+fork's module and packages by its upstream at the locked version, and scans
+that (-mode binary). --db is govulncheck's -db (default https://vuln.go.dev; a
+file:// URL reads a local database in the v1 layout, offline). Without --show
+verbose only the called advisories are listed, with a count of the others. Exit
+0 when no vulnerable symbol is called, 1 when one is, 2 on errors. --json
+prints plugfork/vuln/v1: mode, db, binary, called, vulns[{id, aliases,
+summary, url, level, module, version, fixed_version, fork_path, fork_dir,
+traces[{site, frames[{module, version, package, function, receiver, pos}]}]}].
+
 # Examples
 
 	plugfork fork --prefix gitlab.example.com/workflow
@@ -242,6 +266,7 @@ require[{path, version}], flags, env, toolchain, checked, notes.
 	plugfork upgrade github.com/pkg/errors@v0.9.1
 	plugfork check --binary ./bin/host
 	plugfork status -u
+	plugfork vuln
 	plugfork inspect ./bin/host ./plugins/*.so
 	plugfork plugin build --host ../framework --host-binary ../framework/bin/host -o biz.so
 	plugfork plugin env --host ../framework --json

@@ -42,6 +42,7 @@ func TestScript(t *testing.T) {
 			// The go command needs a home for its configuration.
 			e.Setenv("HOME", e.WorkDir)
 			e.Setenv("PLUGFORK_PROXY", env.Proxy)
+			e.Setenv("PLUGFORK_VULNDB", "file://"+filepath.ToSlash(filepath.Join(testgo.RepoRoot(), "testdata", "vulndb")))
 			for _, k := range []string{"GOPROXY", "GOMODCACHE"} {
 				e.Setenv("PLUGFORK_"+k, e.Getenv(k))
 			}

@@ -27,6 +27,7 @@ Exit status: 0 success, 1 findings (check or inspect found a problem), 2 usage o
 		newCheckCmd(inv),
 		newStatusCmd(inv),
 		newInspectCmd(inv),
+		newVulnCmd(inv),
 		newPluginCmd(inv),
 	)
 	return root
