@@ -18,6 +18,7 @@ The commands are:
 	inspect     predict from built binaries whether plugins load into a host, and why not
 	plugin      build plugins against a host (plugin build), or print how to (plugin env)
 	vuln        find known vulnerabilities in the forked host as if it were not forked
+	sbom        write a bill of materials in which each fork names its upstream module
 	version     print plugfork's version and build information
 
 Run "plugfork help <command>" for a command's flags and examples.
@@ -258,6 +259,21 @@ prints plugfork/vuln/v1: mode, db, binary, called, vulns[{id, aliases,
 summary, url, level, module, version, fixed_version, fork_path, fork_dir,
 traces[{site, frames[{module, version, package, function, receiver, pos}]}]}].
 
+# Sbom
+
+	plugfork sbom [-o FILE] [--format cyclonedx|spdx]
+
+writes the host's software bill of materials from go.mod, go.sum and
+plugfork.lock, with no go command and no network. Each fork is a component (its
+module path, the version go.mod requires, the h1: hash of the forked tree as
+SHA-256) that names its upstream: in CycloneDX 1.6 JSON (the default) its
+pedigree.ancestors is pkg:golang/<module>@<version> with the upstream h1: hash,
+in SPDX 2.3 JSON the fork is DESCENDANT_OF the upstream package. The upstream
+module is also a top-level component, because some scanners (Grype) ignore
+pedigree. The output is deterministic: the CycloneDX serial number and the SPDX
+namespace are derived from the content, CycloneDX has no timestamp, and SPDX's
+required creation time is SOURCE_DATE_EPOCH when set, else the Unix epoch.
+
 # Examples
 
 	plugfork fork --prefix gitlab.example.com/workflow
@@ -267,6 +283,7 @@ traces[{site, frames[{module, version, package, function, receiver, pos}]}]}].
 	plugfork check --binary ./bin/host
 	plugfork status -u
 	plugfork vuln
+	plugfork sbom -o host.cdx.json
 	plugfork inspect ./bin/host ./plugins/*.so
 	plugfork plugin build --host ../framework --host-binary ../framework/bin/host -o biz.so
 	plugfork plugin env --host ../framework --json

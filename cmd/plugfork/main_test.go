@@ -81,7 +81,7 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 // variables the script's setup and commands may have changed.
 func scriptEnv(ts *testscript.TestScript) []string {
 	e := os.Environ()
-	keys := []string{"HOME", "PATH", "WORK", "TMPDIR", "PLUGFORK_PROXY"}
+	keys := []string{"HOME", "PATH", "WORK", "TMPDIR", "PLUGFORK_PROXY", "SOURCE_DATE_EPOCH"}
 	for _, kv := range env.Vars {
 		k, _, _ := strings.Cut(kv, "=")
 		keys = append(keys, k)
