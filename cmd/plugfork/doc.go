@@ -123,7 +123,7 @@ changes[{path, old, new}] to the fork result.
 
 # Check
 
-	plugfork check [--binary FILE] [--keep PATTERN]... [--json]
+	plugfork check [--binary FILE] [--keep PATTERN]... [--json | --format text|json|sarif]
 
 is the CI gate. Findings, each with file:line or module and the command that
 fixes it: unforked-import (a host package or fork imports a third-party
@@ -140,7 +140,10 @@ package); judged on a built host, a hazard whose fork it does not link (a
 build tag dropped it) or renamed with -X is clean. It runs no
 go command and no network. Exit 0 clean, 1 findings, 2 cannot judge. --json
 prints plugfork/check/v1: ok, findings[{kind, pos, module, path, files,
-message, fix}], forks, files_scanned, ms.
+message, fix}], forks, files_scanned, ms. --format sarif prints SARIF 2.1.0 for
+code-scanning UIs: a rule per kind, a result per finding, located relative to
+the host root (%SRCROOT%): file:line:col, a drifted fork's files, the fork dir,
+or plugfork.lock.
 
 # Status
 
@@ -238,7 +241,7 @@ require[{path, version}], flags, env, toolchain, checked, notes.
 
 # Vuln
 
-	plugfork vuln [packages] [--db URL] [--binary FILE] [--show verbose] [--json]
+	plugfork vuln [packages] [--db URL] [--binary FILE] [--show verbose] [--json | --format text|json|sarif]
 
 runs govulncheck (golang.org/x/vuln/scan, in process) on the host as if it
 were not forked. govulncheck on a forked host looks each fork up under its own
@@ -258,6 +261,8 @@ verbose only the called advisories are listed, with a count of the others. Exit
 prints plugfork/vuln/v1: mode, db, binary, called, vulns[{id, aliases,
 summary, url, level, module, version, fixed_version, fork_path, fork_dir,
 traces[{site, frames[{module, version, package, function, receiver, pos}]}]}].
+--format sarif prints SARIF 2.1.0: a rule per advisory, an error at each of the
+host's call sites of a called one, a note at go.mod for the others.
 
 # Sbom
 

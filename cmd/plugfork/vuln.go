@@ -14,6 +14,7 @@ func newVulnCmd(inv *invocation) *cobra.Command {
 	var (
 		cfg    fork.VulnConfig
 		asJSON bool
+		format string
 		show   []string
 	)
 	cmd := &cobra.Command{
@@ -36,7 +37,8 @@ Exit 0 when no vulnerable symbol is called, 1 when one is, 2 on errors.`,
   plugfork vuln ./cmd/...
   plugfork vuln --show verbose
   plugfork vuln --binary ./bin/host
-  plugfork vuln --db file:///srv/vulndb --json`,
+  plugfork vuln --db file:///srv/vulndb --json
+  plugfork vuln --format sarif > vuln.sarif`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Dir, cfg.Env, cfg.Patterns = inv.Dir, inv.Env, args
 			verbose := false
@@ -50,19 +52,26 @@ Exit 0 when no vulnerable symbol is called, 1 when one is, 2 on errors.`,
 					}
 				}
 			}
+			out, err := outputFormat(format, asJSON)
+			if err != nil {
+				return err
+			}
 			if cfg.Binary != "" && len(args) > 0 {
 				return usageError{fmt.Errorf("--binary takes no packages: the binary is what is scanned")}
 			}
-			if !asJSON && isTerminal(inv.Stderr) {
+			if out == "text" && isTerminal(inv.Stderr) {
 				cfg.Progress = inv.Stderr
 			}
 			res, err := fork.Vuln(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			if asJSON {
+			switch out {
+			case "json":
 				err = writeJSON(inv.Stdout, res)
-			} else {
+			case "sarif":
+				err = writeVulnSARIF(inv.Stdout, res)
+			default:
 				renderVuln(inv.Stdout, res, verbose)
 			}
 			if err == nil && res.Called {
@@ -74,7 +83,8 @@ Exit 0 when no vulnerable symbol is called, 1 when one is, 2 on errors.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.DB, "db", fork.DefaultVulnDB, "vulnerability database `url` (file:///path for a local one)")
 	f.StringVar(&cfg.Binary, "binary", "", "scan this built host `file` instead of the source")
-	f.BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+fork.VulnSchema+")")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+fork.VulnSchema+"); as --format json")
+	f.StringVar(&format, "format", "", "output `format`: text, json or sarif (SARIF 2.1.0, the host's call sites as locations)")
 	f.StringSliceVar(&show, "show", nil, "`verbose`: also list the vulnerabilities in packages imported or modules required but not called")
 	return cmd
 }
