@@ -17,6 +17,8 @@ import (
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
 	"golang.org/x/vuln/scan"
 )
 
@@ -356,12 +358,25 @@ type (
 		Finding *vulnFinding `json:"finding"`
 	}
 	vulnOSV struct {
-		ID               string   `json:"id"`
-		Aliases          []string `json:"aliases"`
-		Summary          string   `json:"summary"`
+		ID       string   `json:"id"`
+		Aliases  []string `json:"aliases"`
+		Summary  string   `json:"summary"`
+		Affected []struct {
+			Package struct {
+				Name string `json:"name"`
+			} `json:"package"`
+			Ranges []vulnRange `json:"ranges"`
+		} `json:"affected"`
 		DatabaseSpecific *struct {
 			URL string `json:"url"`
 		} `json:"database_specific"`
+	}
+	vulnRange struct {
+		Type   string `json:"type"`
+		Events []struct {
+			Introduced string `json:"introduced"`
+			Fixed      string `json:"fixed"`
+		} `json:"events"`
 	}
 	vulnFinding struct {
 		OSV          string       `json:"osv"`
@@ -480,4 +495,82 @@ func lookupFork(lock *lockfile.Lock, module string) *lockfile.Fork {
 		return nil
 	}
 	return lock.Find(module)
+}
+
+// KnownVuln is an advisory the database holds for a module version,
+// whatever the host does with it.
+type KnownVuln struct {
+	ID      string `json:"id"`
+	Summary string `json:"summary,omitempty"`
+	Fixed   string `json:"fixed_version,omitempty"`
+}
+
+// KnownVulns asks the database (govulncheck -mode query, one run for all)
+// which advisories affect each module version, by module path. It reads
+// the database only: no source, no reachability.
+func KnownVulns(ctx context.Context, env []string, db string, mods []module.Version) (map[string][]KnownVuln, error) {
+	if db == "" {
+		db = DefaultVulnDB
+	}
+	if len(mods) == 0 {
+		return nil, nil
+	}
+	args := []string{"-mode", "query", "-format", "json", "-db", db}
+	for _, m := range mods {
+		args = append(args, m.Path+"@"+m.Version)
+	}
+	msgs, err := govulncheck(ctx, env, nil, args...)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string][]KnownVuln{}
+	for _, m := range msgs {
+		if m.OSV == nil {
+			continue
+		}
+		for _, a := range m.OSV.Affected {
+			for _, mod := range mods {
+				if a.Package.Name != mod.Path {
+					continue
+				}
+				if fixed, ok := affects(a.Ranges, mod.Version); ok {
+					known[mod.Path] = append(known[mod.Path], KnownVuln{ID: m.OSV.ID, Summary: m.OSV.Summary, Fixed: fixed})
+				}
+			}
+		}
+	}
+	for p := range known {
+		slices.SortFunc(known[p], func(a, b KnownVuln) int { return cmp.Compare(a.ID, b.ID) })
+		known[p] = slices.CompactFunc(known[p], func(a, b KnownVuln) bool { return a.ID == b.ID })
+	}
+	return known, nil
+}
+
+// affects reports whether version lies in one of an OSV entry's SEMVER
+// ranges (events in order: introduced, then fixed, then again), and the
+// fixed version of that range ("v"-prefixed, "" when none).
+func affects(ranges []vulnRange, version string) (fixed string, ok bool) {
+	for _, r := range ranges {
+		if r.Type != "SEMVER" {
+			continue
+		}
+		in := false
+		for _, e := range r.Events {
+			switch {
+			case e.Introduced != "":
+				if e.Introduced == "0" || semver.Compare(version, "v"+e.Introduced) >= 0 {
+					in = true
+				}
+			case e.Fixed != "":
+				if in && semver.Compare(version, "v"+e.Fixed) < 0 {
+					return "v" + e.Fixed, true
+				}
+				in = false
+			}
+		}
+		if in {
+			return "", true
+		}
+	}
+	return "", false
 }

@@ -147,11 +147,15 @@ or plugfork.lock.
 
 # Status
 
-	plugfork status [-u] [--json]
+	plugfork status [-u] [--vuln [--db URL]] [--json]
 
 lists the forks: upstream path@version, fork path, dir, files and size; with
 -u the newest upstream version of each, asked of the go command (GOPROXY,
-GOPRIVATE and GOFLAGS apply). --json prints plugfork/status/v1.
+GOPRIVATE and GOFLAGS apply); with --vuln the advisories the vulnerability
+database (--db, as govulncheck's -db) knows in each fork's upstream version,
+whether or not the host calls them (plugfork vuln says that). Without -u and
+--vuln it uses no network. --json prints plugfork/status/v1 (forks[].vulns[{id,
+summary, fixed_version}] with --vuln).
 
 # Unfork
 
