@@ -187,18 +187,11 @@ func vulnBinary(ctx context.Context, cfg VulnConfig) (*VulnResult, error) {
 	if !filepath.IsAbs(bin) {
 		bin = filepath.Join(cfg.Dir, bin)
 	}
-	var blob bytes.Buffer
-	cmd := scan.Command(ctx, "-mode", "extract", bin)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr, cmd.Env = &blob, &stderr, cfg.Env
-	cmd.Stdin = strings.NewReader("")
-	if err := cmd.Start(); err == nil {
-		err = cmd.Wait()
-	}
+	blob, err := runGovulncheck(ctx, cfg.Env, "-mode", "extract", bin)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %s", cfg.Binary, govulncheckMessage(err, &stderr))
+		return nil, fmt.Errorf("reading %s: %w", cfg.Binary, err)
 	}
-	up, err := upstreamBlob(blob.Bytes(), lock)
+	up, err := upstreamBlob(blob, lock)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", cfg.Binary, err)
 	}
@@ -309,21 +302,12 @@ func upstreamPackage(lock *lockfile.Lock, pkg string) (string, bool) {
 // govulncheck runs govulncheck in process with args (which must ask for
 // -format json) and returns its messages.
 func govulncheck(ctx context.Context, env []string, progress func(string), args ...string) ([]vulnMessage, error) {
-	var stdout, stderr bytes.Buffer
-	cmd := scan.Command(ctx, args...)
-	cmd.Stdout, cmd.Stderr, cmd.Env = &stdout, &stderr, env
-	cmd.Stdin = strings.NewReader("")
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("govulncheck: %w", err)
-	}
-	if err := cmd.Wait(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("govulncheck: %s", govulncheckMessage(err, &stderr))
+	stdout, err := runGovulncheck(ctx, env, args...)
+	if err != nil {
+		return nil, err
 	}
 	var msgs []vulnMessage
-	dec := json.NewDecoder(&stdout)
+	dec := json.NewDecoder(bytes.NewReader(stdout))
 	for {
 		var m vulnMessage
 		if err := dec.Decode(&m); err == io.EOF {
@@ -339,13 +323,26 @@ func govulncheck(ctx context.Context, env []string, progress func(string), args 
 	return msgs, nil
 }
 
-// govulncheckMessage is the text of govulncheck's failure: what it wrote
-// to stderr, else its error.
-func govulncheckMessage(err error, stderr *bytes.Buffer) string {
-	if msg := strings.TrimSpace(stderr.String()); msg != "" {
-		return msg
+// runGovulncheck runs govulncheck in process (golang.org/x/vuln/scan) and
+// returns its standard output; its failure is what it wrote to stderr.
+func runGovulncheck(ctx context.Context, env []string, args ...string) ([]byte, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := scan.Command(ctx, args...)
+	cmd.Stdout, cmd.Stderr, cmd.Env = &stdout, &stderr, env
+	cmd.Stdin = strings.NewReader("")
+	err := cmd.Start()
+	if err == nil {
+		err = cmd.Wait()
 	}
-	return err.Error()
+	switch {
+	case err == nil:
+		return stdout.Bytes(), nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case strings.TrimSpace(stderr.String()) != "":
+		return nil, fmt.Errorf("govulncheck: %s", strings.TrimSpace(stderr.String()))
+	}
+	return nil, fmt.Errorf("govulncheck: %w", err)
 }
 
 // The parts of govulncheck's JSON protocol (v1.0.0) plugfork reads.
