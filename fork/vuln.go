@@ -164,7 +164,7 @@ func Vuln(ctx context.Context, cfg VulnConfig) (*VulnResult, error) {
 	args := append([]string{"-C", st.Dir, "-format", "json", "-db", cfg.DB, "--"}, patterns...)
 	// The stage's go.sum may lack the upstream modules' sums: -mod=mod
 	// lets the go command add them, in the stage.
-	msgs, err := govulncheck(ctx, withModFlag(cfg.Env, "mod"), nil, args...)
+	msgs, err := govulncheck(ctx, withModFlag(cfg.Env, "mod"), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func vulnBinary(ctx context.Context, cfg VulnConfig) (*VulnResult, error) {
 	if err := tmp.Close(); err != nil {
 		return nil, err
 	}
-	msgs, err := govulncheck(ctx, cfg.Env, nil, "-mode", "binary", "-format", "json", "-db", cfg.DB, tmp.Name())
+	msgs, err := govulncheck(ctx, cfg.Env, "-mode", "binary", "-format", "json", "-db", cfg.DB, tmp.Name())
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +301,7 @@ func upstreamPackage(lock *lockfile.Lock, pkg string) (string, bool) {
 
 // govulncheck runs govulncheck in process with args (which must ask for
 // -format json) and returns its messages.
-func govulncheck(ctx context.Context, env []string, progress func(string), args ...string) ([]vulnMessage, error) {
+func govulncheck(ctx context.Context, env []string, args ...string) ([]vulnMessage, error) {
 	stdout, err := runGovulncheck(ctx, env, args...)
 	if err != nil {
 		return nil, err
@@ -314,9 +314,6 @@ func govulncheck(ctx context.Context, env []string, progress func(string), args 
 			break
 		} else if err != nil {
 			return nil, fmt.Errorf("decoding govulncheck's output: %w", err)
-		}
-		if m.Progress != nil && progress != nil {
-			progress(m.Progress.Message)
 		}
 		msgs = append(msgs, m)
 	}
@@ -348,9 +345,6 @@ func runGovulncheck(ctx context.Context, env []string, args ...string) ([]byte, 
 // The parts of govulncheck's JSON protocol (v1.0.0) plugfork reads.
 type (
 	vulnMessage struct {
-		Progress *struct {
-			Message string `json:"message"`
-		} `json:"progress"`
 		OSV     *vulnOSV     `json:"osv"`
 		Finding *vulnFinding `json:"finding"`
 	}
@@ -516,7 +510,7 @@ func KnownVulns(ctx context.Context, env []string, db string, mods []module.Vers
 	for _, m := range mods {
 		args = append(args, m.Path+"@"+m.Version)
 	}
-	msgs, err := govulncheck(ctx, env, nil, args...)
+	msgs, err := govulncheck(ctx, env, args...)
 	if err != nil {
 		return nil, err
 	}
