@@ -15,8 +15,6 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/lockfile"
-	"github.com/plugfork/plugfork/internal/modtree"
-	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 	"golang.org/x/vuln/scan"
@@ -140,14 +138,14 @@ func Vuln(ctx context.Context, cfg VulnConfig) (*VulnResult, error) {
 	if cfg.DB == "" {
 		cfg.DB = DefaultVulnDB
 	}
-	if cfg.Binary != "" {
-		return vulnBinary(ctx, cfg)
-	}
 	s, err := open(ctx, Config{Dir: cfg.Dir, Env: cfg.Env, Progress: cfg.Progress})
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
+	if cfg.Binary != "" {
+		return s.vulnBinary(ctx, cfg)
+	}
 	forkDir := "" // an unforked host's upstream view is the host
 	if s.h.Lock != nil {
 		forkDir = s.h.Lock.Dir
@@ -174,15 +172,8 @@ func Vuln(ctx context.Context, cfg VulnConfig) (*VulnResult, error) {
 }
 
 // vulnBinary is Vuln's binary mode.
-func vulnBinary(ctx context.Context, cfg VulnConfig) (*VulnResult, error) {
-	root, gomod, err := modtree.FindRoot(cfg.Dir)
-	if err != nil {
-		return nil, err
-	}
-	lock, err := readLock(root)
-	if err != nil {
-		return nil, err
-	}
+func (s *session) vulnBinary(ctx context.Context, cfg VulnConfig) (*VulnResult, error) {
+	lock := s.h.Lock
 	bin := cfg.Binary
 	if !filepath.IsAbs(bin) {
 		bin = filepath.Join(cfg.Dir, bin)
@@ -211,7 +202,7 @@ func vulnBinary(ctx context.Context, cfg VulnConfig) (*VulnResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := collect(msgs, modfile.ModulePath(gomod), lock)
+	res := collect(msgs, s.h.Path, lock)
 	res.Mode, res.DB, res.Binary = VulnBinary, cfg.DB, cfg.Binary
 	return res, nil
 }
