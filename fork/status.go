@@ -37,6 +37,9 @@ type StatusFork struct {
 	Bytes    int64  `json:"bytes"`
 	Latest   string `json:"latest,omitempty"` // with updates: the newest upstream version, when newer
 	Error    string `json:"error,omitempty"`  // with updates: why the newest version is unknown
+	// Vulns are the advisories the database knows in the upstream
+	// version, when asked (plugfork status --vuln; see KnownVulns).
+	Vulns []KnownVuln `json:"vulns,omitempty"`
 }
 
 // Status reports the forks recorded in the lock and their size on disk.

@@ -16,6 +16,7 @@ func newCheckCmd(inv *invocation) *cobra.Command {
 		cfg    fork.CheckConfig
 		binary string
 		asJSON bool
+		format string
 	)
 	cmd := &cobra.Command{
 		Use:   "check",
@@ -38,6 +39,10 @@ and no network: fast enough for a pre-commit hook.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Dir = inv.Dir
+			out, err := outputFormat(format, asJSON)
+			if err != nil {
+				return err
+			}
 			if binary != "" {
 				path := binary
 				if !filepath.IsAbs(path) {
@@ -68,12 +73,16 @@ and no network: fast enough for a pre-commit hook.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				if err := writeJSON(inv.Stdout, res); err != nil {
-					return err
-				}
-			} else {
+			switch out {
+			case "json":
+				err = writeJSON(inv.Stdout, res)
+			case "sarif":
+				err = writeCheckSARIF(inv.Stdout, res)
+			default:
 				renderCheck(inv, res)
+			}
+			if err != nil {
+				return err
 			}
 			if !res.OK {
 				return errFindings
@@ -83,7 +92,8 @@ and no network: fast enough for a pre-commit hook.`,
 	}
 	cmd.Flags().StringVar(&binary, "binary", "", "also judge the packages linked into this built host `file`")
 	cmd.Flags().StringArrayVar(&cfg.Keep, "keep", nil, "`pattern` of packages allowed to stay shared, beyond plugfork.lock's (repeatable)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+fork.CheckSchema+")")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+fork.CheckSchema+"); as --format json")
+	cmd.Flags().StringVar(&format, "format", "", "output `format`: text, json or sarif (SARIF 2.1.0, findings located in the host repository)")
 	return cmd
 }
 

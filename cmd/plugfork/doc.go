@@ -17,6 +17,8 @@ The commands are:
 	unfork      reverse forks: original imports and requires restored
 	inspect     predict from built binaries whether plugins load into a host, and why not
 	plugin      build plugins against a host (plugin build), or print how to (plugin env)
+	vuln        find known vulnerabilities in the forked host as if it were not forked
+	sbom        write a bill of materials in which each fork names its upstream module
 	version     print plugfork's version and build information
 
 Run "plugfork help <command>" for a command's flags and examples.
@@ -24,7 +26,7 @@ Run "plugfork help <command>" for a command's flags and examples.
 # Exit status
 
 	0  success
-	1  findings: check or inspect found a problem
+	1  findings: check or inspect found a problem, vuln a vulnerable symbol called
 	2  usage or operational error
 
 Errors are printed to standard error, prefixed "plugfork: ", with the file and
@@ -121,7 +123,7 @@ changes[{path, old, new}] to the fork result.
 
 # Check
 
-	plugfork check [--binary FILE] [--keep PATTERN]... [--json]
+	plugfork check [--binary FILE] [--keep PATTERN]... [--json | --format text|json|sarif]
 
 is the CI gate. Findings, each with file:line or module and the command that
 fixes it: unforked-import (a host package or fork imports a third-party
@@ -138,15 +140,22 @@ package); judged on a built host, a hazard whose fork it does not link (a
 build tag dropped it) or renamed with -X is clean. It runs no
 go command and no network. Exit 0 clean, 1 findings, 2 cannot judge. --json
 prints plugfork/check/v1: ok, findings[{kind, pos, module, path, files,
-message, fix}], forks, files_scanned, ms.
+message, fix}], forks, files_scanned, ms. --format sarif prints SARIF 2.1.0 for
+code-scanning UIs: a rule per kind, a result per finding, located relative to
+the host root (%SRCROOT%): file:line:col, a drifted fork's files, the fork dir,
+or plugfork.lock.
 
 # Status
 
-	plugfork status [-u] [--json]
+	plugfork status [-u] [--vuln [--db URL]] [--json]
 
 lists the forks: upstream path@version, fork path, dir, files and size; with
 -u the newest upstream version of each, asked of the go command (GOPROXY,
-GOPRIVATE and GOFLAGS apply). --json prints plugfork/status/v1.
+GOPRIVATE and GOFLAGS apply); with --vuln the advisories the vulnerability
+database (--db, as govulncheck's -db) knows in each fork's upstream version,
+whether or not the host calls them (plugfork vuln says that). Without -u and
+--vuln it uses no network. --json prints plugfork/status/v1 (forks[].vulns[{id,
+summary, fixed_version}] with --vuln).
 
 # Unfork
 
@@ -235,6 +244,46 @@ from --host-binary, the go build flags, the environment and the Go release.
 --json prints plugfork/plugin-env/v1: host, workspace, replace[{old, new}],
 require[{path, version}], flags, env, toolchain, checked, notes.
 
+# Vuln
+
+	plugfork vuln [packages] [--db URL] [--binary FILE] [--show verbose] [--json | --format text|json|sarif]
+
+runs govulncheck (golang.org/x/vuln/scan, in process) on the host as if it
+were not forked. govulncheck on a forked host looks each fork up under its own
+module path, which no vulnerability database knows, and finds nothing. Vuln
+analyses the upstream view instead: the lock's forks undone in a private stage
+under .plugfork/, as unfork makes it, nothing in the host changed. The
+reachability is govulncheck's (called, imported, required); each advisory names
+the upstream module@version, the fixed version, the fork's path and directory,
+and, when called, the host's call sites as file:line:col in the forked tree
+(a frame in a fork is named in its fork dir). With --binary FILE it extracts
+the built host's modules and symbols (govulncheck -mode extract), names each
+fork's module and packages by its upstream at the locked version, and scans
+that (-mode binary). --db is govulncheck's -db (default https://vuln.go.dev; a
+file:// URL reads a local database in the v1 layout, offline). Without --show
+verbose only the called advisories are listed, with a count of the others. Exit
+0 when no vulnerable symbol is called, 1 when one is, 2 on errors. --json
+prints plugfork/vuln/v1: mode, db, binary, called, vulns[{id, aliases,
+summary, url, level, module, version, fixed_version, fork_path, fork_dir,
+traces[{site, frames[{module, version, package, function, receiver, pos}]}]}].
+--format sarif prints SARIF 2.1.0: a rule per advisory, an error at each of the
+host's call sites of a called one, a note at go.mod for the others.
+
+# Sbom
+
+	plugfork sbom [-o FILE] [--format cyclonedx|spdx]
+
+writes the host's software bill of materials from go.mod, go.sum and
+plugfork.lock, with no go command and no network. Each fork is a component (its
+module path, the version go.mod requires, the h1: hash of the forked tree as
+SHA-256) that names its upstream: in CycloneDX 1.6 JSON (the default) its
+pedigree.ancestors is pkg:golang/<module>@<version> with the upstream h1: hash,
+in SPDX 2.3 JSON the fork is DESCENDANT_OF the upstream package. The upstream
+module is also a top-level component, because some scanners (Grype) ignore
+pedigree. The output is deterministic: the CycloneDX serial number and the SPDX
+namespace are derived from the content, CycloneDX has no timestamp, and SPDX's
+required creation time is SOURCE_DATE_EPOCH when set, else the Unix epoch.
+
 # Examples
 
 	plugfork fork --prefix gitlab.example.com/workflow
@@ -243,6 +292,8 @@ require[{path, version}], flags, env, toolchain, checked, notes.
 	plugfork upgrade github.com/pkg/errors@v0.9.1
 	plugfork check --binary ./bin/host
 	plugfork status -u
+	plugfork vuln
+	plugfork sbom -o host.cdx.json
 	plugfork inspect ./bin/host ./plugins/*.so
 	plugfork plugin build --host ../framework --host-binary ../framework/bin/host -o biz.so
 	plugfork plugin env --host ../framework --json

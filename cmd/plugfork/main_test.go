@@ -42,6 +42,7 @@ func TestScript(t *testing.T) {
 			// The go command needs a home for its configuration.
 			e.Setenv("HOME", e.WorkDir)
 			e.Setenv("PLUGFORK_PROXY", env.Proxy)
+			e.Setenv("PLUGFORK_VULNDB", "file://"+filepath.ToSlash(filepath.Join(testgo.RepoRoot(), "testdata", "vulndb")))
 			for _, k := range []string{"GOPROXY", "GOMODCACHE"} {
 				e.Setenv("PLUGFORK_"+k, e.Getenv(k))
 			}
@@ -80,7 +81,7 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 // variables the script's setup and commands may have changed.
 func scriptEnv(ts *testscript.TestScript) []string {
 	e := os.Environ()
-	keys := []string{"HOME", "PATH", "WORK", "TMPDIR", "PLUGFORK_PROXY"}
+	keys := []string{"HOME", "PATH", "WORK", "TMPDIR", "PLUGFORK_PROXY", "SOURCE_DATE_EPOCH"}
 	for _, kv := range env.Vars {
 		k, _, _ := strings.Cut(kv, "=")
 		keys = append(keys, k)

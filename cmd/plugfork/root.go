@@ -27,6 +27,8 @@ Exit status: 0 success, 1 findings (check or inspect found a problem), 2 usage o
 		newCheckCmd(inv),
 		newStatusCmd(inv),
 		newInspectCmd(inv),
+		newVulnCmd(inv),
+		newSBOMCmd(inv),
 		newPluginCmd(inv),
 	)
 	return root
