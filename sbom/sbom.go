@@ -16,9 +16,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/plugfork/plugfork/internal/lockfile"
-	"github.com/plugfork/plugfork/internal/modtree"
-	"golang.org/x/mod/modfile"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"golang.org/x/mod/module"
 )
 
@@ -50,35 +48,15 @@ type Bill struct {
 // its go.mod, go.sum and plugfork.lock: no go command, no network. A host
 // without a lock has no forks.
 func Read(dir string) (*Bill, error) {
-	root, gomod, err := modtree.FindRoot(dir)
+	h, err := hostmodel.Find(dir)
 	if err != nil {
 		return nil, err
 	}
-	f, err := modfile.Parse(filepath.Join(root, "go.mod"), gomod, nil)
-	if err != nil {
-		return nil, fmt.Errorf("parsing go.mod: %w", err)
-	}
-	if f.Module == nil {
-		return nil, fmt.Errorf("%s: no module directive", filepath.Join(root, "go.mod"))
-	}
-	sums, err := readSums(filepath.Join(root, "go.sum"))
+	sums, err := readSums(filepath.Join(h.Root, "go.sum"))
 	if err != nil {
 		return nil, err
 	}
-	var lock *lockfile.Lock
-	if data, err := os.ReadFile(filepath.Join(root, lockfile.Name)); err == nil {
-		if lock, err = lockfile.Parse(lockfile.Name, data); err != nil {
-			return nil, err
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	forks := map[string]*lockfile.Fork{}
-	if lock != nil {
-		for i := range lock.Forks {
-			forks[lock.Forks[i].ForkPath] = &lock.Forks[i]
-		}
-	}
+	f := h.File
 	// What builds in place of a module: a replacement module version.
 	replaced := map[module.Version]module.Version{}
 	for _, r := range f.Replace {
@@ -86,9 +64,9 @@ func Read(dir string) (*Bill, error) {
 			replaced[r.Old] = r.New
 		}
 	}
-	b := &Bill{Host: f.Module.Mod.Path}
+	b := &Bill{Host: h.Path}
 	for _, r := range f.Require {
-		if fk := forks[r.Mod.Path]; fk != nil {
+		if fk := h.ForkModule(r.Mod.Path); fk != nil {
 			b.Forks = append(b.Forks, Fork{
 				Module:   Module{Path: fk.ForkPath, Version: r.Mod.Version, Sum: fk.TreeHash},
 				Dir:      fk.ForkDir,

@@ -208,6 +208,20 @@ func (h *Host) Fork(p string) *lockfile.Fork {
 	return best
 }
 
+// ForkModule returns the lock's fork whose module path (prefix/upstream)
+// is modPath, as go.mod requires it, or nil.
+func (h *Host) ForkModule(modPath string) *lockfile.Fork {
+	if h.Lock == nil {
+		return nil
+	}
+	for i := range h.Lock.Forks {
+		if h.Lock.Forks[i].ForkPath == modPath {
+			return &h.Lock.Forks[i]
+		}
+	}
+	return nil
+}
+
 // Forked returns the fork path of upstream import path p, and whether a
 // fork provides p.
 func (h *Host) Forked(p string) (string, bool) {
