@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/version"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,6 @@ import (
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/swap"
 	"golang.org/x/mod/modfile"
-	"golang.org/x/mod/semver"
 )
 
 // A view is the temporary workspace a plugin builds in, inside the plugin
@@ -170,15 +170,16 @@ func (v *view) workFile() ([]byte, error) {
 	return modfile.Format(wf.Syntax), nil
 }
 
-// maxGo returns the later of two go versions ("1.22", "1.22.3"); an empty
-// one loses.
+// maxGo returns the later of two go versions ("1.22", "1.22.3"), as written,
+// ordered as the go command orders them ("1.26" before "1.26rc1" before
+// "1.26.0"); an empty one loses.
 func maxGo(a, b string) string {
 	switch {
 	case a == "":
 		return b
 	case b == "":
 		return a
-	case semver.Compare("v"+a, "v"+b) < 0:
+	case version.Compare("go"+a, "go"+b) < 0:
 		return b
 	}
 	return a
