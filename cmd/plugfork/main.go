@@ -43,15 +43,19 @@ func run(inv *invocation) int {
 	defer stop()
 
 	root := newRootCmd(inv)
-	root.SetArgs(inv.Args)
+	root.SetArgs(goStyleArgs(root, inv.Args))
 	root.SetOut(inv.Stdout)
 	root.SetErr(inv.Stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(inv.Stderr, "plugfork: interrupted: the host is as it was, or, if the swap had begun, the next plugfork fork finishes it")
+		return exitError
+	}
+	if errors.As(err, new(usageError)) {
+		fmt.Fprintf(inv.Stderr, "plugfork: %v\nusage: %s\nRun \"%s --help\" for more.\n", err, cmd.UseLine(), cmd.CommandPath())
 		return exitError
 	}
 	var ec interface{ ExitCode() int }

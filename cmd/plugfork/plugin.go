@@ -81,7 +81,7 @@ same plugin. Go build flags may be written as the go command writes them
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
 			var extra []string
-			if err := f.Parse(goStyleArgs(args)); err != nil {
+			if err := f.Parse(args); err != nil {
 				return usageError{err}
 			}
 			if help, _ := f.GetBool("help"); help {
@@ -146,27 +146,6 @@ same plugin. Go build flags may be written as the go command writes them
 		}
 	}
 	return cmd
-}
-
-// goStyleArgs rewrites go build flags written with one dash (-trimpath,
-// -tags=x) and plugfork's own long flags written so (-host) to the two
-// dashes the flag parser wants; "-o", "-w" and everything after "--" stay.
-func goStyleArgs(args []string) []string {
-	own := map[string]bool{"host": true, "host-binary": true, "also": true, "json": true, "help": true}
-	out := make([]string, 0, len(args))
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 {
-			if _, ok := goBuildFlags[name]; ok || own[name] {
-				a = "-" + a
-			}
-		}
-		out = append(out, a)
-	}
-	return out
 }
 
 func renderPluginBuild(w io.Writer, res *pluginbuild.Result, color bool) error {
