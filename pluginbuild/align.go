@@ -42,9 +42,25 @@ func (v *view) deps(ctx context.Context, pkgs []string, tags string) ([]dep, err
 		return nil
 	}, append([]string{"list", "-overlay=" + v.overlay}, append(args, pkgs...)...)...)
 	if err != nil {
-		return nil, fmt.Errorf("loading the plugin's packages in the host's workspace: %w", err)
+		return nil, v.loadError(err)
 	}
 	return out, nil
+}
+
+// loadError is the error of the plugin's packages not loading in the view:
+// what the go command said, not how plugfork called it, and, when the
+// plugin does not require the host module, that --host may name the wrong
+// module.
+func (v *view) loadError(err error) error {
+	var ge *gocmd.Error
+	if errors.As(err, &ge) && strings.TrimSpace(ge.Stderr) != "" {
+		err = errors.New(strings.TrimSpace(ge.Stderr))
+	}
+	if !v.plugin.requires(v.host.path) {
+		return fmt.Errorf("loading the plugin's packages with the host %s (%s): %w\n"+
+			"the plugin's go.mod does not require %s: if --host is not the module the plugin is written against, name that module's directory", v.host.path, v.host.root, err, v.host.path)
+	}
+	return fmt.Errorf("loading the plugin's packages with the host %s (%s): %w", v.host.path, v.host.root, err)
 }
 
 // align moves every module that provides a package both the plugin and

@@ -26,6 +26,14 @@ type host struct {
 
 // readHost reads the host module rooted at dir.
 func readHost(ctx context.Context, dir string, env []string) (*host, error) {
+	switch fi, err := os.Stat(dir); {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("--host %s: no such directory: name the host module's root directory", dir)
+	case err != nil:
+		return nil, fmt.Errorf("reading --host: %w", err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("--host %s is a file, not a directory: name the host module's root directory", dir)
+	}
 	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("--host %s is not a Go module (no go.mod): name the host module's root directory", dir)

@@ -20,6 +20,7 @@ import (
 	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/modtree"
+	"golang.org/x/mod/modfile"
 )
 
 // Schemas of the JSON forms of Result and EnvResult.
@@ -307,6 +308,15 @@ func readModule(dir string) (*module, error) {
 		m.goVer = f.Go.Version
 	}
 	return m, nil
+}
+
+// requires reports whether m's go.mod requires module path.
+func (m *module) requires(path string) bool {
+	f, err := modfile.ParseLax("go.mod", m.gomod, nil)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(f.Require, func(r *modfile.Require) bool { return r.Mod.Path == path })
 }
 
 // absFrom returns p made absolute against dir (the working directory for "").
