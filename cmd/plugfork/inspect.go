@@ -128,7 +128,7 @@ func readBinary(inv *invocation, arg string) (*inspect.Binary, error) {
 
 // writeInspectText renders the report for people.
 func writeInspectText(w io.Writer, rep *inspect.Report, color bool) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w, 2)
 	h := rep.Host
 	fmt.Fprintf(tw, "host\t%s\t%s %s/%s, %s%s%s\n", h.Path, h.GoVersion, h.GOOS, h.GOARCH, plural.S(len(h.Packages), "package"), settingsNote(h), strippedNote(h))
 	fails := writeVerdicts(tw, rep.Plugins, color)

@@ -5,7 +5,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/pluginbuild"
@@ -149,7 +148,7 @@ same plugin. Go build flags may be written as the go command writes them
 }
 
 func renderPluginBuild(w io.Writer, res *pluginbuild.Result, color bool) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w, 2)
 	host := res.Host.Path + " (" + res.Host.Dir
 	if res.Host.Forks > 0 {
 		host += ", " + fmt.Sprintf("forked under %s", res.Host.Prefix)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -133,7 +132,7 @@ func writeUsage(cmd *cobra.Command) error {
 	}
 	if cmd.HasAvailableSubCommands() {
 		fmt.Fprintf(w, "\nCommands:\n")
-		tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+		tw := newTable(w, 3)
 		for _, c := range cmd.Commands() {
 			if c.IsAvailableCommand() {
 				fmt.Fprintf(tw, "  %s\t%s\n", c.Name(), c.Short)
@@ -157,7 +156,7 @@ func writeUsage(cmd *cobra.Command) error {
 
 // writeFlags writes one line per flag: -o file, --host directory, -h, --help.
 func writeFlags(w io.Writer, fs *pflag.FlagSet) {
-	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	tw := newTable(w, 3)
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Hidden {
 			return

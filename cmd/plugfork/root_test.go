@@ -53,3 +53,14 @@ func TestHelpFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestNewTable(t *testing.T) {
+	var buf bytes.Buffer
+	tw := newTable(&buf, 2)
+	tw.Write([]byte("a\tbb\t\nccc\t\tlast  \nx  y\t\n"))
+	tw.Flush()
+	want := "a     bb\nccc       last\nx  y\n"
+	if got := buf.String(); got != want {
+		t.Errorf("table = %q, want %q", got, want)
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/plugfork/plugfork/fork"
 	"github.com/plugfork/plugfork/internal/plural"
@@ -33,7 +32,7 @@ upstream version of each; plugfork upgrade moves to it.`,
 			if asJSON {
 				return writeJSON(inv.Stdout, res)
 			}
-			tw := tabwriter.NewWriter(inv.Stdout, 0, 4, 2, ' ', 0)
+			tw := newTable(inv.Stdout, 2)
 			fmt.Fprintf(tw, "UPSTREAM\tFORK\tDIR\tFILES\tSIZE")
 			if updates {
 				fmt.Fprintf(tw, "\tUPDATE")
