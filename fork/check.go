@@ -124,7 +124,7 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 	if cfg.Linked != nil {
 		c.linked(cfg.Linked, cfg.Binary)
 	}
-	res.Findings = c.findings
+	res.Findings = append([]CheckFinding{}, c.findings...) // [] in JSON when clean
 	slices.SortStableFunc(res.Findings, func(a, b CheckFinding) int {
 		return strings.Compare(string(a.Kind)+"\x00"+a.Pos+"\x00"+a.Module+"\x00"+a.Path, string(b.Kind)+"\x00"+b.Pos+"\x00"+b.Module+"\x00"+b.Path)
 	})
