@@ -29,7 +29,12 @@ Run "plugfork help <command>" for a command's flags and examples.
 
 Errors are printed to standard error, prefixed "plugfork: ", with the file and
 line or the module they concern and, where there is one, the command that
-fixes them.
+fixes them. A usage error is followed by the command's usage line. Long flags
+may be written with one dash, as the go command writes them (-json,
+-binary=FILE).
+
+A command run with --json that fails also prints the error on standard output,
+as plugfork/error/v1: {schema, error, exit}.
 
 # Fork
 
