@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -62,5 +65,27 @@ func TestNewTable(t *testing.T) {
 	want := "a     bb\nccc       last\nx  y\n"
 	if got := buf.String(); got != want {
 		t.Errorf("table = %q, want %q", got, want)
+	}
+}
+
+// TestOnePackageComment checks that the manual is the only package comment:
+// go doc prints every file's.
+func TestOnePackageComment(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []string
+	for _, name := range files {
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.PackageClauseOnly|parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Doc != nil {
+			docs = append(docs, name)
+		}
+	}
+	if !slices.Equal(docs, []string{"doc.go"}) {
+		t.Errorf("package comments in %v, want only in doc.go", docs)
 	}
 }
