@@ -113,6 +113,9 @@ func ReadFile(path string) (*Binary, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, &Error{Path: path, Err: errors.New("is a directory, not a built Go program: name the binary file")}
+	}
 	b, err := Read(f)
 	if err != nil {
 		var ie *Error
