@@ -285,8 +285,8 @@ func withKnown(fp *forkPlan, found []hazard.Registration) []hazard.Registration 
 }
 
 // forkGoMod returns the fork's go.mod: the upstream one rewritten (its go
-// directive kept), or, for a module without one, the go 1.16 the go command
-// assumes for it.
+// directive kept), or, for a module without a go.mod or a go directive, the
+// go 1.16 the go command assumes for it.
 func forkGoMod(fp *forkPlan, m *rewrite.Mapping) ([]byte, error) {
 	data, err := os.ReadFile(filepath.Join(fp.Mod.Dir, "go.mod"))
 	if os.IsNotExist(err) {
@@ -303,12 +303,22 @@ func forkGoMod(fp *forkPlan, m *rewrite.Mapping) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	changed := false
 	if f.Module == nil || f.Module.Mod.Path != fp.ForkPath {
 		// A replacement by another module path: the fork is still the
 		// fork of the path the host imports.
 		if err := f.AddModuleStmt(fp.ForkPath); err != nil {
 			return nil, err
 		}
+		changed = true
+	}
+	if f.Go == nil {
+		if err := f.AddGoStmt("1.16"); err != nil {
+			return nil, err
+		}
+		changed = true
+	}
+	if changed {
 		return f.Format()
 	}
 	return res.Src, nil

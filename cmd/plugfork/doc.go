@@ -51,8 +51,8 @@ escapes it> (default third_party/forked) and holds the closure's packages with
 the files go mod vendor keeps (all platforms, assembly, C and headers,
 embedded files, the licence files of parent directories), cgo include
 directories, the rewritten go.mod
-with its original go directive (go 1.16 for a module without one) and a
-marker, PLUGFORK.txt, naming path@version, the h1: hash and every file's
+with its original go directive (go 1.16, as the go command reads it, for a
+module without a go.mod or without a go directive) and a marker, PLUGFORK.txt, naming path@version, the h1: hash and every file's
 SHA-256. Imports are rewritten in the forks and in the host (import specs in
 every file whatever its build constraints, canonical import comments,
 //go:linkname targets, assembly symbol references) as byte edits: nothing else
