@@ -23,7 +23,7 @@ import (
 // materialized is what materialize made in the stage.
 type materialized struct {
 	forks        []forkOutput // one per plan.forks
-	hostFiles    []string     // host files whose imports were rewritten
+	hostFiles    []string     // host files whose imports change
 	hostFindings []Finding    // what the rewrite of the host found
 	gomod        []byte       // the host's go.mod, wired to the forks
 }
@@ -50,7 +50,12 @@ func materialize(st *swap.Stage, p *plan, set settings, progress func(string, ..
 		return nil, err
 	}
 	m := &materialized{forks: forks}
-	if m.hostFiles, m.hostFindings, err = rewriteHost(st, p.mapping); err != nil {
+	if _, m.hostFindings, err = rewriteHost(st, p.mapping); err != nil {
+		return nil, err
+	}
+	// The stage's host files are rewritten from the upstream view: those
+	// that changed are those that differ from the host's.
+	if m.hostFiles, err = changedHostFiles(st, st.Root); err != nil {
 		return nil, err
 	}
 	if m.gomod, err = wireGoMod(p.gomod, p.forks, p.stillNeeded); err != nil {
