@@ -110,7 +110,7 @@ func mustPanic(t *testing.T, hostDir, host string, plugins ...string) *inspect.V
 		t.Fatalf("inspect: %s %+v; want it to predict a panic", v.Outcome, v)
 	}
 	for _, early := range vs[:len(vs)-1] {
-		if !early.Loads {
+		if !early.Loads() {
 			t.Fatalf("inspect: %s %s before the panic", early.Plugin.Path, early.Outcome)
 		}
 	}
@@ -128,7 +128,7 @@ func mustPanic(t *testing.T, hostDir, host string, plugins ...string) *inspect.V
 func mustLoad(t *testing.T, hostDir, host string, plugins ...string) {
 	t.Helper()
 	for _, v := range predict(t, host, hostDir, plugins...) {
-		if !v.Loads {
+		if !v.Loads() {
 			t.Fatalf("inspect: %s %s: %+v", v.Plugin.Path, v.Outcome, v.Causes)
 		}
 	}

@@ -16,15 +16,18 @@ import (
 )
 
 // Kind says what a binary is.
+type Kind string
+
+// Kinds of Binary.
 const (
-	KindHost   = "host"   // an executable that can load plugins
-	KindPlugin = "plugin" // a -buildmode=plugin shared object
+	KindHost   Kind = "host"   // an executable that can load plugins
+	KindPlugin Kind = "plugin" // a -buildmode=plugin shared object
 )
 
 // Binary is what inspect reads from one Go ELF binary.
 type Binary struct {
 	Path       string    `json:"path"`
-	Kind       string    `json:"kind"`                  // KindHost or KindPlugin
+	Kind       Kind      `json:"kind"`                  // KindHost or KindPlugin
 	GOOS       string    `json:"goos"`                  // from the ELF header
 	GOARCH     string    `json:"goarch"`                // from the ELF header
 	GoVersion  string    `json:"go_version"`            // the toolchain that built it ("go1.26.8")

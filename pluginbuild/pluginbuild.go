@@ -65,7 +65,7 @@ type Result struct {
 
 // Loads reports whether the plugin is predicted to load (true when it was
 // not judged).
-func (r *Result) Loads() bool { return r.Verdict == nil || r.Verdict.Loads }
+func (r *Result) Loads() bool { return r.Verdict == nil || r.Verdict.Loads() }
 
 // ModuleInfo names a module and where it is.
 type ModuleInfo struct {
@@ -136,7 +136,7 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		res.Verdict = v
-		if !v.Loads {
+		if !v.Loads() {
 			res.Notes = append(res.Notes, "no plugin written: plugin.Open would fail")
 			res.Millis = time.Since(start).Milliseconds()
 			return res, nil

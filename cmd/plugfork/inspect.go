@@ -175,7 +175,7 @@ func writeVerdicts(tw *tabwriter.Writer, verdicts []*inspect.Verdict, color bool
 		case v.Outcome == inspect.OutcomeNotReached:
 			status = paint("33", "not reached")
 			fails++
-		case !v.Loads:
+		case !v.Loads():
 			status = paint("31", "fails")
 			fails++
 		}
