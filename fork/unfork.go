@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/swap"
 )
 
@@ -83,7 +84,7 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	}
 	// go.sum needs the upstream modules' sums back: -mod=mod lets the
 	// go command add them while it type-checks.
-	if errs, err := typeCheck(ctx, st.Dir, withModFlag(cfg.Env, "mod"), []string{"./..."}, s.progress); err != nil {
+	if errs, err := typeCheck(ctx, st.Dir, gocmd.WithModFlag(cfg.Env, "mod"), []string{"./..."}, s.progress); err != nil {
 		return nil, err
 	} else if len(errs) > 0 {
 		return nil, &TypeCheckError{Errors: errs}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 	"github.com/plugfork/plugfork/internal/swap"
 	"github.com/plugfork/plugfork/internal/typecheck"
@@ -18,7 +19,7 @@ func (s *session) verify(ctx context.Context, st *swap.Stage, wired []byte, pref
 	if err := s.tidy(ctx, st, wired, prefix); err != nil {
 		return nil, err
 	}
-	errs, err := typeCheck(ctx, st.Dir, withModFlag(s.cfg.Env, "readonly"), []string{"./..."}, s.progress)
+	errs, err := typeCheck(ctx, st.Dir, gocmd.WithModFlag(s.cfg.Env, "readonly"), []string{"./..."}, s.progress)
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +31,7 @@ func (s *session) verify(ctx context.Context, st *swap.Stage, wired []byte, pref
 		if s.h.Vendor {
 			mode = "vendor"
 		}
-		if before, err := typeCheck(ctx, s.h.Root, withModFlag(s.cfg.Env, mode), []string{"./..."}, nil); err == nil && len(before) > 0 && s.h.Lock == nil {
+		if before, err := typeCheck(ctx, s.h.Root, gocmd.WithModFlag(s.cfg.Env, mode), []string{"./..."}, nil); err == nil && len(before) > 0 && s.h.Lock == nil {
 			tc.BrokeBefore, tc.Errors = true, before
 		}
 		return nil, tc

@@ -210,7 +210,7 @@ func (v *view) goGet(ctx context.Context, off map[string]*Alignment) error {
 	for _, path := range slices.Sorted(maps.Keys(off)) {
 		args = append(args, path+"@"+off[path].To)
 	}
-	r := gocmd.Runner{Dir: v.plugin.root, Env: setEnv(setGoflagsMod(v.env, "mod"), "GOWORK", "off")}
+	r := gocmd.Runner{Dir: v.plugin.root, Env: gocmd.Setenv(gocmd.WithModFlag(v.env, "mod"), "GOWORK", "off")}
 	if _, err := r.Run(ctx, args...); err != nil {
 		return fmt.Errorf("aligning the plugin's requirements with the host's versions: %w", err)
 	}

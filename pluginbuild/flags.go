@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/inspect"
+	"github.com/plugfork/plugfork/internal/gocmd"
 )
 
 // Flags are the go build flags a plugin build was given.
@@ -51,7 +52,7 @@ type resolvedFlags struct {
 // in GOFLAGS count as given.
 func resolveFlags(given Flags, env []string, bin *inspect.Binary, goVersion string) (resolvedFlags, error) {
 	set := map[string]string{}
-	for _, f := range strings.Fields(getEnv(env, "GOFLAGS")) {
+	for _, f := range strings.Fields(gocmd.Getenv(env, "GOFLAGS")) {
 		k, v, ok := strings.Cut(strings.TrimPrefix(f, "-"), "=")
 		k = "-" + strings.TrimPrefix(k, "-")
 		if slices.Contains(fingerprintFlags, k) || slices.Contains(unrecorded, k) {
@@ -100,7 +101,7 @@ func resolveFlags(given Flags, env []string, bin *inspect.Binary, goVersion stri
 	}
 	for _, k := range []string{"GOEXPERIMENT", "GOOS", "GOARCH"} {
 		want := bin.Setting(k)
-		if have := getEnv(env, k); have != "" && have != want {
+		if have := gocmd.Getenv(env, k); have != "" && have != want {
 			return r, fmt.Errorf("%s=%s: the host was built with %s=%s; a plugin must match it (%s)", k, have, k, orNone(want), mismatchReason(k, want))
 		}
 		if want != "" {
@@ -179,12 +180,12 @@ func (r resolvedFlags) tags() string { return r.set["-tags"] }
 // the build passes them itself, as resolved.
 func (r resolvedFlags) goflags(env []string) []string {
 	var flags []string
-	for _, f := range strings.Fields(getEnv(env, "GOFLAGS")) {
+	for _, f := range strings.Fields(gocmd.Getenv(env, "GOFLAGS")) {
 		k, _, _ := strings.Cut(strings.TrimPrefix(f, "-"), "=")
 		k = "-" + strings.TrimPrefix(k, "-")
 		if !slices.Contains(fingerprintFlags, k) && !slices.Contains(unrecorded, k) {
 			flags = append(flags, f)
 		}
 	}
-	return setEnv(env, "GOFLAGS", strings.Join(flags, " "))
+	return gocmd.Setenv(env, "GOFLAGS", strings.Join(flags, " "))
 }

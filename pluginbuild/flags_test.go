@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/plugfork/plugfork/inspect"
+	"github.com/plugfork/plugfork/internal/gocmd"
 )
 
 func hostBinary(goVersion string, settings ...string) *inspect.Binary {
@@ -63,7 +64,7 @@ func TestResolveFlags(t *testing.T) {
 
 func TestGoflagsWithoutFingerprintFlags(t *testing.T) {
 	env := resolvedFlags{}.goflags([]string{"GOFLAGS=-mod=mod -trimpath -tags=x -v --race"})
-	if got := getEnv(env, "GOFLAGS"); got != "-mod=mod -v" {
+	if got := gocmd.Getenv(env, "GOFLAGS"); got != "-mod=mod -v" {
 		t.Errorf("GOFLAGS = %q", got)
 	}
 }

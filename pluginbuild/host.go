@@ -119,7 +119,7 @@ func (h *host) forked(path string) bool {
 // runner runs the go command in the host's own module, GOWORK off and
 // without writing it.
 func (h *host) runner() gocmd.Runner {
-	return gocmd.Runner{Dir: h.root, Env: setEnv(setGoflagsMod(h.env, "readonly"), "GOWORK", "off")}
+	return gocmd.Runner{Dir: h.root, Env: gocmd.Setenv(gocmd.WithModFlag(h.env, "readonly"), "GOWORK", "off")}
 }
 
 // links returns the packages the host links and the versions of their
@@ -179,42 +179,4 @@ func parseGoMod(name string, data []byte) (*modfile.File, error) {
 		return nil, fmt.Errorf("%s: no module directive", name)
 	}
 	return f, nil
-}
-
-// setEnv returns env with key set to value.
-func setEnv(env []string, key, value string) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, key+"=") {
-			out = append(out, kv)
-		}
-	}
-	return append(out, key+"="+value)
-}
-
-// getEnv returns the last value of key in env.
-func getEnv(env []string, key string) string {
-	v := ""
-	for _, kv := range env {
-		if val, ok := strings.CutPrefix(kv, key+"="); ok {
-			v = val
-		}
-	}
-	return v
-}
-
-// setGoflagsMod returns env with GOFLAGS's -mod set to mode, or removed
-// for mode "" (workspace mode takes none but readonly), keeping the user's
-// other flags.
-func setGoflagsMod(env []string, mode string) []string {
-	var flags []string
-	for _, f := range strings.Fields(getEnv(env, "GOFLAGS")) {
-		if !strings.HasPrefix(f, "-mod=") && !strings.HasPrefix(f, "--mod=") {
-			flags = append(flags, f)
-		}
-	}
-	if mode != "" {
-		flags = append(flags, "-mod="+mode)
-	}
-	return setEnv(env, "GOFLAGS", strings.Join(flags, " "))
 }

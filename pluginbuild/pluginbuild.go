@@ -220,7 +220,7 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 	if len(b.pkgs) > 1 {
 		return nil, fmt.Errorf("%d packages given: a plugin is one main package", len(b.pkgs))
 	}
-	vars, err := goEnv(ctx, gocmd.Runner{Dir: p.root, Env: cfg.Env}, "GOVERSION", "GOWORK")
+	vars, err := gocmd.Runner{Dir: p.root, Env: cfg.Env}.GoEnv(ctx, "GOVERSION", "GOWORK")
 	if err != nil {
 		return nil, err
 	}
@@ -332,17 +332,4 @@ func absFrom(dir, p string) string {
 		return abs
 	}
 	return filepath.Join(absFrom("", dir), p)
-}
-
-// goEnv returns go env variables, in order, in one go command.
-func goEnv(ctx context.Context, r gocmd.Runner, names ...string) ([]string, error) {
-	out, err := r.Run(ctx, append([]string{"env"}, names...)...)
-	if err != nil {
-		return nil, err
-	}
-	vals := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") // an unset one is an empty line
-	if len(vals) != len(names) {
-		return nil, fmt.Errorf("go env %s: %d values for %d names", strings.Join(names, " "), len(vals), len(names))
-	}
-	return vals, nil
 }

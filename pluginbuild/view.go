@@ -86,10 +86,10 @@ func newView(p *module, h *host, env []string, userWork string, fl resolvedFlags
 	if err := os.WriteFile(v.overlay, ov, 0o666); err != nil {
 		return nil, err
 	}
-	v.env = setEnv(setGoflagsMod(fl.goflags(env), ""), "GOWORK", v.work)
+	v.env = gocmd.Setenv(gocmd.WithModFlag(fl.goflags(env), ""), "GOWORK", v.work)
 	for _, kv := range fl.env {
 		k, val, _ := strings.Cut(kv, "=")
-		v.env = setEnv(v.env, k, val)
+		v.env = gocmd.Setenv(v.env, k, val)
 	}
 	f, err := parseGoMod("go.mod", p.gomod)
 	if err != nil {
@@ -110,7 +110,6 @@ func newView(p *module, h *host, env []string, userWork string, fl resolvedFlags
 // workFile returns the view's go.work: the plugin and the host module, and
 // the user's own workspace, if one is in effect, combined in.
 func (v *view) workFile() ([]byte, error) {
-	wf := &modfile.WorkFile{Syntax: &modfile.FileSyntax{}}
 	goVer := maxGo(v.plugin.goVer, v.host.goVer)
 	uses := []string{v.plugin.root, v.host.root}
 	var uw *modfile.WorkFile
@@ -142,13 +141,9 @@ func (v *view) workFile() ([]byte, error) {
 			uses = append(uses, dir)
 		}
 	}
-	if err := wf.AddGoStmt(goVer); err != nil {
+	wf, err := gocmd.WorkFile(goVer, uses...)
+	if err != nil {
 		return nil, err
-	}
-	for _, dir := range uses {
-		if err := wf.AddUse(dir, ""); err != nil {
-			return nil, err
-		}
 	}
 	if uw != nil {
 		if uw.Toolchain != nil {
