@@ -91,12 +91,9 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	mf, err := modfile.Parse(filepath.Join(root, "go.mod"), gomod, nil)
+	mf, err := modtree.ParseGoMod(filepath.Join(root, "go.mod"), gomod)
 	if err != nil {
-		return nil, fmt.Errorf("parsing go.mod: %w", err)
-	}
-	if mf.Module == nil {
-		return nil, fmt.Errorf("%s: no module directive", filepath.Join(root, "go.mod"))
+		return nil, err
 	}
 	lock, err := readLock(root)
 	if err != nil {

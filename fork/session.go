@@ -15,7 +15,6 @@ import (
 	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/swap"
 	"github.com/plugfork/plugfork/rewrite"
-	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 )
 
@@ -47,12 +46,9 @@ func findHost(ctx context.Context, dir string, env []string) (*host, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := modfile.Parse(gomod, h.GoMod, nil)
+	f, err := modtree.ParseGoMod(gomod, h.GoMod)
 	if err != nil {
-		return nil, fmt.Errorf("parsing go.mod: %w", err)
-	}
-	if f.Module == nil {
-		return nil, fmt.Errorf("%s: no module directive", gomod)
+		return nil, err
 	}
 	h.Path = f.Module.Mod.Path
 	if fi, err := os.Stat(filepath.Join(h.Root, "vendor")); err == nil && fi.IsDir() {

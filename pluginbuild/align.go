@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/modtree"
 	"golang.org/x/mod/modfile"
 )
 
@@ -172,7 +173,7 @@ func (v *view) goGet(ctx context.Context, off map[string]*Alignment) error {
 	if err != nil {
 		return err
 	}
-	f, err := parseGoMod(v.gomod, data)
+	f, err := modtree.ParseGoMod(v.gomod, data)
 	if err != nil {
 		return err
 	}
@@ -220,11 +221,11 @@ func (v *view) goGet(ctx context.Context, off map[string]*Alignment) error {
 	if err != nil {
 		return err
 	}
-	aligned, err := parseGoMod(alignMod, data)
+	aligned, err := modtree.ParseGoMod(alignMod, data)
 	if err != nil {
 		return err
 	}
-	orig, err := parseGoMod("go.mod", v.plugin.gomod)
+	orig, err := modtree.ParseGoMod("go.mod", v.plugin.gomod)
 	if err != nil {
 		return err
 	}

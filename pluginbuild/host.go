@@ -11,6 +11,7 @@ import (
 	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 	"golang.org/x/mod/modfile"
 )
@@ -41,7 +42,7 @@ func readHost(ctx context.Context, dir string, env []string) (*host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading --host: %w", err)
 	}
-	f, err := parseGoMod(filepath.Join(dir, "go.mod"), data)
+	f, err := modtree.ParseGoMod(filepath.Join(dir, "go.mod"), data)
 	if err != nil {
 		return nil, fmt.Errorf("reading --host: %w", err)
 	}
@@ -168,15 +169,4 @@ func (h *host) replaces() []*modfile.Replace {
 		out = append(out, &r)
 	}
 	return out
-}
-
-func parseGoMod(name string, data []byte) (*modfile.File, error) {
-	f, err := modfile.Parse(name, data, nil)
-	if err != nil {
-		return nil, err
-	}
-	if f.Module == nil {
-		return nil, fmt.Errorf("%s: no module directive", name)
-	}
-	return f, nil
 }

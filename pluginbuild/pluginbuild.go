@@ -299,7 +299,7 @@ func readModule(dir string) (*module, error) {
 		return nil, err
 	}
 	m := &module{root: root, gomod: data}
-	f, err := parseGoMod(filepath.Join(root, "go.mod"), data)
+	f, err := modtree.ParseGoMod(filepath.Join(root, "go.mod"), data)
 	if err != nil {
 		return nil, err
 	}

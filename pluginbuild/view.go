@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/swap"
 	"golang.org/x/mod/modfile"
 )
@@ -91,7 +92,7 @@ func newView(p *module, h *host, env []string, userWork string, fl resolvedFlags
 		k, val, _ := strings.Cut(kv, "=")
 		v.env = gocmd.Setenv(v.env, k, val)
 	}
-	f, err := parseGoMod("go.mod", p.gomod)
+	f, err := modtree.ParseGoMod("go.mod", p.gomod)
 	if err != nil {
 		return nil, err
 	}
