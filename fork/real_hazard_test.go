@@ -45,11 +45,7 @@ func TestRealHazards(t *testing.T) {
 	tagged := real.BuildHost(t, host, filepath.Join(dir, "host-notrace.bin"), "-tags=grpcnotrace")
 	mustLoad(t, host, tagged, grpcPlugin)
 	// check, judged on the tagged host: trace is remedied, lib/pq is not.
-	var linked []string
-	for _, p := range readBinary(t, tagged).Packages {
-		linked = append(linked, p.Path)
-	}
-	chk, err := fork.Check(fork.CheckConfig{Dir: host, Linked: linked, Binary: tagged})
+	chk, err := fork.Check(fork.CheckConfig{Dir: host, Binary: readBinary(t, tagged).Built()})
 	if err != nil {
 		t.Fatal(err)
 	}

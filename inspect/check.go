@@ -170,11 +170,8 @@ func CheckBinaries(host *Binary, plugins ...*Binary) (*Report, error) {
 // package registers a name its copy in the process registered before is
 // predicted to panic in plugin.Open.
 func CheckWith(hz *Hazards, host *Binary, plugins ...*Binary) (*Report, error) {
-	if host.Kind != KindHost {
-		return nil, &Error{Path: host.Path, Err: errors.New("not a host: it is a plugin (built with -buildmode=plugin)")}
-	}
-	if host.hostErr != nil {
-		return nil, &Error{Path: host.Path, Err: host.hostErr}
+	if err := host.HostError(); err != nil {
+		return nil, err
 	}
 	for _, p := range plugins {
 		if p.Kind != KindPlugin {

@@ -67,7 +67,7 @@ func Env(ctx context.Context, cfg EnvConfig) (*EnvResult, error) {
 		return nil, err
 	}
 	if cfg.HostBinary != "" {
-		if err := h.readBinary(absFrom(cfg.Dir, cfg.HostBinary), cfg.HostBinary); err != nil {
+		if err := h.readBinary(cfg.Dir, cfg.HostBinary); err != nil {
 			return nil, err
 		}
 	}

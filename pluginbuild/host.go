@@ -62,22 +62,14 @@ func readHost(ctx context.Context, dir string, env []string) (*host, error) {
 	return h, nil
 }
 
-// readBinary reads the built host at file (named as the user named it) and
-// checks that it is this host, able to load plugins.
-func (h *host) readBinary(file, name string) error {
-	b, err := inspect.ReadFile(file)
+// readBinary reads the built host at file (named as the user named it,
+// relative to dir) and checks that it is this host, able to load plugins.
+func (h *host) readBinary(dir, name string) error {
+	b, err := inspect.ReadFileIn(dir, name)
+	if err == nil {
+		err = b.HostError()
+	}
 	if err != nil {
-		var ie *inspect.Error
-		if errors.As(err, &ie) {
-			ie.Path = name
-		}
-		return fmt.Errorf("reading --host-binary: %w", err)
-	}
-	b.Path = name
-	if b.Kind != inspect.KindHost {
-		return fmt.Errorf("reading --host-binary: %s is a plugin, not the host", name)
-	}
-	if _, err := inspect.CheckBinaries(b); err != nil {
 		return fmt.Errorf("reading --host-binary: %w", err)
 	}
 	if b.Main.Path != h.path {

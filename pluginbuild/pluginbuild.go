@@ -209,7 +209,7 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 		return nil, ErrNotPlugin
 	}
 	if cfg.HostBinary != "" {
-		if err := h.readBinary(absFrom(cfg.Dir, cfg.HostBinary), cfg.HostBinary); err != nil {
+		if err := h.readBinary(cfg.Dir, cfg.HostBinary); err != nil {
 			return nil, err
 		}
 	}
@@ -242,11 +242,10 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 func (b *builder) judge(built string) (*inspect.Verdict, error) {
 	var plugins []*inspect.Binary
 	for _, a := range b.cfg.Also {
-		p, err := inspect.ReadFile(absFrom(b.cfg.Dir, a))
+		p, err := inspect.ReadFileIn(b.cfg.Dir, a)
 		if err != nil {
 			return nil, fmt.Errorf("reading --also: %w", err)
 		}
-		p.Path = a
 		plugins = append(plugins, p)
 	}
 	p, err := inspect.ReadFile(built)
