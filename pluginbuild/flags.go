@@ -35,6 +35,34 @@ func IsFingerprintFlag(name string) bool {
 	return slices.Contains(fingerprintFlags, "-"+name) || slices.Contains(unrecorded, "-"+name)
 }
 
+// GoBuildFlags are the go build flags a plugin build takes, beside its own,
+// named without their dashes: name -> whether it takes a value (-tags=x)
+// rather than standing alone (-trimpath).
+var GoBuildFlags = map[string]bool{
+	"trimpath": false, "race": false, "msan": false, "asan": false, "cover": false, "a": false, "v": false, "x": false, "work": false,
+	"tags": true, "gcflags": true, "asmflags": true, "ldflags": true, "coverpkg": true, "buildvcs": true, "pgo": true, "p": true,
+}
+
+// NewFlags classifies the go build flags given, by name (without dashes,
+// one of GoBuildFlags) with their values ("true" for one standing alone):
+// those that enter fingerprints into Set, the others into Extra, as the go
+// command takes them, sorted.
+func NewFlags(given map[string]string) Flags {
+	fl := Flags{Set: map[string]string{}}
+	for name, v := range given {
+		switch {
+		case IsFingerprintFlag(name):
+			fl.Set["-"+name] = v
+		case !GoBuildFlags[name] && v == "true":
+			fl.Extra = append(fl.Extra, "-"+name)
+		default:
+			fl.Extra = append(fl.Extra, "-"+name+"="+v)
+		}
+	}
+	slices.Sort(fl.Extra)
+	return fl
+}
+
 // resolvedFlags are the build settings a plugin build uses.
 type resolvedFlags struct {
 	set   map[string]string // fingerprint flags, as Flags.Set

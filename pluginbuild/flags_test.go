@@ -1,6 +1,7 @@
 package pluginbuild
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -66,5 +67,21 @@ func TestGoflagsWithoutFingerprintFlags(t *testing.T) {
 	env := resolvedFlags{}.goflags([]string{"GOFLAGS=-mod=mod -trimpath -tags=x -v --race"})
 	if got := gocmd.Getenv(env, "GOFLAGS"); got != "-mod=mod -v" {
 		t.Errorf("GOFLAGS = %q", got)
+	}
+}
+
+func TestNewFlags(t *testing.T) {
+	fl := NewFlags(map[string]string{"trimpath": "true", "tags": "b,a", "v": "true", "x": "false", "ldflags": "-s -w", "p": "2", "coverpkg": "./..."})
+	wantSet := map[string]string{"-trimpath": "true", "-tags": "b,a", "-coverpkg": "./..."}
+	if !maps.Equal(fl.Set, wantSet) {
+		t.Errorf("Set = %v, want %v", fl.Set, wantSet)
+	}
+	if want := []string{"-ldflags=-s -w", "-p=2", "-v", "-x=false"}; !slices.Equal(fl.Extra, want) {
+		t.Errorf("Extra = %q, want %q", fl.Extra, want)
+	}
+	for name := range GoBuildFlags {
+		if IsFingerprintFlag(name) != (NewFlags(map[string]string{name: "true"}).Set["-"+name] != "") {
+			t.Errorf("%s: classified apart from IsFingerprintFlag", name)
+		}
 	}
 }
