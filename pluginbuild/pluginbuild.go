@@ -113,17 +113,17 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	// Named as go build names a plugin, unless -o says.
-	b.name = cfg.Output
-	if b.name == "" {
-		b.name = "./" + path.Base(main) + ".so"
+	name := cfg.Output
+	if name == "" {
+		name = "./" + path.Base(main) + ".so"
 	}
-	b.output = absFrom(cfg.Dir, b.name)
-	res.Name = b.name
+	output := absFrom(cfg.Dir, name)
+	res.Name = name
 	b.progress("building %s", strings.Join(b.pkgs, " "))
 	built := filepath.Join(b.view.Dir, "plugin.so")
 	// A copy of the plugin already at the output, if any, lets go build
 	// see it is up to date (its build ID) and skip the link.
-	if data, err := os.ReadFile(b.output); err == nil {
+	if data, err := os.ReadFile(output); err == nil {
 		os.WriteFile(built, data, 0o755)
 	}
 	if err := b.build(ctx, built, res.Aligned); err != nil {
@@ -131,7 +131,7 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if b.host.bin != nil {
 		b.progress("judging the plugin against %s", b.host.bin.Path)
-		v, err := b.judge(built)
+		v, err := b.judge(built, name)
 		if err != nil {
 			return nil, err
 		}
@@ -144,10 +144,10 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 	} else {
 		res.Notes = append(res.Notes, "not judged and build settings not checked: give --host-binary, the built host, to check them and predict plugin.Open")
 	}
-	if err := install(built, b.output); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", b.output, err)
+	if err := install(built, output); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", output, err)
 	}
-	res.Output = b.output
+	res.Output = output
 	if cfg.Write {
 		if res.Wrote, err = b.writeWiring(); err != nil {
 			return nil, err
@@ -157,7 +157,8 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-// builder is one plugin build's state: what prepare found, immutable after.
+// builder is one plugin build's state: what prepare found, not changed
+// after (the view's files change; the view is the same).
 type builder struct {
 	cfg    Config
 	plugin *module // the plugin module
@@ -165,8 +166,6 @@ type builder struct {
 	view   *view
 	flags  resolvedFlags
 	pkgs   []string
-	output string // absolute
-	name   string // output as the command line names it
 }
 
 func (b *builder) progress(format string, args ...any) {
@@ -237,9 +236,9 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 	return b, nil
 }
 
-// judge reads the built plugin and predicts what plugin.Open does when the
-// host, having loaded the --also plugins, loads it.
-func (b *builder) judge(built string) (*inspect.Verdict, error) {
+// judge reads the built plugin, to be installed as name, and predicts what
+// plugin.Open does when the host, having loaded the --also plugins, loads it.
+func (b *builder) judge(built, name string) (*inspect.Verdict, error) {
 	var plugins []*inspect.Binary
 	for _, a := range b.cfg.Also {
 		p, err := inspect.ReadFileIn(b.cfg.Dir, a)
@@ -252,7 +251,7 @@ func (b *builder) judge(built string) (*inspect.Verdict, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the built plugin: %w", err)
 	}
-	p.Path = b.name
+	p.Path = name
 	// Judged as if it were at its output path: plugin.Open knows files by
 	// real path, and the file is not there yet.
 	rep, err := inspect.CheckWith(b.host.hazards(), b.host.bin, append(plugins, p)...)
