@@ -14,7 +14,8 @@ import (
 
 // apply swaps the stage into the host: every file that differs, the fork
 // dir, and vendor/ when the host vendors, with the lock and go.mod given.
-// It reports whether anything changed; when nothing did, the host is not
+// A nil lock is a host without forks: the fork dir and the lock go. It
+// reports whether anything changed; when nothing did, the host is not
 // touched at all.
 func (s *session) apply(ctx context.Context, st *swap.Stage, lock *lockfile.Lock, gomod []byte) (bool, error) {
 	root := s.h.Root
@@ -30,19 +31,30 @@ func (s *session) apply(ctx context.Context, st *swap.Stage, lock *lockfile.Lock
 	}
 
 	// The fork dir, whole, unless every fork in it is what the lock says.
-	if !s.forkDirMatches(lock) {
-		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(lock.Dir))); err == nil {
-			j.Rename(lock.Dir, path.Join(swap.WorkDir, "old", "forks"))
+	var dir string
+	var forks []lockfile.Fork
+	switch {
+	case lock != nil:
+		dir, forks = lock.Dir, lock.Forks
+	case s.h.Lock != nil:
+		dir = s.h.Lock.Dir
+	}
+	if dir != "" && !s.forkDirMatches(forks) {
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(dir))); err == nil {
+			j.Rename(dir, path.Join(swap.WorkDir, "old", "forks"))
 		}
-		if len(lock.Forks) > 0 {
-			j.Rename(swap.StagedPath(lock.Dir), lock.Dir)
+		if len(forks) > 0 {
+			j.Rename(swap.StagedPath(dir), dir)
 		} else {
-			j.Prune(path.Dir(lock.Dir))
+			j.Prune(path.Dir(dir))
 		}
 	}
 
-	// go.mod, go.sum, the lock.
-	files := map[string][]byte{"go.mod": gomod, LockFile: lock.Format()}
+	// go.mod, go.sum, the lock (none: removed).
+	files := map[string][]byte{"go.mod": gomod, LockFile: nil}
+	if lock != nil {
+		files[LockFile] = lock.Format()
+	}
 	hostFiles := []string{"go.mod", "go.sum", LockFile}
 	var moved []string
 	for _, rel := range hostFiles {
@@ -52,7 +64,7 @@ func (s *session) apply(ctx context.Context, st *swap.Stage, lock *lockfile.Lock
 			if err != nil && !os.IsNotExist(err) {
 				return false, err
 			}
-			same = err == nil && bytes.Equal(old, data)
+			same = data == nil && err != nil || err == nil && data != nil && bytes.Equal(old, data)
 		} else if same, err = sameFile(st.Path(rel), filepath.Join(root, rel)); err != nil {
 			return false, err
 		}
@@ -69,7 +81,12 @@ func (s *session) apply(ctx context.Context, st *swap.Stage, lock *lockfile.Lock
 		}
 	}
 	for _, rel := range moved {
-		if data, ok := files[rel]; ok {
+		data, ok := files[rel]
+		switch {
+		case ok && data == nil:
+			j.Remove(rel)
+			continue
+		case ok:
 			if err := st.WriteFile(rel, data); err != nil {
 				return false, err
 			}
@@ -102,16 +119,16 @@ func (s *session) refreshVendor(ctx context.Context, st *swap.Stage, j *swap.Jou
 }
 
 // forkDirMatches reports whether the host's fork dir holds exactly the
-// forks of the new lock, byte for byte.
-func (s *session) forkDirMatches(lock *lockfile.Lock) bool {
+// forks given (a new lock's), byte for byte.
+func (s *session) forkDirMatches(forks []lockfile.Fork) bool {
 	old := s.h.Lock
 	if old == nil {
-		return len(lock.Forks) == 0
+		return len(forks) == 0
 	}
-	if len(old.Forks) != len(lock.Forks) {
+	if len(old.Forks) != len(forks) {
 		return false
 	}
-	for i, f := range lock.Forks {
+	for i, f := range forks {
 		if o := old.Forks[i]; o.Path != f.Path || o.TreeHash != f.TreeHash {
 			return false
 		}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/plugfork/plugfork/internal/built"
 	"github.com/plugfork/plugfork/internal/hazard"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/lockfile"
-	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 	"github.com/plugfork/plugfork/internal/plural"
 	"github.com/plugfork/plugfork/internal/swap"
@@ -83,25 +83,16 @@ type CheckFinding struct {
 // and touches no network.
 func Check(cfg CheckConfig) (*CheckResult, error) {
 	start := time.Now()
-	root, gomod, err := modtree.FindRoot(cfg.Dir)
+	h, err := hostmodel.Find(cfg.Dir, cfg.Keep...)
 	if err != nil {
 		return nil, err
 	}
-	mf, err := modtree.ParseGoMod(filepath.Join(root, "go.mod"), gomod)
-	if err != nil {
-		return nil, err
-	}
-	lock, err := readLock(root)
-	if err != nil {
-		return nil, err
-	}
+	lock := h.Lock
 	if lock == nil {
 		lock = &lockfile.Lock{}
 	}
-	c := &checker{root: root, host: mf.Module.Mod.Path, lock: lock}
-	for _, k := range append(slices.Clone(lock.Keep), cfg.Keep...) {
-		c.keep = append(c.keep, pkgpath.Compile(k))
-	}
+	root, mf := h.Root, h.File
+	c := &checker{root: root, h: h, lock: lock}
 	res := &CheckResult{Schema: CheckSchema, Forks: len(lock.Forks)}
 	if swap.Pending(root) {
 		c.add(CheckFinding{Kind: KindInterrupted, Message: "a plugfork run was interrupted while changing the host", Fix: "plugfork fork (finishes it)"})
@@ -128,33 +119,14 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 }
 
 type checker struct {
-	root, host string
-	lock       *lockfile.Lock
-	keep       []pkgpath.Pattern
-	findings   []CheckFinding
-	files      int
+	root     string
+	h        *hostmodel.Host
+	lock     *lockfile.Lock // the host's, or an empty one
+	findings []CheckFinding
+	files    int
 }
 
 func (c *checker) add(f CheckFinding) { c.findings = append(c.findings, f) }
-
-// shared reports whether importing p shares a third-party package with
-// plugins: not std, not the host's own, not a fork, not kept.
-func (c *checker) shared(p string) bool {
-	if pkgpath.IsStd(p) || pkgpath.Within(p, c.host) || (c.lock.Prefix != "" && pkgpath.Within(p, c.lock.Prefix)) {
-		return false
-	}
-	for _, k := range c.keep {
-		if k.Match(p) || pkgpath.Within(p, k.String()) {
-			return false
-		}
-	}
-	for _, e := range c.lock.Surface {
-		if e.Package == p {
-			return false
-		}
-	}
-	return true
-}
 
 // scanned is one file check reads: its imports, when it is Go source of a
 // package, and its sum, when it is in a fork.
@@ -243,7 +215,7 @@ func (c *checker) scan() (map[string]string, error) {
 		}
 		c.files++
 		for _, imp := range it.imports {
-			if c.shared(imp.Path) {
+			if c.h.Shared(imp.Path) {
 				c.add(CheckFinding{
 					Kind: KindUnforkedImport, Pos: imp.Pos.String(), Path: imp.Path,
 					Message: "imports " + imp.Path + ", which is neither forked nor kept: it is shared with plugins",
@@ -439,10 +411,8 @@ func (c *checker) hazards(cfg CheckConfig) {
 				continue // the shared runtime warns instead
 			}
 			seen[r.Package] = true
-			text := r.PanicText(fork, r.Package, "<host>")
-			c.add(CheckFinding{Kind: KindHazard, Pos: r.Pos, Module: f.Path, Path: r.Package,
-				Message: fmt.Sprintf("%s registers %q in %s at init: a plugin that links its own copy of %s panics in plugin.Open (%q)", callOr(r), r.Name, r.Registry, r.Package, firstLine(text)),
-				Fix:     fmt.Sprintf("take a remedy plugfork fork lists (plugfork fork --keep %s, a build tag or -X), or plugfork fork --accept-hazard %s --reason \"...\"", r.Package, r.Package)})
+			msg, fix := hazard.Unremedied(c.lock.Prefix, r)
+			c.add(CheckFinding{Kind: KindHazard, Pos: r.Pos, Module: f.Path, Path: r.Package, Message: msg, Fix: fix})
 		}
 	}
 }
@@ -450,7 +420,7 @@ func (c *checker) hazards(cfg CheckConfig) {
 // linked judges the packages linked into a built host.
 func (c *checker) linked(b *built.Host) {
 	for _, p := range slices.Sorted(maps.Keys(b.Packages)) {
-		if p == "main" || strings.HasPrefix(p, "type:") || !c.shared(p) {
+		if p == "main" || strings.HasPrefix(p, "type:") || !c.h.Shared(p) {
 			continue
 		}
 		c.add(CheckFinding{Kind: KindLinked, Path: p, Pos: b.Name,

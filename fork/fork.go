@@ -1,7 +1,11 @@
 // Package fork orchestrates plugfork's work on a host: it plans the forks
 // of the host's closure, materializes them and the rewritten host in a
 // stage, verifies that the result type-checks, and applies it as one
-// transaction. Upgrade, Unfork, Check and Status compose the same phases.
+// transaction. Fork, Upgrade and Unfork compose these phases (a dry run
+// stops after materializing; unforking everything applies the upstream
+// view, settled by go mod tidy, with no lock). Check and Status run no phase: they
+// judge the host as it is on disk, through the model of internal/hostmodel
+// that the phases read it with too.
 package fork
 
 import (
@@ -12,6 +16,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/plural"
@@ -52,7 +57,6 @@ type Config struct {
 	Tests    bool     // keep tests and testdata in forks
 	Whole    bool     // copy whole modules
 	DryRun   bool     // plan only, write nothing
-	Full     bool     // redo the work even when the lock's inputs hash says nothing changed (for its findings)
 	Patterns []string // host packages whose closure is forked (default ./...)
 	// Accept are hazards to accept, by registering package, with the
 	// reason; they join the lock's.
@@ -200,36 +204,28 @@ func Fork(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer s.close()
+	if err := s.h.CheckKeep(cfg.Keep); err != nil {
+		return nil, err
+	}
 	set, err := newSettings(cfg, s.h.Lock)
 	if err != nil {
 		return nil, err
 	}
 	if s.upToDate(set) {
-		return s.unchangedResult(), nil
+		// The lock holds all a run's result says: answered from it alone.
+		res := newResult(s.h.Lock, s.h.Lock, false)
+		res.Skipped = true
+		res.Timings.Resolve = s.clock.lap()
+		return res, nil
 	}
 	res, _, err := s.fork(ctx, set, nil)
 	return res, err
 }
 
-// unchangedResult is the result of a fork that had nothing to do.
-func (s *session) unchangedResult() *Result {
-	old := s.h.Lock
-	res := &Result{Schema: ResultSchema, Prefix: old.Prefix, Dir: old.Dir, Skipped: true, Hazards: lockHazards(old)}
-	for _, f := range old.Forks {
-		res.Forks = append(res.Forks, ForkResult{
-			Path: f.Path, Version: f.Version, ForkPath: f.ForkPath, Dir: f.ForkDir,
-			Packages: f.Packages, Status: StatusUnchanged,
-		})
-	}
-	res.Surface = lockSurface(old)
-	res.Timings.Resolve = s.clock.lap()
-	return res
-}
-
-// lockSurface returns the shared surface a lock records.
-func lockSurface(l *lockfile.Lock) []Surface {
+// lockSurface returns the shared surface as a lock records it.
+func lockSurface(shared []lockfile.Shared) []Surface {
 	var out []Surface
-	for _, e := range l.Surface {
+	for _, e := range shared {
 		out = append(out, Surface{Package: e.Package, Module: e.Module, Version: e.Version, Why: e.Why, Fingerprint: e.Fingerprint})
 	}
 	return out
@@ -238,7 +234,9 @@ func lockSurface(l *lockfile.Lock) []Surface {
 // fork runs the phases on the host with the settings: the upstream view
 // (moved by go get queries, for an upgrade), the plan, the forks and the
 // rewritten host materialized in the stage, verified, and applied. It
-// returns the result and the new lock (nil for a dry run).
+// returns the result and the new lock (nil for a dry run, which stops
+// after materializing in the stage: the trees it would write are known, so
+// is what changes, but nothing is type-checked, proved or applied).
 func (s *session) fork(ctx context.Context, set settings, queries []string) (*Result, *lockfile.Lock, error) {
 	s.progress("staging the host")
 	st, err := s.upstreamView(set.Dir)
@@ -256,11 +254,6 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 		return nil, nil, err
 	}
 	t := Timings{Resolve: p.resolveMs, Download: p.downloadMs}
-	if s.cfg.DryRun {
-		res := s.result(set, p, nil, nil)
-		res.DryRun, res.Timings = true, t
-		return res, nil, nil
-	}
 
 	s.progress("copying and rewriting %s", plural.S(len(p.forks), "module"))
 	m, err := materialize(st, p, set, s.progress)
@@ -268,6 +261,22 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 		return nil, nil, err
 	}
 	t.CopyRewrite = s.clock.lap()
+	ldf, err := ldflagsFindings(s.h.Root, set.Dir, p.mapping)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.cfg.DryRun {
+		lock, err := set.lock(p, m, s.cfg.Accept, p.surface.unproved(p), ldf)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := s.remedies(ctx, st, set, p, lock, false); err != nil {
+			return nil, nil, err
+		}
+		res := newResult(lock, s.h.Lock, s.recovered)
+		res.DryRun, res.Timings = true, t
+		return res, nil, nil
+	}
 
 	s.progress("type-checking the forked host")
 	gomod, err := s.verify(ctx, st, m.gomod, set.Prefix)
@@ -280,16 +289,11 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 	}
 	t.TypeCheck = s.clock.lap()
 
-	lock, err := set.lock(p, m, s.cfg.Accept, surface)
+	lock, err := set.lock(p, m, s.cfg.Accept, surface, ldf)
 	if err != nil {
 		return nil, nil, err
 	}
-	hazards, err := s.hazards(ctx, st, set, p, m)
-	if err != nil {
-		return nil, nil, err
-	}
-	ldf, err := ldflagsFindings(s.h.Root, set.Dir, p.mapping)
-	if err != nil {
+	if err := s.remedies(ctx, st, set, p, lock, true); err != nil {
 		return nil, nil, err
 	}
 	// The inputs the next run compares against: the host as the swap
@@ -306,62 +310,80 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 		return nil, nil, err
 	}
 	t.Apply = s.clock.lap()
-	res := s.result(set, p, m, ldf)
-	res.Changed, res.Timings, res.Hazards, res.Surface = changed, t, hazards, surface
+	res := newResult(lock, s.h.Lock, s.recovered)
+	res.Changed, res.Timings = changed, t
 	return res, lock, nil
 }
 
-// result is the Result of a run from its plan and, unless it is a dry
-// run, what materialize made, with the findings of the host's build files.
-func (s *session) result(set settings, p *plan, m *materialized, ldflags []Finding) *Result {
-	res := &Result{Schema: ResultSchema, Prefix: set.Prefix, Dir: set.Dir, Recovered: s.recovered, Pinned: p.pinned, Exposed: p.exposed}
-	if p.surface != nil {
-		res.NotShared = p.surface.notShared
-	}
+// newResult is the Result of every run, fresh, dry or with nothing to do:
+// what the lock l says the run leaves (would leave, or left before), each
+// fork's status judged against the lock old the host had (nil before the
+// first fork). A fork is unchanged when its version and tree are the old
+// ones.
+func newResult(l, old *lockfile.Lock, recovered bool) *Result {
+	l = l.Normal()
+	res := &Result{Schema: ResultSchema, Prefix: l.Prefix, Dir: l.Dir, Recovered: recovered, HostFiles: l.HostFiles}
 	inNew := map[string]bool{}
-	for i, fp := range p.forks {
-		inNew[fp.Mod.Path] = true
+	for _, f := range l.Forks {
+		inNew[f.Path] = true
 		fr := ForkResult{
-			Path: fp.Mod.Path, Version: fp.Mod.Version, ForkPath: fp.ForkPath, Dir: fp.ForkDir,
-			Packages: len(fp.Pkgs), Status: StatusAdded,
+			Path: f.Path, Version: f.Version, ForkPath: f.ForkPath, Dir: f.ForkDir,
+			Packages: f.Packages, Files: f.Files, Bytes: f.Bytes, Status: StatusAdded,
 		}
-		var treeHash string
-		if m != nil {
-			out := m.forks[i]
-			fr.Files, fr.Bytes, treeHash = out.files, out.bytes, out.treeHash
-			res.Findings = append(res.Findings, out.findings...)
-		}
-		if old := s.oldFork(fp.Mod.Path); old != nil {
+		if o := oldFork(old, f.Path); o != nil {
 			fr.Status = StatusUnchanged
-			if old.Version != fp.Mod.Version || old.TreeHash != treeHash {
+			if o.Version != f.Version || o.TreeHash != f.TreeHash {
 				fr.Status = StatusUpdated
 			}
-			if old.Version != fp.Mod.Version {
-				fr.Previous = old.Version
+			if o.Version != f.Version {
+				fr.Previous = o.Version
 			}
 		}
 		res.Forks = append(res.Forks, fr)
 	}
-	if old := s.h.Lock; old != nil {
+	if old != nil {
 		for _, f := range old.Forks {
 			if !inNew[f.Path] {
 				res.Removed = append(res.Removed, f.Path)
 			}
 		}
 	}
-	if m == nil {
-		return res
+	res.Pinned = pinnedOf(l.Surface)
+	res.Surface = lockSurface(l.Surface)
+	for _, e := range l.Exposed {
+		res.Exposed = append(res.Exposed, Exposed{Package: e.Package, Forks: e.Forks})
 	}
-	res.HostFiles = m.hostFiles
-	res.Findings = append(res.Findings, m.hostFindings...)
-	res.Findings = append(res.Findings, ldflags...)
-	slices.SortFunc(res.Findings, func(a, b Finding) int { return strings.Compare(a.Pos+string(a.Kind), b.Pos+string(b.Kind)) })
+	for _, n := range l.NotShared {
+		res.NotShared = append(res.NotShared, NotShared{Package: n.Package, Imports: n.Imports})
+	}
+	for _, f := range l.Findings {
+		res.Findings = append(res.Findings, Finding{Pos: f.Pos, Kind: FindingKind(f.Kind), Path: f.Path, Message: f.Message, Behaviour: f.Behaviour})
+	}
+	res.Hazards = hostmodel.LockHazards(l)
 	return res
 }
 
-func (s *session) oldFork(path string) *lockfile.Fork {
-	if s.h.Lock == nil {
+// pinnedOf returns the modules of the shared surface, each with its
+// packages: plugins must link exactly those versions.
+func pinnedOf(surface []lockfile.Shared) []Pinned {
+	var out []Pinned
+	for _, e := range surface { // sorted by package
+		i := slices.IndexFunc(out, func(p Pinned) bool { return p.Module == e.Module })
+		if i < 0 {
+			out = append(out, Pinned{Module: e.Module, Version: e.Version})
+			i = len(out) - 1
+		}
+		out[i].Packages = append(out[i].Packages, e.Package)
+	}
+	slices.SortFunc(out, func(a, b Pinned) int { return strings.Compare(a.Module, b.Module) })
+	return out
+}
+
+// oldFork returns the fork of upstream module path that lock old records
+// (nil before the first fork), or nil.
+func oldFork(old *lockfile.Lock, path string) *lockfile.Fork {
+	if old == nil {
 		return nil
 	}
-	return s.h.Lock.Find(path)
+	return old.Find(path)
 }

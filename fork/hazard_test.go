@@ -11,6 +11,7 @@ import (
 
 	"github.com/plugfork/plugfork/fork"
 	"github.com/plugfork/plugfork/inspect"
+	"github.com/plugfork/plugfork/internal/hazard"
 	"github.com/plugfork/plugfork/internal/testgo"
 	"github.com/plugfork/plugfork/pluginbuild"
 	"github.com/rogpeppe/go-internal/txtar"
@@ -330,4 +331,138 @@ func Run() string { return "second" }
 	forkWith(t, host, fork.Config{Keep: []string{"example.com/pqlike"}, KeepSet: true})
 	bin = env.BuildHost(t, host, filepath.Join(dir, "host-kept"))
 	mustLoad(t, host, bin, build(first, "first-kept.so"), build(second, "second-kept.so"))
+}
+
+// TestHazardsOfLinkedFilesOnly: registrations no host links are no hazard:
+// a generator beside the library (package main, //go:build generate, as
+// otto/underscore's download.go), a program a tools.go imports (as
+// go-winio's reaches stringer), a file built only for windows, and gob
+// registrations of standard library types. fork finds none, check on the
+// built host finds none, inspect with the lock predicts the plugin with
+// its own copy loads, and it does.
+func TestHazardsOfLinkedFilesOnly(t *testing.T) {
+	dir, host, plugin := hazardPair(t, "example.com/hazardfiles", "example.com/hazardfiles")
+	res := forkWith(t, host, fork.Config{})
+	for _, h := range res.Hazards {
+		if h.Kind == hazard.KindRegistry {
+			t.Errorf("fork: hazard %s %s %q at %s", h.Registry, h.Call, h.Name, h.Pos)
+		}
+	}
+	p := env.BuildPlugin(t, plugin, filepath.Join(dir, "p.so"))
+	bin := env.BuildHost(t, host, filepath.Join(dir, "host.bin"))
+	if hz := checkHazards(t, host, bin); len(hz) > 0 {
+		t.Errorf("check --binary: hazards of %v", hz)
+	}
+	mustLoad(t, host, bin, p)
+}
+
+// checkHazards returns the packages whose hazards check reports, judged on
+// the host binary bin built from hostDir.
+func checkHazards(t *testing.T, hostDir, bin string) []string {
+	t.Helper()
+	chk, err := fork.Check(fork.CheckConfig{Dir: hostDir, Binary: readBinary(t, bin).Built()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hazards []string
+	for _, f := range chk.Findings {
+		if f.Kind == fork.KindHazard {
+			hazards = append(hazards, f.Path)
+		}
+	}
+	return hazards
+}
+
+// mustPanicWithoutLock checks that inspect, knowing only its table,
+// predicts that plugin panics with text in host, and that the real host
+// dies of it.
+func mustPanicWithoutLock(t *testing.T, host, plugin, text string) {
+	t.Helper()
+	rep, err := inspect.CheckBinaries(readBinary(t, host), readBinary(t, plugin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := rep.Plugins[0]
+	if v.Outcome != inspect.OutcomePanics || v.Panic.Text != text {
+		t.Fatalf("inspect without the lock: %s %+v %+v; want it to predict the panic %q", v.Outcome, v.Panic, v.Causes, text)
+	}
+	res := testgo.Load(context.Background(), host, plugin)
+	if res.Err == nil || !panicRE(text).MatchString(res.Stderr) {
+		t.Fatalf("the real host: %v\nstderr:\n%s\nwant the panic inspect predicted:\n%s", res.Err, res.Stderr, text)
+	}
+}
+
+// TestHazardCopiesWithoutLock: inspect, without the host's lock, knows a
+// copy of a library in its table (github.com/lib/pq, here a stand-in) under
+// another path: a fork named P/github.com/lib/pq by hand, required at a
+// real version with a directory replace; a module replaced by lib/pq's; and
+// plugfork's own fork. Each host, with a plugin linking the original,
+// panics in plugin.Open, as inspect predicts.
+func TestHazardCopiesWithoutLock(t *testing.T) {
+	const pq = "github.com/lib/pq"
+	dir, host, plugin := hazardPair(t, pq, pq)
+	p := env.BuildPlugin(t, plugin, filepath.Join(dir, "p.so"))
+	src := filepath.Join(dir, "pq-src")
+	env.Go(t, host, "mod", "download", "-json", pq) // into the module cache
+	out := env.Go(t, host, "list", "-m", "-f", "{{.Dir}}", pq)
+	copyDir(t, strings.TrimSpace(out), src)
+	for _, tt := range []struct {
+		name  string
+		setup func(t *testing.T, host string) // rewires host to a copy
+	}{
+		{"a fork named P/M by hand, at a real version", func(t *testing.T, host string) {
+			fork := filepath.Join(host, "third_party", pq)
+			copyDir(t, src, fork)
+			writeFile(t, filepath.Join(fork, "go.mod"), "module gitlab.example.com/workflow/"+pq+"\n\ngo 1.21\n")
+			writeFile(t, filepath.Join(host, "deps.go"), "package main\n\nimport _ \"gitlab.example.com/workflow/"+pq+"\"\n")
+			env.Go(t, host, "mod", "edit", "-droprequire="+pq, "-require=gitlab.example.com/workflow/"+pq+"@v1.0.0",
+				"-replace=gitlab.example.com/workflow/"+pq+"=./third_party/"+pq)
+		}},
+		{"a module replaced by the library's", func(t *testing.T, host string) {
+			writeFile(t, filepath.Join(host, "deps.go"), "package main\n\nimport _ \"example.com/forks/pq\"\n")
+			env.Go(t, host, "mod", "edit", "-droprequire="+pq, "-require=example.com/forks/pq@v1.0.0", "-replace=example.com/forks/pq="+pq+"@v1.0.0")
+		}},
+		{"plugfork's fork", func(t *testing.T, host string) { forkWith(t, host, fork.Config{}) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := filepath.Join(t.TempDir(), "host")
+			copyDir(t, host, h)
+			tt.setup(t, h)
+			env.Go(t, h, "mod", "tidy")
+			bin := env.BuildHost(t, h, filepath.Join(t.TempDir(), "host.bin"))
+			mustPanicWithoutLock(t, bin, p, "sql: Register called twice for driver postgres")
+		})
+	}
+}
+
+// copyDir copies the regular files below src to dst, writable.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(rel)), 0o777); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o666)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(content), 0o666); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -78,10 +78,11 @@ func inputsHash(dir, root string, gomod []byte, lock *lockfile.Lock) (string, er
 
 // upToDate reports whether the host is exactly as the lock's last fork left
 // it, so that a re-run with the settings set has nothing to do: the inputs
-// hash matches and every fork's tree is intact.
+// hash matches and every fork's tree is intact. A lock older than
+// lockfile.Complete does not hold all a result says: the run is redone.
 func (s *session) upToDate(set settings) bool {
 	old := s.h.Lock
-	if old == nil || old.Inputs == "" || len(s.cfg.Patterns) > 0 || len(s.cfg.Accept) > 0 || s.cfg.DryRun || s.cfg.Full || s.recovered {
+	if old == nil || old.Inputs == "" || old.Version < lockfile.Complete || len(s.cfg.Patterns) > 0 || len(s.cfg.Accept) > 0 || s.cfg.DryRun || s.recovered {
 		return false
 	}
 	if set.Tests != old.Tests || set.Whole != old.Whole || !slices.Equal(sortedCopy(set.Keep), sortedCopy(old.Keep)) {

@@ -38,24 +38,9 @@ func TestKilledForkRecovers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds plugfork and runs it many times")
 	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "plugfork")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/plugfork").CombinedOutput(); err != nil {
-		t.Fatalf("building plugfork: %v\n%s", err, out)
-	}
-	orig := filepath.Join(tmp, "orig")
-	if err := testgo.Extract(txtar.Parse([]byte(killHost)), orig, ""); err != nil {
-		t.Fatal(err)
-	}
-	env.Go(t, orig, "mod", "tidy")
+	tmp, orig, run := killSetup(t)
 	before := snapshot(t, orig)
-
-	fork := func(dir string) *exec.Cmd {
-		cmd := exec.Command(bin, "fork", "--prefix", "gitlab.example.com/workflow")
-		cmd.Dir = dir
-		cmd.Env = env.Environ()
-		return cmd
-	}
+	fork := func(dir string) *exec.Cmd { return run(dir, "fork", "--prefix", "gitlab.example.com/workflow") }
 	ref := filepath.Join(tmp, "ref")
 	copyTree(t, orig, ref)
 	start := time.Now()
@@ -115,6 +100,86 @@ func TestKilledForkRecovers(t *testing.T) {
 		}
 		if got := snapshot(t, dir); !equalTrees(got, after) {
 			t.Errorf("killed after %v, re-run: the tree differs from an uninterrupted fork", delay)
+		}
+	}
+}
+
+// killSetup builds plugfork and writes the tidy host killHost into orig, in
+// the returned temporary directory; run makes the command of plugfork with
+// args in dir.
+func killSetup(t *testing.T) (tmp, orig string, run func(dir string, args ...string) *exec.Cmd) {
+	t.Helper()
+	tmp = t.TempDir()
+	bin := filepath.Join(tmp, "plugfork")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/plugfork").CombinedOutput(); err != nil {
+		t.Fatalf("building plugfork: %v\n%s", err, out)
+	}
+	orig = filepath.Join(tmp, "orig")
+	if err := testgo.Extract(txtar.Parse([]byte(killHost)), orig, ""); err != nil {
+		t.Fatal(err)
+	}
+	env.Go(t, orig, "mod", "tidy")
+	return tmp, orig, func(dir string, args ...string) *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		cmd.Env = env.Environ()
+		return cmd
+	}
+}
+
+// TestKilledUnforkRecovers interrupts plugfork unfork at moments spread
+// over a run: the host is then forked, or unforked, or has a committed
+// journal, and the next run ends in the host exactly as it was before the
+// fork (sources, go.mod and go.sum).
+func TestKilledUnforkRecovers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds plugfork and runs it many times")
+	}
+	tmp, orig, run := killSetup(t)
+	before := snapshot(t, orig)
+	forked := filepath.Join(tmp, "forked")
+	copyTree(t, orig, forked)
+	if out, err := run(forked, "fork", "--prefix", "gitlab.example.com/workflow").CombinedOutput(); err != nil {
+		t.Fatalf("fork: %v\n%s", err, out)
+	}
+	forkedTree := snapshot(t, forked)
+
+	ref := filepath.Join(tmp, "ref")
+	copyTree(t, forked, ref)
+	start := time.Now()
+	if out, err := run(ref, "unfork").CombinedOutput(); err != nil {
+		t.Fatalf("reference unfork: %v\n%s", err, out)
+	}
+	full := time.Since(start)
+	if got := snapshot(t, ref); !equalTrees(got, before) {
+		t.Fatalf("fork then unfork differs from the host before: %v", diffNames(got, before))
+	}
+
+	for i := 1; i <= 4; i++ {
+		delay := full * time.Duration(i) / 4
+		dir := filepath.Join(tmp, "kill", delay.String())
+		copyTree(t, forked, dir)
+		cmd := run(dir, "unfork")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+
+		now := snapshot(t, dir)
+		_, journal := now[".plugfork/journal"]
+		host := withoutWork(now)
+		if !equalTrees(host, forkedTree) && !equalTrees(host, before) && !journal {
+			t.Errorf("killed after %v: the host is neither forked nor unforked, and no journal says how to finish: %v", delay, diffNames(host, before))
+		}
+		if !equalTrees(host, before) || journal {
+			if out, err := run(dir, "unfork").CombinedOutput(); err != nil && !bytes.Contains(out, []byte("nothing is forked here")) {
+				t.Fatalf("re-run after a kill at %v: %v\n%s", delay, err, out)
+			}
+		}
+		if got := snapshot(t, dir); !equalTrees(got, before) {
+			t.Errorf("killed after %v, re-run: the host differs from before the fork: %v", delay, diffNames(got, before))
 		}
 	}
 }

@@ -107,8 +107,9 @@ type fileResult struct {
 }
 
 // copyFile copies the file rel of fork fp into the stage, rewritten when it
-// is Go or assembly source.
-func copyFile(st *swap.Stage, fp *forkPlan, rel string, m *rewrite.Mapping) (fileResult, error) {
+// is Go or assembly source. names are the names of fp's packages, by
+// directory relative to the module root.
+func copyFile(st *swap.Stage, fp *forkPlan, rel string, names map[string]string, m *rewrite.Mapping) (fileResult, error) {
 	src, err := os.ReadFile(filepath.Join(fp.Mod.Dir, filepath.FromSlash(rel)))
 	if err != nil {
 		return fileResult{}, err
@@ -123,12 +124,12 @@ func copyFile(st *swap.Stage, fp *forkPlan, rel string, m *rewrite.Mapping) (fil
 		}
 		out = res.Src
 		r.findings = findings(rel, src, res.Findings)
-		if kind == "go" && !strings.HasSuffix(rel, "_test.go") {
+		if name, ok := names[path.Dir(rel)]; ok && kind == "go" && linkable(rel, src) {
 			pkg := fp.Mod.Path
 			if dir := path.Dir(rel); dir != "." {
 				pkg += "/" + dir
 			}
-			r.registrations = hazard.Scan(token.NewFileSet(), pkg, display, src)
+			r.registrations = hazard.Scan(token.NewFileSet(), pkg, name, display, src)
 		}
 	}
 	name := st.Path(path.Join(fp.ForkDir, rel))
@@ -142,15 +143,43 @@ func copyFile(st *swap.Stage, fp *forkPlan, rel string, m *rewrite.Mapping) (fil
 	return r, nil
 }
 
+// linkable reports whether the Go file rel, with source src, of a package
+// the host imports may be linked into a host that loads plugins: not a
+// test, and built on some platform that has plugins. A file built only for
+// windows (or only with "ignore") is never in such a host, so what it
+// registers cannot collide there. A file built only with a tag of its own
+// (//go:build tools) may be, since a host may build with the tag: what
+// decides for it is its package (Scan).
+func linkable(rel string, src []byte) bool {
+	return !strings.HasSuffix(rel, "_test.go") && closure.BuildsForPlugins(rel, src)
+}
+
+// packageNames returns the names of fp's packages by directory relative to
+// the module root ("." for the root): the packages the host imports. A
+// directory of a whole-module fork that the host does not import is not
+// linked, and is left out.
+func packageNames(fp *forkPlan) map[string]string {
+	names := map[string]string{}
+	for _, p := range fp.Pkgs {
+		dir := p.Rel
+		if dir == "" {
+			dir = "."
+		}
+		names[dir] = p.Name
+	}
+	return names
+}
+
 // writeForks writes the forks: one pool of workers over all their files (a
 // closure is dominated by a few large modules, so a worker per module
 // would leave cores idle), then each fork's go.mod and marker. Results land
 // in per-file slots, so the output does not depend on timing.
 func writeForks(st *swap.Stage, p *plan, set settings, progress func(done, total int)) ([]forkOutput, error) {
 	type item struct {
-		fp   *forkPlan
-		rel  string
-		slot *fileResult
+		fp    *forkPlan
+		rel   string
+		names map[string]string
+		slot  *fileResult
 	}
 	files := make([][]string, len(p.forks))
 	results := make([][]fileResult, len(p.forks))
@@ -162,8 +191,9 @@ func writeForks(st *swap.Stage, p *plan, set settings, progress func(done, total
 			return nil, fmt.Errorf("%s: listing files: %w", fp.Mod.Path, err)
 		}
 		results[i] = make([]fileResult, len(files[i]))
+		names := packageNames(fp)
 		for j, rel := range files[i] {
-			items = append(items, item{fp, rel, &results[i][j]})
+			items = append(items, item{fp, rel, names, &results[i][j]})
 		}
 	}
 	var (
@@ -176,7 +206,7 @@ func writeForks(st *swap.Stage, p *plan, set settings, progress func(done, total
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for it := range work {
-				r, err := copyFile(st, it.fp, it.rel, p.mapping)
+				r, err := copyFile(st, it.fp, it.rel, it.names, p.mapping)
 				*it.slot = r
 				mu.Lock()
 				if err != nil {

@@ -26,7 +26,6 @@ import (
 type plan struct {
 	gomod       []byte     // the upstream go.mod, as the stage holds it
 	forks       []forkPlan // sorted by module path
-	pinned      []Pinned
 	mapping     *rewrite.Mapping
 	stillNeeded map[string]bool // upstream modules that kept packages still require
 	exposed     []Exposed       // host packages plugins can import that use forks
@@ -93,16 +92,17 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 	// forked) keep their paths, but for internal ones: only their own
 	// module may import those, so the forked packages of it import a
 	// forked copy.
-	var keptPkgs []string
+	var keptPkgs, copies []string
 	for path, p := range c.Pinned {
 		switch {
 		case pairs[p.Mod.Path] == "":
 		case slices.Contains(strings.Split(path, "/"), "internal"):
-			c.Forked[path] = p
+			copies = append(copies, path)
 		default:
 			keptPkgs = append(keptPkgs, path)
 		}
 	}
+	c = c.ForkToo(copies)
 	forkMods, byMod := c.ForkedModules()
 	// Modules that stay shared: a kept module nested in a forked one
 	// (example.com/api/v2 in example.com/api) must not map into the fork.
@@ -134,7 +134,7 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 	if err != nil {
 		return nil, err
 	}
-	p := &plan{gomod: staged, pinned: pinnedList(c.Pinned), mapping: mapping, stillNeeded: stillNeeded, closure: c, surface: sp, resolveMs: resolveMs, downloadMs: downloadMs}
+	p := &plan{gomod: staged, mapping: mapping, stillNeeded: stillNeeded, closure: c, surface: sp, resolveMs: resolveMs, downloadMs: downloadMs}
 	exposed := c.Exposed()
 	for _, path := range slices.Sorted(maps.Keys(exposed)) {
 		p.exposed = append(p.exposed, Exposed{Package: path, Forks: exposed[path]})
@@ -162,23 +162,4 @@ func goGet(ctx context.Context, r gocmd.Runner, queries []string) error {
 		return fmt.Errorf("resolving %s: %w", strings.Join(queries, " "), err)
 	}
 	return nil
-}
-
-func pinnedList(pkgs map[string]*closure.Package) []Pinned {
-	byMod := map[string]*Pinned{}
-	for _, p := range pkgs {
-		pm := byMod[p.Mod.Path]
-		if pm == nil {
-			pm = &Pinned{Module: p.Mod.Path, Version: p.Mod.Version}
-			byMod[p.Mod.Path] = pm
-		}
-		pm.Packages = append(pm.Packages, p.Path)
-	}
-	var out []Pinned
-	for _, pm := range byMod {
-		slices.Sort(pm.Packages)
-		out = append(out, *pm)
-	}
-	slices.SortFunc(out, func(a, b Pinned) int { return strings.Compare(a.Module, b.Module) })
-	return out
 }

@@ -3,10 +3,13 @@ package fork_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/hazard"
+	"github.com/plugfork/plugfork/internal/testgo"
 	"github.com/plugfork/plugfork/pluginbuild"
 )
 
@@ -45,17 +48,7 @@ func TestRealHazards(t *testing.T) {
 	tagged := real.BuildHost(t, host, filepath.Join(dir, "host-notrace.bin"), "-tags=grpcnotrace")
 	mustLoad(t, host, tagged, grpcPlugin)
 	// check, judged on the tagged host: trace is remedied, lib/pq is not.
-	chk, err := fork.Check(fork.CheckConfig{Dir: host, Binary: readBinary(t, tagged).Built()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hazards []string
-	for _, f := range chk.Findings {
-		if f.Kind == fork.KindHazard {
-			hazards = append(hazards, f.Path)
-		}
-	}
-	if len(hazards) != 1 || hazards[0] != "github.com/lib/pq" {
+	if hazards := checkHazards(t, host, tagged); len(hazards) != 1 || hazards[0] != "github.com/lib/pq" {
 		t.Errorf("check --binary of the tagged host: hazards %v, want only github.com/lib/pq", hazards)
 	}
 
@@ -72,4 +65,45 @@ func TestRealHazards(t *testing.T) {
 		t.Fatalf("plugin build: %+v", b.Verdict)
 	}
 	mustLoad(t, host, kept, grpcPlugin, b.Output)
+}
+
+// TestRealHazardPrecision: hazards as precise as plugin.Open, on real
+// modules in one host. Forked, the host has one hazard, martian's flag
+// "v": not enterprise-certificate-proxy's gob registrations of standard
+// library types, nor stringer's flags (a program go-winio's tools.go
+// imports), nor the flags of otto/underscore's generator (package main,
+// //go:build generate). check of the built host agrees. A plugin with its
+// own copies of those three loads, as inspect predicts with the lock; a
+// plugin with its own martian panics, as inspect predicts without the lock,
+// knowing the fork by its path.
+func TestRealHazardPrecision(t *testing.T) {
+	real := realEnv(t)
+	const martian = "github.com/google/martian"
+	dir := realFixture(t, real, "hazards", "precisionhost", "martianplugin", "precisionplugin")
+	host := filepath.Join(dir, "precisionhost")
+	testgo.WriteLoader(t, host)
+	res, err := fork.Fork(context.Background(), fork.Config{Dir: host, Env: real.Environ(), Prefix: "gitlab.example.com/workflow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var registering []string
+	for _, h := range res.Hazards {
+		if h.Kind == hazard.KindRegistry {
+			t.Logf("fork: %s %s %q at %s", h.Package, h.Call, h.Name, h.Pos)
+			registering = append(registering, h.Package)
+		}
+	}
+	if !slices.Equal(registering, []string{martian}) {
+		t.Errorf("fork: registering packages %v, want only %s", registering, martian)
+	}
+
+	bin := real.BuildHost(t, host, filepath.Join(dir, "host.bin"))
+	if hazards := checkHazards(t, host, bin); !slices.Equal(hazards, []string{martian}) {
+		t.Errorf("check --binary: hazards %v, want only %s", hazards, martian)
+	}
+
+	mustLoad(t, host, bin, real.BuildPlugin(t, filepath.Join(dir, "precisionplugin"), filepath.Join(dir, "precision.so")))
+
+	mp := real.BuildPlugin(t, filepath.Join(dir, "martianplugin"), filepath.Join(dir, "martian.so"))
+	mustPanicWithoutLock(t, bin, mp, bin+" flag redefined: v")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/swap"
@@ -18,13 +19,11 @@ import (
 	"golang.org/x/mod/module"
 )
 
-// host is the host module as found on disk.
+// host is the host module as found on disk: the model every command asks,
+// and whether a vendor directory is in use.
 type host struct {
-	Root   string // absolute directory of go.mod
-	GoMod  []byte
-	Path   string         // module path
-	Vendor bool           // a vendor directory is in use
-	Lock   *lockfile.Lock // nil before the first fork
+	*hostmodel.Host
+	Vendor bool // a vendor directory is in use
 }
 
 // findHost locates the host module containing dir and reads its go.mod and
@@ -41,35 +40,15 @@ func findHost(ctx context.Context, dir string, env []string) (*host, error) {
 	if gowork != "" && gowork != "off" {
 		return nil, fmt.Errorf("a go.work file is in effect (%s): plugfork forks one module; run it with GOWORK=off", gowork)
 	}
-	h := &host{Root: filepath.Dir(gomod)}
-	h.GoMod, err = os.ReadFile(gomod)
+	m, err := hostmodel.Read(filepath.Dir(gomod))
 	if err != nil {
 		return nil, err
 	}
-	f, err := modtree.ParseGoMod(gomod, h.GoMod)
-	if err != nil {
-		return nil, err
-	}
-	h.Path = f.Module.Mod.Path
+	h := &host{Host: m}
 	if fi, err := os.Stat(filepath.Join(h.Root, "vendor")); err == nil && fi.IsDir() {
 		h.Vendor = true
 	}
-	if h.Lock, err = readLock(h.Root); err != nil {
-		return nil, err
-	}
 	return h, nil
-}
-
-// readLock reads the lock at the host root; nil if there is none.
-func readLock(root string) (*lockfile.Lock, error) {
-	data, err := os.ReadFile(filepath.Join(root, LockFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return lockfile.Parse(LockFile, data)
 }
 
 // session is one command's hold on a host: the host lock, taken for the
@@ -207,25 +186,45 @@ func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 	return set, nil
 }
 
-// lock returns the lock of a run with these settings that made p and m.
-// An accepted hazard of a package that registers nothing (any more) is
-// dropped; one just given is an error.
-func (set settings) lock(p *plan, m *materialized, given []lockfile.Acceptance, surface []Surface) (*lockfile.Lock, error) {
-	l := &lockfile.Lock{Prefix: set.Prefix, Dir: set.Dir, Keep: set.Keep, Tests: set.Tests, Whole: set.Whole}
+// lock returns the lock of a run with these settings that made p and m,
+// with the shared surface and the findings of the host's build files
+// (ldflags): everything the run's result says but the checked remedies
+// (see remedies). An accepted hazard of a package that registers nothing
+// (any more) is dropped; one just given is an error.
+func (set settings) lock(p *plan, m *materialized, given []lockfile.Acceptance, surface []Surface, ldflags []Finding) (*lockfile.Lock, error) {
+	l := &lockfile.Lock{Prefix: set.Prefix, Dir: set.Dir, Keep: set.Keep, Tests: set.Tests, Whole: set.Whole, HostFiles: m.hostFiles}
 	for _, e := range surface {
 		l.Surface = append(l.Surface, lockfile.Shared{Package: e.Package, Module: e.Module, Version: e.Version, Fingerprint: e.Fingerprint, Why: e.Why})
 	}
+	for _, e := range p.exposed {
+		l.Exposed = append(l.Exposed, lockfile.Exposed{Package: e.Package, Forks: e.Forks})
+	}
+	if p.surface != nil {
+		for _, n := range p.surface.notShared {
+			l.NotShared = append(l.NotShared, lockfile.NotShared{Package: n.Package, Imports: n.Imports})
+		}
+	}
+	addFindings := func(fs []Finding) {
+		for _, f := range fs {
+			l.Findings = append(l.Findings, lockfile.Finding{Pos: f.Pos, Kind: string(f.Kind), Path: f.Path, Message: f.Message, Behaviour: f.Behaviour})
+		}
+	}
 	registers := map[string]bool{}
 	for i, fp := range p.forks {
+		out := m.forks[i]
 		l.Forks = append(l.Forks, lockfile.Fork{
 			Path: fp.Mod.Path, Version: fp.Mod.Version, Replace: fp.Replace, Sum: fp.Mod.Sum,
-			ForkPath: fp.ForkPath, ForkDir: fp.ForkDir, TreeHash: m.forks[i].treeHash,
-			Require: fp.Require, Packages: len(fp.Pkgs), Registrations: m.forks[i].registrations,
+			ForkPath: fp.ForkPath, ForkDir: fp.ForkDir, TreeHash: out.treeHash,
+			Require: fp.Require, Packages: len(fp.Pkgs), Registrations: out.registrations,
+			Files: out.files, Bytes: out.bytes,
 		})
-		for _, r := range m.forks[i].registrations {
+		addFindings(out.findings)
+		for _, r := range out.registrations {
 			registers[r.Package] = true
 		}
 	}
+	addFindings(m.hostFindings)
+	addFindings(ldflags)
 	for _, a := range given {
 		if !registers[a.Package] {
 			return nil, fmt.Errorf("--accept-hazard %s: no fork registers anything under that package: nothing to accept (see the hazards plugfork fork lists)", a.Package)

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/lockfile"
-	"github.com/plugfork/plugfork/internal/modtree"
 	"golang.org/x/mod/semver"
 )
 
@@ -43,14 +43,11 @@ type StatusFork struct {
 // With updates, it asks the go command (so GOPROXY, GOPRIVATE and GOFLAGS
 // apply) for the newest upstream version of each.
 func Status(ctx context.Context, dir string, env []string, updates bool) (*StatusResult, error) {
-	root, _, err := modtree.FindRoot(dir)
+	h, err := hostmodel.Find(dir)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := readLock(root)
-	if err != nil {
-		return nil, err
-	}
+	root, lock := h.Root, h.Lock
 	if lock == nil {
 		return nil, ErrNotForked
 	}
@@ -67,7 +64,7 @@ func Status(ctx context.Context, dir string, env []string, updates bool) (*Statu
 		}
 		res.Forks = append(res.Forks, sf)
 	}
-	res.Surface = lockSurface(lock)
+	res.Surface = lockSurface(h.Surface())
 	if updates && len(res.Forks) > 0 {
 		args := []string{"list", "-m", "-e", "-json"}
 		for _, f := range res.Forks {

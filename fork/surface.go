@@ -114,3 +114,18 @@ func (s *session) prove(ctx context.Context, st *swap.Stage, p *plan) ([]Surface
 	}
 	return out, nil
 }
+
+// unproved returns the surface sp plans, with the versions of closure p
+// but without the fingerprints the proof takes: a dry run's. Nil when
+// nothing is kept.
+func (sp *surfacePlan) unproved(p *plan) []Surface {
+	if sp == nil {
+		return nil
+	}
+	var out []Surface
+	for _, path := range slices.Sorted(maps.Keys(sp.why)) {
+		q := p.closure.Pinned[path]
+		out = append(out, Surface{Package: path, Module: q.Mod.Path, Version: q.Mod.Version, Why: sp.why[path]})
+	}
+	return out
+}

@@ -3,12 +3,12 @@ package fork
 import (
 	"context"
 	"fmt"
-	"path"
+	"os"
 	"slices"
+	"strings"
 	"time"
 
-	"github.com/plugfork/plugfork/internal/gocmd"
-	"github.com/plugfork/plugfork/internal/swap"
+	"github.com/plugfork/plugfork/internal/lockfile"
 )
 
 // UnforkResult is what an unfork did.
@@ -41,10 +41,8 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	defer s.close()
 	old := s.h.Lock
 	modules = slices.Compact(slices.Sorted(slices.Values(modules))) // each once: a module named twice is not two forks
-	for _, m := range modules {
-		if old.Find(m) == nil {
-			return nil, fmt.Errorf("%s is not forked (see plugfork status)", m)
-		}
+	if err := notForked(old, modules); err != nil {
+		return nil, err
 	}
 	res := &UnforkResult{Schema: UnforkSchema, DryRun: cfg.DryRun}
 	if len(modules) > 0 && len(modules) < len(old.Forks) {
@@ -82,41 +80,53 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 		res.Millis = time.Since(start).Milliseconds()
 		return res, nil
 	}
-	// go.sum needs the upstream modules' sums back: -mod=mod lets the
-	// go command add them while it type-checks.
-	if errs, err := typeCheck(ctx, st.Dir, gocmd.WithModFlag(cfg.Env, "mod"), []string{"./..."}, s.progress); err != nil {
-		return nil, err
-	} else if len(errs) > 0 {
-		return nil, &TypeCheckError{Errors: errs}
-	}
-	gomod, err := st.HostGoMod()
+	// The same phases as a fork's, without the forks: go mod tidy brings
+	// back the upstream modules' go.mod and go.sum lines, the host
+	// type-checks, and the swap removes the fork dir and the lock.
+	unwired, err := os.ReadFile(st.Path("go.mod"))
 	if err != nil {
 		return nil, err
 	}
-	var j swap.Journal
-	for _, rel := range changed {
-		j.Rename(swap.StagedPath(rel), rel)
-	}
-	if s.h.Vendor {
-		if err := s.refreshVendor(ctx, st, &j); err != nil {
-			return nil, err
-		}
-	}
-	if err := st.WriteFile("go.mod", gomod); err != nil {
+	if err := s.tidy(ctx, st, unwired, old.Prefix, true); err != nil {
 		return nil, err
 	}
-	j.Rename(swap.StagedPath("go.mod"), "go.mod")
-	j.Rename(swap.StagedPath("go.sum"), "go.sum")
-	j.Remove(old.Dir)
-	j.Prune(path.Dir(old.Dir))
-	j.Remove(LockFile)
-	if err := ctx.Err(); err != nil {
+	gomod, err := s.checkStage(ctx, st)
+	if err != nil {
 		return nil, err
 	}
-	if err := j.Commit(s.h.Root); err != nil {
+	if _, err := s.apply(ctx, st, nil, gomod); err != nil {
 		return nil, err
 	}
 	res.Changed = true
 	res.Millis = time.Since(start).Milliseconds()
 	return res, nil
+}
+
+// notForked is the error of a command naming modules the lock does not
+// fork (upgrade and unfork say it alike), nil when it forks all of them.
+// It names what is forked.
+func notForked(lock *lockfile.Lock, modules []string) error {
+	var missing []string
+	for _, m := range modules {
+		if lock.Find(m) == nil {
+			missing = append(missing, m)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	verb := "is"
+	if len(missing) > 1 {
+		verb = "are"
+	}
+	const shown = 5
+	var forked []string
+	for _, f := range lock.Forks[:min(shown, len(lock.Forks))] {
+		forked = append(forked, f.Path)
+	}
+	list := strings.Join(forked, ", ")
+	if n := len(lock.Forks) - shown; n > 0 {
+		list += fmt.Sprintf(" and %d more", n)
+	}
+	return fmt.Errorf("%s %s not forked: the forked modules are %s (see plugfork status)", strings.Join(missing, ", "), verb, list)
 }

@@ -48,6 +48,14 @@ func Upgrade(ctx context.Context, cfg Config, queries []string) (*UpgradeResult,
 		return nil, err
 	}
 	defer s.close()
+	var modules []string
+	for _, q := range queries {
+		path, _, _ := strings.Cut(q, "@")
+		modules = append(modules, path)
+	}
+	if err := notForked(s.h.Lock, modules); err != nil {
+		return nil, err
+	}
 	set, err := newSettings(cfg, s.h.Lock)
 	if err != nil {
 		return nil, err

@@ -16,9 +16,15 @@ import (
 // them, makes sure tidy moved nothing plugfork did not fork, and
 // type-checks the forked host. It returns the go.mod the host gets.
 func (s *session) verify(ctx context.Context, st *swap.Stage, wired []byte, prefix string) ([]byte, error) {
-	if err := s.tidy(ctx, st, wired, prefix); err != nil {
+	if err := s.tidy(ctx, st, wired, prefix, false); err != nil {
 		return nil, err
 	}
+	return s.checkStage(ctx, st)
+}
+
+// checkStage type-checks the staged host, whose go.mod and go.sum are
+// settled, and returns the go.mod the host gets.
+func (s *session) checkStage(ctx context.Context, st *swap.Stage) ([]byte, error) {
 	errs, err := typeCheck(ctx, st.Dir, gocmd.WithModFlag(s.cfg.Env, "readonly"), []string{"./..."}, s.progress)
 	if err != nil {
 		return nil, err
@@ -41,10 +47,17 @@ func (s *session) verify(ctx context.Context, st *swap.Stage, wired []byte, pref
 
 // tidy runs go mod tidy in the stage and makes sure it only settled go.sum
 // and indirect markers: a change of the go line or of a version of a module
-// plugfork did not fork would be a bug, and is refused.
-func (s *session) tidy(ctx context.Context, st *swap.Stage, want []byte, prefix string) error {
+// plugfork did not fork would be a bug, and is refused. With restore (an
+// unfork), tidy may also add back requires that no fork needs but the
+// upstream modules do (what only their tests import), as the fork's tidy
+// dropped them.
+func (s *session) tidy(ctx context.Context, st *swap.Stage, want []byte, prefix string, restore bool) error {
+	what := "forking"
+	if restore {
+		what = "unforking"
+	}
 	if _, err := s.runner(st).Run(ctx, "mod", "tidy"); err != nil {
-		return fmt.Errorf("settling go.mod of the forked host: %w", err)
+		return fmt.Errorf("settling go.mod after %s: %w", what, err)
 	}
 	got, err := os.ReadFile(st.Path("go.mod"))
 	if err != nil {
@@ -59,7 +72,7 @@ func (s *session) tidy(ctx context.Context, st *swap.Stage, want []byte, prefix 
 		return err
 	}
 	if goLine(a) != goLine(b) {
-		return fmt.Errorf("go mod tidy would change the go line from %q to %q after forking (a plugfork bug); nothing was changed", goLine(a), goLine(b))
+		return fmt.Errorf("go mod tidy would change the go line from %q to %q after %s (a plugfork bug); nothing was changed", goLine(a), goLine(b), what)
 	}
 	versions := map[string]string{}
 	for _, req := range a.Require {
@@ -67,10 +80,10 @@ func (s *session) tidy(ctx context.Context, st *swap.Stage, want []byte, prefix 
 	}
 	for _, req := range b.Require {
 		if v, ok := versions[req.Mod.Path]; !ok || v != req.Mod.Version {
-			if pkgpath.Within(req.Mod.Path, prefix) && req.Mod.Path != prefix {
+			if pkgpath.Within(req.Mod.Path, prefix) && req.Mod.Path != prefix || restore && !ok {
 				continue
 			}
-			return fmt.Errorf("go mod tidy would require %s %s after forking (a plugfork bug or an untidy host: run go mod tidy first); nothing was changed", req.Mod.Path, req.Mod.Version)
+			return fmt.Errorf("go mod tidy would require %s %s after %s (a plugfork bug or an untidy host: run go mod tidy first); nothing was changed", req.Mod.Path, req.Mod.Version, what)
 		}
 	}
 	return nil

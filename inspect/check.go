@@ -80,8 +80,8 @@ type Outcome string
 const (
 	OutcomeLoads      Outcome = "loads"       // plugin.Open returns the plugin
 	OutcomeFails      Outcome = "fails"       // plugin.Open returns an error
-	OutcomePanics     Outcome = "panics"      // an init of the plugin panics inside plugin.Open
-	OutcomeNotReached Outcome = "not-reached" // an earlier plugin's panic ended the host first
+	OutcomePanics     Outcome = "panics"      // an init of the plugin panics inside plugin.Open: the host dies unless it recovers the panic
+	OutcomeNotReached Outcome = "not-reached" // an earlier plugin's panic ended the host first, unless it recovered it
 )
 
 // Panic is a predicted panic in a plugin's init: a package of the plugin
@@ -191,7 +191,7 @@ func CheckWith(hz *Hazards, host *Binary, plugins ...*Binary) (*Report, error) {
 		r.Plugins = append(r.Plugins, v)
 		if dead != nil {
 			v.Outcome = OutcomeNotReached
-			v.Note = "not reached: the host panicked loading " + dead.Plugin.Path
+			v.Note = "not reached: the host panicked loading " + dead.Plugin.Path + ", which ends it unless it recovers the panic"
 			continue
 		}
 		real := p.file

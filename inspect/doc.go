@@ -38,7 +38,11 @@
 // plugfork.lock (ReadLock), and predicts that panic (OutcomePanics, with the
 // text); -X renames and the protobuf runtime's conflictPolicy, set in the
 // builds' -ldflags, are taken into account. Plugins after one that panics
-// are not reached.
+// are not reached: the panic ends the host, unless the host recovers it.
+//
+// Without a lock, a copy of a library in the table is known by its path
+// (P/github.com/lib/pq) or by the binary's buildinfo (its module replaced
+// by the library's, or by a directory whose path ends in the library's).
 //
 // # JSON (schema "plugfork/inspect/v1")
 //

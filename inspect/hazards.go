@@ -1,13 +1,11 @@
 package inspect
 
 import (
-	"fmt"
-	"os"
-	"regexp"
+	"path"
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/hazard"
-	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 )
 
@@ -26,23 +24,21 @@ type Hazards struct {
 
 // ReadLock reads the Hazards of a plugfork.lock.
 func ReadLock(path string) (*Hazards, error) {
-	data, err := os.ReadFile(path)
+	h, err := hostmodel.FromLock(path)
 	if err != nil {
 		return nil, err
 	}
-	l, err := lockfile.Parse(path, data)
-	if err != nil {
-		return nil, err
-	}
-	hz := &Hazards{Prefix: l.Prefix}
-	for _, f := range l.Forks {
-		hz.Registrations = append(hz.Registrations, f.Registrations...)
-	}
-	return hz, nil
+	return LockHazards(h), nil
 }
 
-// placeholderRE matches the versions plugfork requires its forks at.
-var placeholderRE = regexp.MustCompile(`^v\d+\.0\.0-00010101000000-000000000000$`)
+// LockHazards returns the Hazards the lock of host h records; nil for a
+// host never forked.
+func LockHazards(h *hostmodel.Host) *Hazards {
+	if h.Lock == nil {
+		return nil
+	}
+	return &Hazards{Prefix: h.Prefix(), Registrations: h.Registrations()}
+}
 
 // registrar models the registries of one process: which package
 // registered which name, as the host and then each plugin initialize.
@@ -70,29 +66,51 @@ func newRegistrar(hz *Hazards, host *Binary) *registrar {
 }
 
 // upstream returns the upstream path of package pkg of b, and whether b
-// links it as a fork: by the lock's prefix, or, without one, for a
-// library inspect knows, by the placeholder version and local
-// replacement of the module that provides it.
+// links it as a copy under another path: by the lock's prefix, or, without
+// one, for a library in hazard's table (copyOf).
 func (r *registrar) upstream(b *Binary, pkg string) (string, bool) {
 	if r.hz != nil && r.hz.Prefix != "" && pkgpath.Within(pkg, r.hz.Prefix) && pkg != r.hz.Prefix {
 		return strings.TrimPrefix(pkg, r.hz.Prefix+"/"), true
 	}
+	if k, ok := copyOf(b.Modules, pkg); ok {
+		return k, true
+	}
+	return pkg, false
+}
+
+// copyOf returns the package of hazard's table that package pkg, of a
+// binary whose buildinfo lists mods, is a copy of under another path, and
+// whether it is one. A copy is known by its path, which ends in the
+// library's on whole elements (plugfork's forks, P/github.com/lib/pq, and
+// forks named that way by hand), or by the buildinfo of the module that
+// provides it: replaced by the library's module (P/pq => github.com/lib/pq
+// v1.12.3), or by a directory whose path ends in the library's
+// (./third_party/github.com/lib/pq). The library itself, under its own path,
+// is no copy: a plugin's is then the same package.
+func copyOf(mods []Module, pkg string) (string, bool) {
+	candidates := []string{pkg}
 	var mod *Module
-	for i := range b.Modules {
-		m := &b.Modules[i]
+	for i := range mods {
+		m := &mods[i]
 		if pkgpath.Within(pkg, m.Path) && (mod == nil || len(m.Path) > len(mod.Path)) {
 			mod = m
 		}
 	}
-	if mod == nil || !placeholderRE.MatchString(mod.Version) || mod.Replace == nil || mod.Replace.Version != "" {
-		return pkg, false
+	if mod != nil && mod.Replace != nil {
+		to := mod.Replace.Path
+		if v := mod.Replace.Version; v == "" || v == "(devel)" { // a directory (buildinfo says (devel)), maybe a windows one
+			to = path.Clean(strings.ReplaceAll(to, `\`, "/"))
+		}
+		candidates = append(candidates, to+strings.TrimPrefix(pkg, mod.Path))
 	}
-	for _, k := range hazard.Known {
-		if strings.HasSuffix(pkg, "/"+k.Package) {
-			return k.Package, true
+	for _, c := range candidates {
+		for _, k := range hazard.Known {
+			if k.Package != pkg && (c == k.Package || strings.HasSuffix(c, "/"+k.Package)) {
+				return k.Package, true
+			}
 		}
 	}
-	return pkg, false
+	return "", false
 }
 
 // registrations returns what package pkg (upstream path) registers: the
@@ -169,11 +187,6 @@ func panicCause(pn *Panic, up string) Cause {
 	if pn.Against != "host" {
 		side = pn.Against
 	}
-	return Cause{
-		Kind:    CauseInitPanic,
-		Against: pn.Against,
-		Module:  up,
-		Summary: fmt.Sprintf("%s registers %q in %s when it initializes, and %s registered it first (%s): plugin.Open panics and the host dies", pn.Package, pn.Name, pn.Registry, side, pn.First),
-		Fix:     fmt.Sprintf("keep %s shared in the host (plugfork fork --keep %s, then build the plugin with plugfork plugin build), take a knob plugfork fork lists (a build tag, -X), or leave %s out of the plugin", up, up, up),
-	}
+	summary, fix := hazard.InitPanic(pn.Package, pn.Name, pn.Registry, side, pn.First, up)
+	return Cause{Kind: CauseInitPanic, Against: pn.Against, Module: up, Summary: summary, Fix: fix}
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
-	"github.com/plugfork/plugfork/internal/modtree"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"golang.org/x/mod/modfile"
 )
 
@@ -173,7 +173,7 @@ func (v *view) goGet(ctx context.Context, off map[string]*Alignment) error {
 	if err != nil {
 		return err
 	}
-	f, err := modtree.ParseGoMod(v.gomod, data)
+	f, err := hostmodel.ParseGoMod(v.gomod, data)
 	if err != nil {
 		return err
 	}
@@ -221,11 +221,11 @@ func (v *view) goGet(ctx context.Context, off map[string]*Alignment) error {
 	if err != nil {
 		return err
 	}
-	aligned, err := modtree.ParseGoMod(alignMod, data)
+	aligned, err := hostmodel.ParseGoMod(alignMod, data)
 	if err != nil {
 		return err
 	}
-	orig, err := modtree.ParseGoMod("go.mod", v.plugin.gomod)
+	orig, err := hostmodel.ParseGoMod("go.mod", v.plugin.gomod)
 	if err != nil {
 		return err
 	}

@@ -10,19 +10,20 @@ import (
 
 	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
-	"github.com/plugfork/plugfork/internal/pkgpath"
 	"golang.org/x/mod/modfile"
 )
 
 // host is the host module a plugin is built against, and what it links.
 type host struct {
 	module
-	file *modfile.File
-	lock *lockfile.Lock  // nil for a host never forked
-	bin  *inspect.Binary // nil without --host-binary
-	env  []string        // the go command's environment, for the host's own view
+	file  *modfile.File
+	model *hostmodel.Host
+	lock  *lockfile.Lock  // the model's: nil for a host never forked
+	bin   *inspect.Binary // nil without --host-binary
+	env   []string        // the go command's environment, for the host's own view
 }
 
 // readHost reads the host module rooted at dir.
@@ -35,29 +36,16 @@ func readHost(ctx context.Context, dir string, env []string) (*host, error) {
 	case !fi.IsDir():
 		return nil, fmt.Errorf("--host %s is a file, not a directory: name the host module's root directory", dir)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-	if errors.Is(err, os.ErrNotExist) {
+	m, err := hostmodel.Read(dir)
+	if errors.Is(err, modtree.ErrNotModule) {
 		return nil, fmt.Errorf("--host %s is not a Go module (no go.mod): name the host module's root directory", dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading --host: %w", err)
 	}
-	f, err := modtree.ParseGoMod(filepath.Join(dir, "go.mod"), data)
-	if err != nil {
-		return nil, fmt.Errorf("reading --host: %w", err)
-	}
-	h := &host{module: module{root: dir, path: f.Module.Mod.Path, gomod: data}, file: f, env: env}
-	if f.Go != nil {
-		h.goVer = f.Go.Version
-	}
-	lock, err := os.ReadFile(filepath.Join(dir, lockfile.Name))
-	switch {
-	case err == nil:
-		if h.lock, err = lockfile.Parse(filepath.Join(dir, lockfile.Name), lock); err != nil {
-			return nil, fmt.Errorf("reading --host: %w", err)
-		}
-	case !errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("reading --host: %w", err)
+	h := &host{module: module{root: dir, path: m.Path, gomod: m.GoMod}, file: m.File, model: m, lock: m.Lock, env: env}
+	if m.File.Go != nil {
+		h.goVer = m.File.Go.Version
 	}
 	return h, nil
 }
@@ -82,14 +70,7 @@ func (h *host) readBinary(dir, name string) error {
 // hazards returns what the host's lock records of its forks'
 // registrations, for inspect; nil for a host never forked.
 func (h *host) hazards() *inspect.Hazards {
-	if h.lock == nil {
-		return nil
-	}
-	hz := &inspect.Hazards{Prefix: h.lock.Prefix}
-	for _, f := range h.lock.Forks {
-		hz.Registrations = append(hz.Registrations, f.Registrations...)
-	}
-	return hz
+	return inspect.LockHazards(h.model)
 }
 
 // info is the HostInfo of a result.
@@ -106,7 +87,8 @@ func (h *host) info() HostInfo {
 
 // forked reports whether module path is one of the host's forks.
 func (h *host) forked(path string) bool {
-	return h.lock != nil && pkgpath.Within(path, h.lock.Prefix) && path != h.lock.Prefix
+	_, ok := h.model.Upstream(path)
+	return ok
 }
 
 // runner runs the go command in the host's own module, GOWORK off and

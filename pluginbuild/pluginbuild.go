@@ -19,6 +19,7 @@ import (
 
 	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"golang.org/x/mod/modfile"
 )
@@ -297,7 +298,7 @@ func readModule(dir string) (*module, error) {
 		return nil, err
 	}
 	m := &module{root: root, gomod: data}
-	f, err := modtree.ParseGoMod(filepath.Join(root, "go.mod"), data)
+	f, err := hostmodel.ParseGoMod(filepath.Join(root, "go.mod"), data)
 	if err != nil {
 		return nil, err
 	}

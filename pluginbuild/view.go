@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
-	"github.com/plugfork/plugfork/internal/modtree"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/swap"
 	"golang.org/x/mod/modfile"
 )
@@ -92,7 +92,7 @@ func newView(p *module, h *host, env []string, userWork string, fl resolvedFlags
 		k, val, _ := strings.Cut(kv, "=")
 		v.env = gocmd.Setenv(v.env, k, val)
 	}
-	f, err := modtree.ParseGoMod("go.mod", p.gomod)
+	f, err := hostmodel.ParseGoMod("go.mod", p.gomod)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 package rewrite
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -9,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/plugfork/plugfork/internal/edit"
 )
@@ -169,11 +172,15 @@ func (g *goFile) header(f *ast.File) (map[*ast.CommentGroup]bool, error) {
 		if !ok || gen.Tok != token.IMPORT {
 			continue
 		}
+		edits := make(map[*ast.ImportSpec]litEdit)
 		for _, spec := range gen.Specs {
 			spec := spec.(*ast.ImportSpec)
-			cgo, err := g.importSpec(spec)
+			e, cgo, err := g.importSpec(spec)
 			if err != nil {
 				return nil, err
+			}
+			if e.repl != "" {
+				edits[spec] = e
 			}
 			if cgo {
 				preamble[spec.Doc] = true
@@ -182,18 +189,35 @@ func (g *goFile) header(f *ast.File) (map[*ast.CommentGroup]bool, error) {
 				}
 			}
 		}
+		if gen.Lparen.IsValid() {
+			for _, run := range g.importRuns(gen) {
+				g.sortRun(run, edits)
+			}
+		}
+		for _, e := range edits {
+			g.buf.Replace(e.start, e.end, e.repl)
+		}
 	}
 	g.importComment(f)
 	return preamble, nil
 }
 
-// importSpec rewrites the path of one import spec, keeping its quoting
-// style. It reports whether the spec is import "C".
-func (g *goFile) importSpec(spec *ast.ImportSpec) (cgo bool, err error) {
+// litEdit is the rewrite of an import path: the source's bytes
+// [start, end) become repl, and the spec's path is then path.
+type litEdit struct {
+	start, end int
+	repl       string
+	path       string
+}
+
+// importSpec returns the rewrite of the path of one import spec, keeping
+// its quoting style (none: an empty repl). It reports whether the spec is
+// import "C".
+func (g *goFile) importSpec(spec *ast.ImportSpec) (e litEdit, cgo bool, err error) {
 	lit := spec.Path
 	path, err := strconv.Unquote(lit.Value)
 	if err != nil {
-		return false, fmt.Errorf("%s: invalid import path %s", g.pos(lit.Pos()), lit.Value)
+		return litEdit{}, false, fmt.Errorf("%s: invalid import path %s", g.pos(lit.Pos()), lit.Value)
 	}
 	if path == "C" {
 		g.findings = append(g.findings, Finding{
@@ -201,13 +225,215 @@ func (g *goFile) importSpec(spec *ast.ImportSpec) (cgo bool, err error) {
 			Kind:    FindingCgo,
 			Message: `file uses cgo (import "C"): C symbols are not renamed, so a forked copy and the original can clash at the C symbol level in one process`,
 		})
-		return true, nil
+		return litEdit{}, true, nil
 	}
 	if start, end, repl, ok := mapLiteral(lit.Value, path, g.m); ok {
 		off := g.offset(lit.Pos())
-		g.buf.Replace(off+start, off+end, repl)
+		newPath, _ := g.m.Lookup(path)
+		return litEdit{start: off + start, end: off + end, repl: repl, path: newPath}, false, nil
 	}
-	return false, nil
+	return litEdit{}, false, nil
+}
+
+// importRuns splits the specs of an import block into runs as gofmt does
+// (go/ast.SortImports): specs on successive lines, each run sorted on its
+// own.
+func (g *goFile) importRuns(gen *ast.GenDecl) [][]*ast.ImportSpec {
+	var runs [][]*ast.ImportSpec
+	var run []*ast.ImportSpec
+	for i, spec := range gen.Specs {
+		if i > 0 && g.line(spec.Pos()) > 1+g.line(gen.Specs[i-1].End()) {
+			runs = append(runs, run)
+			run = nil
+		}
+		run = append(run, spec.(*ast.ImportSpec))
+	}
+	return append(runs, run)
+}
+
+func (g *goFile) line(p token.Pos) int { return g.file.PositionFor(p, false).Line }
+
+// sortRun keeps a run of import specs as gofmt would have it when the
+// rewrite of their paths changes their lengths and order: a run that was
+// sorted (by path, then name, then comment) before the rewrite is sorted
+// after it, whole spec lines moving with their comments, and a run whose
+// trailing comments gofmt had aligned has them aligned again. Its specs'
+// edits are then done here and removed from edits. A run whose specs do
+// not each have a line of their own is left to the edits of its paths.
+func (g *goFile) sortRun(run []*ast.ImportSpec, edits map[*ast.ImportSpec]litEdit) {
+	lines := make([]specLine, len(run))
+	rewritten := false
+	for i, spec := range run {
+		l, ok := g.specLine(spec)
+		if !ok {
+			return
+		}
+		lines[i] = l
+		if e, ok := edits[spec]; ok {
+			rewritten = true
+			lines[i].newPath = e.path
+			off := g.offset(spec.Pos())
+			lines[i].newSpec = l.spec[:e.start-off] + e.repl + l.spec[e.end-off:]
+		}
+	}
+	if !rewritten {
+		return
+	}
+	before := make([]importKey, len(run))
+	after := make([]importKey, len(run))
+	for i, l := range lines {
+		before[i] = l.key
+		after[i] = l.key
+		after[i].path = l.newPath
+	}
+	order := make([]int, len(run))
+	for i := range order {
+		order[i] = i
+	}
+	if slices.IsSortedFunc(before, compareImports) {
+		slices.SortStableFunc(order, func(i, j int) int { return compareImports(after[i], after[j]) })
+	}
+	first, last := lines[0].start, lines[len(lines)-1].end
+	var oldLines, newLines []lineParts
+	for _, l := range lines {
+		oldLines = append(oldLines, lineParts{l.indent, l.spec, l.comments})
+	}
+	for _, i := range order {
+		l := lines[i]
+		newLines = append(newLines, lineParts{l.indent, l.newSpec, l.comments})
+	}
+	var text string
+	switch {
+	case aligned(oldLines) == string(g.src[first:last]):
+		text = aligned(newLines) // gofmt's alignment, kept
+	case !slices.IsSorted(order):
+		var b strings.Builder
+		for k, i := range order {
+			if k > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(lines[i].indent + lines[i].newSpec + lines[i].tail)
+		}
+		text = b.String()
+	default:
+		return // the edits of the paths do
+	}
+	g.buf.Replace(first, last, text)
+	for _, spec := range run {
+		delete(edits, spec)
+	}
+}
+
+// importKey is what gofmt sorts import specs by.
+type importKey struct{ path, name, comment string }
+
+func compareImports(a, b importKey) int {
+	return cmp.Or(strings.Compare(a.path, b.path), strings.Compare(a.name, b.name), strings.Compare(a.comment, b.comment))
+}
+
+// specLine is the line of an import spec that has it to itself: the bytes
+// [start, end) up to its newline are indent, spec and tail, the tail being
+// spaces and the comments.
+type specLine struct {
+	start, end    int
+	indent        string
+	spec, newSpec string // the spec's text, before and after the rewrite of its path
+	tail          string
+	comments      []string
+	key           importKey
+	newPath       string
+}
+
+// specLine returns the line of an import spec and reports whether the line
+// holds only the spec and comments after it.
+func (g *goFile) specLine(spec *ast.ImportSpec) (specLine, bool) {
+	pos, stop := g.offset(spec.Pos()), g.offset(spec.End())
+	start := bytes.LastIndexByte(g.src[:pos], '\n') + 1
+	indent := string(g.src[start:pos])
+	if strings.Trim(indent, " \t") != "" || bytes.IndexByte(g.src[pos:stop], '\n') >= 0 {
+		return specLine{}, false
+	}
+	end := len(g.src)
+	if i := bytes.IndexByte(g.src[stop:], '\n'); i >= 0 {
+		end = stop + i
+	}
+	l := specLine{start: start, end: end, indent: indent, spec: string(g.src[pos:stop]), tail: string(g.src[stop:end])}
+	l.newSpec = l.spec
+	l.key.path, _ = strconv.Unquote(spec.Path.Value)
+	l.newPath = l.key.path
+	if spec.Name != nil {
+		l.key.name = spec.Name.Name
+	}
+	if spec.Comment != nil {
+		l.key.comment = spec.Comment.Text()
+	}
+	for rest := l.tail; ; {
+		rest = strings.TrimLeft(rest, " \t\r")
+		switch {
+		case rest == "":
+			return l, true
+		case strings.HasPrefix(rest, "//"):
+			l.comments = append(l.comments, rest)
+			return l, true
+		case strings.HasPrefix(rest, "/*"):
+			i := strings.Index(rest, "*/")
+			if i < 0 {
+				return specLine{}, false
+			}
+			l.comments = append(l.comments, rest[:i+2])
+			rest = rest[i+2:]
+		default:
+			return specLine{}, false
+		}
+	}
+}
+
+// lineParts is a spec line as gofmt sees it: cells of text.
+type lineParts struct {
+	indent, spec string
+	comments     []string
+}
+
+// aligned returns the lines as gofmt prints them: a spec's comments follow
+// it in columns, which text/tabwriter aligns across successive lines that
+// have a cell in that column, one space past the widest.
+func aligned(lines []lineParts) string {
+	cells := make([][]string, len(lines))
+	for i, l := range lines {
+		cells[i] = append([]string{l.spec}, l.comments...)
+	}
+	// Each line's text so far; column col of a line is padded when a
+	// later cell follows it.
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l.indent
+	}
+	for col := 0; ; col++ {
+		any := false
+		for i := 0; i < len(cells); {
+			if col >= len(cells[i])-1 {
+				if col == len(cells[i])-1 {
+					out[i] += cells[i][col] // the last cell: not padded
+				}
+				i++
+				continue
+			}
+			j := i
+			width := 0
+			for ; j < len(cells) && col < len(cells[j])-1; j++ {
+				width = max(width, utf8.RuneCountInString(cells[j][col]))
+			}
+			for k := i; k < j; k++ {
+				out[k] += cells[k][col] + strings.Repeat(" ", width+1-utf8.RuneCountInString(cells[k][col]))
+			}
+			any = true
+			i = j
+		}
+		if !any {
+			break
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // mapLiteral maps the path held by the Go string literal lit. It returns

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"go/format"
 	"os"
 	"path"
 	"path/filepath"
@@ -172,6 +173,78 @@ func checkResult(t *testing.T, name string, src []byte, res Result, m *Mapping) 
 	if again.Changed() {
 		t.Errorf("%s: rewrite is not idempotent: second pass edits %v", name, again.Edits)
 	}
+	checkGofmt(t, name, src, res.Src, m)
+}
+
+// checkGofmt checks that a Go file gofmt had formatted stays formatted and
+// that the mapping's inverse (an unfork) gives it back byte for byte.
+func checkGofmt(t *testing.T, name string, src, out []byte, m *Mapping) {
+	t.Helper()
+	back, ok := wayBack(t, name, src, out, m)
+	if !ok || bytes.ContainsRune(src, '\\') {
+		return // a path spelled with escapes comes back plainly quoted
+	}
+	if !bytes.Equal(back, src) {
+		t.Errorf("%s: rewriting back does not give the input:\n%s", name, diffLines(back, src))
+	}
+}
+
+// wayBack checks that a Go file gofmt had formatted stays formatted, and
+// returns it rewritten back with the mapping's inverse (an unfork). It
+// reports false when there is no way back to check: the input is not
+// formatted, or already imports a new path, or the mapping keeps modules.
+func wayBack(t *testing.T, name string, src, out []byte, m *Mapping) ([]byte, bool) {
+	t.Helper()
+	if !strings.HasSuffix(name, ".go") || len(m.kept) > 0 || len(m.keptPkgs) > 0 {
+		return nil, false
+	}
+	if formatted, err := format.Source(src); err != nil || !bytes.Equal(formatted, src) {
+		return nil, false
+	}
+	if formatted, err := format.Source(out); err != nil || !bytes.Equal(formatted, out) {
+		t.Errorf("%s: gofmt-clean input, output not gofmt-clean:\n%s", name, diffLines(out, formatted))
+	}
+	inv := map[string]string{}
+	for _, p := range m.pairs {
+		inv[p.New] = p.Old
+	}
+	back, err := NewMapping(inv)
+	if err != nil {
+		t.Fatalf("%s: inverse mapping: %v", name, err)
+	}
+	imports, err := Imports(name, src)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for _, imp := range imports {
+		if _, ok := back.Lookup(imp.Path); ok {
+			return nil, false
+		}
+	}
+	res, err := Go(name, out, back)
+	if err != nil {
+		t.Fatalf("%s: rewriting back: %v", name, err)
+	}
+	return res.Src, true
+}
+
+// diffLines returns the lines of got and want that differ, for a message.
+func diffLines(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	var out []string
+	for i := range max(len(g), len(w)) {
+		var a, b string
+		if i < len(g) {
+			a = g[i]
+		}
+		if i < len(w) {
+			b = w[i]
+		}
+		if a != b {
+			out = append(out, fmt.Sprintf("line %d: got %q, want %q", i+1, a, b))
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func formatFinding(f Finding) string {

@@ -157,7 +157,7 @@ func TestNewMappingKeep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "package k\n\nimport (\n\t\"p/example.com/api\"\n\t\"example.com/api/v2\"\n)\n"; string(res.Src) != want {
+	if want := "package k\n\nimport (\n\t\"example.com/api/v2\"\n\t\"p/example.com/api\"\n)\n"; string(res.Src) != want {
 		t.Errorf("Go with a kept nested module =\n%s\nwant\n%s", res.Src, want)
 	}
 
@@ -187,7 +187,7 @@ func TestKeepPackages(t *testing.T) {
 		}
 	}
 	src := "package p\n\nimport (\n\t\"example.com/sdk\"\n\t\"example.com/sdk/api\"\n)\n"
-	want := "package p\n\nimport (\n\t\"p/example.com/sdk\"\n\t\"example.com/sdk/api\"\n)\n"
+	want := "package p\n\nimport (\n\t\"example.com/sdk/api\"\n\t\"p/example.com/sdk\"\n)\n"
 	for name, rw := range map[string]func(string, []byte, *Mapping) (Result, error){"Go": Go, "GoFast": GoFast} {
 		res, err := rw("p.go", []byte(src), m)
 		if err != nil || string(res.Src) != want {

@@ -78,7 +78,10 @@ func renderCheck(inv *invocation, res *fork.CheckResult) {
 		if where == "" {
 			where = f.Path
 		}
-		fmt.Fprintf(w, "%s: %s: %s\n", where, f.Kind, f.Message)
+		if where != "" {
+			where += ": "
+		}
+		fmt.Fprintf(w, "%s%s: %s\n", where, f.Kind, f.Message)
 		if len(f.Files) > 0 {
 			fmt.Fprintf(w, "\t%s\n", strings.Join(f.Files, "\n\t"))
 		}

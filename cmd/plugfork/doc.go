@@ -158,7 +158,8 @@ GOPRIVATE and GOFLAGS apply). --json prints plugfork/status/v1.
 	plugfork unfork [MODULE...] [--dry-run] [--json]
 
 reverses forks. With no modules, all of them: fork then unfork gives back
-byte-identical sources and go.mod (go.sum may keep extra lines); the fork dir
+byte-identical sources and go.mod of a tidy host, and go.sum as go mod tidy
+has it; the fork dir
 (and parents it leaves empty) and the lock are removed, and vendor/ of a
 vendoring host is regenerated. With modules, those are unforked and recorded as
 keep patterns, and the rest is re-forked around them. --json prints

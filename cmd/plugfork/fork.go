@@ -47,7 +47,6 @@ nothing changes when nothing has to.`,
 			cfg.Env = inv.Env
 			cfg.Patterns = args
 			cfg.KeepSet = cmd.Flags().Changed("keep")
-			cfg.Full = verbose // the findings are listed only from a run that redoes the work
 			if len(accept) > 0 && reason == "" {
 				return usageError{fmt.Errorf("--accept-hazard needs --reason: say why plugins will not link %s", strings.Join(accept, ", "))}
 			}

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 	"golang.org/x/mod/modfile"
@@ -67,7 +68,7 @@ func (m *Module) LocalDir() bool { return m.Replace != nil && m.Replace.Version 
 // Package is a package of the closure.
 type Package struct {
 	Path    string
-	Name    string   // the package clause's name (of its first compiled file)
+	Name    string   // the package clause's name (of its first compiled file, main only when all are)
 	Mod     *Module  // nil for host packages
 	Dir     string   // source directory
 	Rel     string   // directory relative to the module root, slash-separated ("" for the root)
@@ -192,7 +193,9 @@ type Config struct {
 	Run      gocmd.Runner // the go command, for modules not yet downloaded
 }
 
-// Closure is the host's import closure, in the upstream view.
+// Closure is the host's import closure, in the upstream view. Forked and
+// Pinned are disjoint but for the copies ForkToo adds. A Closure is a value:
+// Split and ForkToo return new ones and leave theirs as they were.
 type Closure struct {
 	Host   []*Package          // the host packages it starts from
 	Forked map[string]*Package // third-party packages reached without passing through a kept package
@@ -205,9 +208,7 @@ type Closure struct {
 // dependencies with theirs only with cfg.Tests.
 func Build(ctx context.Context, cfg Config, hostRels []string) (*Closure, error) {
 	w := &walker{cfg: cfg, fset: token.NewFileSet(), pkgs: map[string]*Package{}}
-	for _, k := range cfg.Keep {
-		w.keep = append(w.keep, pkgpath.Compile(k))
-	}
+	w.keep = hostmodel.NewKeep(cfg.Keep)
 	c := &Closure{Forked: map[string]*Package{}, Pinned: map[string]*Package{}}
 	type item struct {
 		pkg    *Package
@@ -241,7 +242,7 @@ func Build(ctx context.Context, cfg Config, hostRels []string) (*Closure, error)
 					return nil, err
 				}
 				p.Mod, p.Rel = m, rel
-				p.Kept, p.KeptByModule = w.kept(imp, m.Path)
+				p.Kept, p.KeptByModule = w.keep.Keeps(imp, m.Path)
 				w.pkgs[imp] = p
 			}
 			if it.pkg.Mod == nil && !it.pinned {
@@ -316,6 +317,21 @@ func (c *Closure) Split(shared map[string]bool) *Closure {
 			} else {
 				out.Forked[path] = p
 			}
+		}
+	}
+	return out
+}
+
+// ForkToo returns the closure with the pinned packages paths forked too:
+// they stay shared, and also get a forked copy. An internal package of a
+// forked module that the shared surface holds needs one: only its own
+// module may import it, so the forked packages of that module import a
+// forked copy, while the shared ones import the original.
+func (c *Closure) ForkToo(paths []string) *Closure {
+	out := &Closure{Host: c.Host, Forked: maps.Clone(c.Forked), Pinned: c.Pinned}
+	for _, path := range paths {
+		if p := c.Pinned[path]; p != nil {
+			out.Forked[path] = p
 		}
 	}
 	return out
@@ -441,7 +457,7 @@ func (c *Closure) ForkedModules() ([]*Module, map[*Module][]*Package) {
 // walker is Build's state.
 type walker struct {
 	cfg  Config
-	keep []pkgpath.Pattern
+	keep hostmodel.Keep
 	fset *token.FileSet
 	pkgs map[string]*Package // third-party packages read so far
 }
@@ -494,7 +510,10 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 		if modtree.Classify(dir, e) == modtree.Hidden {
 			continue // kept by go mod vendor, never compiled
 		}
-		if p.Name == "" && !isTest {
+		if !isTest && (p.Name == "" || p.Name == "main" && info.Name != "main") {
+			// A package main beside a library's files is a generator
+			// built with a tag of its own (//go:build generate): the
+			// library is the package.
 			p.Name = info.Name
 		}
 		for _, imp := range info.Imports {
@@ -538,22 +557,4 @@ func (w *walker) resolve(ctx context.Context, p string) (*Module, string, error)
 		}
 	}
 	return nil, "", fmt.Errorf("no module in the host's build list provides package %s", p)
-}
-
-// kept reports whether a keep pattern matches the package or its module,
-// and whether only by the module's path.
-func (w *walker) kept(pkgPath, modPath string) (kept, byModule bool) {
-	for _, pat := range w.keep {
-		// The module's own path, literally, names the module, even where
-		// its root package has that path too.
-		if pat.Match(pkgPath) && !(pkgPath == modPath && pat.String() == modPath) {
-			return true, false
-		}
-	}
-	for _, pat := range w.keep {
-		if pat.Match(modPath) {
-			return true, true
-		}
-	}
-	return false, false
 }

@@ -3,6 +3,8 @@ package closure
 import (
 	"go/token"
 	"maps"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -45,6 +47,13 @@ func TestBuildsForPlugins(t *testing.T) {
 		{"a.go", "//go:build cgo && arm64\n\npackage a\n", true},
 		{"a.go", "//go:build ignore\n\npackage a\n", false},
 		{"a_linux.go", "//go:build !linux\n\npackage a\n", false},
+		{"zsyscall_aix_ppc64_gccgo.go", "// +build aix,ppc64,gccgo\n\npackage a\n", false},
+		{"a.go", "// +build aix,ppc64,gccgo\n\npackage a\n", false},
+		{"a.go", "// +build aix windows\n\npackage a\n", false},
+		{"a.go", "// +build aix linux\n\npackage a\n", true},
+		{"a.go", "// +build linux\n// +build aix\n\npackage a\n", false},
+		{"a.go", "// Copyright\n\n// +build !windows\n\npackage a\n", true},
+		{"a.go", "//go:build linux\n// +build aix\n\npackage a\n", true},
 	} {
 		if got := BuildsForPlugins(tt.name, []byte(tt.src)); got != tt.want {
 			t.Errorf("BuildsForPlugins(%q, %q) = %v, want %v", tt.name, tt.src, got, tt.want)
@@ -122,5 +131,65 @@ func TestSurface(t *testing.T) {
 				t.Errorf("not shared %v, want %v", notShared, tt.notShared)
 			}
 		})
+	}
+}
+
+// TestPackageName: a package's name is its files', a generator's package
+// main beside them (otto/underscore's download.go, //go:build generate,
+// first by name) left out; a directory of package main files is main.
+func TestPackageName(t *testing.T) {
+	for _, tt := range []struct {
+		files map[string]string
+		want  string
+	}{
+		{map[string]string{
+			"download.go":   "//go:build generate\n\npackage main\n",
+			"underscore.go": "package underscore\n",
+		}, "underscore"},
+		{map[string]string{"a.go": "package lib\n", "z_gen.go": "//go:build ignore\n\npackage main\n"}, "lib"},
+		{map[string]string{"main.go": "package main\n", "tool.go": "package main\n"}, "main"},
+	} {
+		dir := t.TempDir()
+		for name, src := range tt.files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := &walker{fset: token.NewFileSet()}
+		p, err := w.loadPackage("example.com/p", dir, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name != tt.want {
+			t.Errorf("%v: Name = %q, want %q", tt.files, p.Name, tt.want)
+		}
+	}
+}
+
+// TestClosureValue: Split and ForkToo return new closures and leave the
+// one they are called on as it was.
+func TestClosureValue(t *testing.T) {
+	mod := &Module{Path: "example.com/m", Version: "v1.0.0"}
+	pkg := func(path string) *Package { return &Package{Path: path, Mod: mod} }
+	c := &Closure{
+		Forked: map[string]*Package{"example.com/m/a": pkg("example.com/m/a")},
+		Pinned: map[string]*Package{"example.com/m/internal/x": pkg("example.com/m/internal/x"), "example.com/m/api": pkg("example.com/m/api")},
+	}
+	forked, pinned := maps.Clone(c.Forked), maps.Clone(c.Pinned)
+	same := func(what string) {
+		t.Helper()
+		if !maps.Equal(c.Forked, forked) || !maps.Equal(c.Pinned, pinned) {
+			t.Errorf("%s changed the closure it was called on: forked %v, pinned %v", what, c.Forked, c.Pinned)
+		}
+	}
+	s := c.Split(map[string]bool{"example.com/m/api": true})
+	same("Split")
+	if len(s.Pinned) != 1 || s.Pinned["example.com/m/api"] == nil || len(s.Forked) != 2 {
+		t.Errorf("Split: forked %v, pinned %v", s.Forked, s.Pinned)
+	}
+	f := c.ForkToo([]string{"example.com/m/internal/x", "example.com/m/nowhere"})
+	same("ForkToo")
+	if len(f.Forked) != 2 || f.Forked["example.com/m/internal/x"] == nil || !maps.Equal(f.Pinned, pinned) {
+		t.Errorf("ForkToo: forked %v, pinned %v", f.Forked, f.Pinned)
 	}
 }

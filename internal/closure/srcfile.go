@@ -151,20 +151,34 @@ var unixOS = []string{"aix", "android", "darwin", "dragonfly", "freebsd", "hurd"
 
 // BuildsForPlugins reports whether the Go file name (its base name counts)
 // with source src builds on some operating system Go builds plugins for:
-// its name's _GOOS suffix and its //go:build line allow one of PluginOS,
-// with any architecture and any other tags.
+// its name's _GOOS suffix and its build constraint allow one of PluginOS,
+// with any architecture and any other tags. The constraint is the
+// //go:build line, or else the // +build lines, all of which must hold, as
+// the go command reads them.
 func BuildsForPlugins(name string, src []byte) bool {
-	var expr constraint.Expr
+	var goBuild, plusBuild constraint.Expr
 	for _, line := range strings.Split(string(src), "\n") {
 		line = strings.TrimSpace(line)
 		if strings.HasPrefix(line, "package ") {
 			break
 		}
-		if constraint.IsGoBuild(line) {
-			if x, err := constraint.Parse(line); err == nil {
-				expr = x
-			}
+		if !constraint.IsGoBuild(line) && !constraint.IsPlusBuild(line) {
+			continue
 		}
+		x, err := constraint.Parse(line)
+		switch {
+		case err != nil:
+		case constraint.IsGoBuild(line):
+			goBuild = x
+		case plusBuild == nil:
+			plusBuild = x
+		default:
+			plusBuild = &constraint.AndExpr{X: plusBuild, Y: x}
+		}
+	}
+	expr := goBuild
+	if expr == nil {
+		expr = plusBuild
 	}
 	base := strings.TrimSuffix(strings.TrimSuffix(path.Base(name), ".go"), "_test")
 	elems := strings.Split(base, "_")

@@ -59,11 +59,60 @@ import (
 	"expvar"
 )
 var hits = expvar.NewInt("hits")
-func init() { gob.Register(T{}) }
+func init() { gob.Register(&T{}) }
 `, []Registration{
 			{Registry: Expvar, Name: "hits", Pos: "f.go:6:12", Call: `expvar.NewInt("hits")`},
-			{Registry: Gob, Name: "T{...}", Pos: "f.go:7:15", Call: `gob.Register(T{...})`},
+			{Registry: Gob, Name: "*m.T", Pos: "f.go:7:15", Call: `gob.Register(&T{...})`},
 		}},
+		// gob panics for one name with two types (or one type under two
+		// names): the package's own types differ between the copies, the
+		// standard library's do not.
+		{"gob: what two copies collide on", `package m
+import (
+	"crypto"
+	"crypto/rsa"
+	"encoding/gob"
+	other "example.com/other"
+)
+func init() {
+	gob.Register(new(T))
+	gob.Register([]T{})
+	gob.Register(map[string]*T{})
+	gob.Register((*T)(nil))
+	gob.RegisterName("m.T", T{})
+	gob.Register(&other.T{})
+	gob.Register(v)
+}
+`, []Registration{
+			{Registry: Gob, Name: "*m.T", Pos: "f.go:9:2", Call: `gob.Register(new(...))`},
+			{Registry: Gob, Name: "[]m.T", Pos: "f.go:10:2", Call: `gob.Register([]T{...})`},
+			{Registry: Gob, Name: "map[string]*m.T", Pos: "f.go:11:2", Call: `gob.Register(map[string]*T{...})`},
+			{Registry: Gob, Name: "*m.T", Pos: "f.go:12:2", Call: `gob.Register((*T)(...))`},
+			{Registry: Gob, Name: "m.T", Pos: "f.go:13:2", Call: `gob.RegisterName("m.T")`},
+			{Registry: Gob, Name: "&other.T{...}", Pos: "f.go:14:2", Call: `gob.Register(&other.T{...})`},
+			{Registry: Gob, Name: "v", Pos: "f.go:15:2", Call: `gob.Register(v)`},
+		}},
+		{"gob: what two copies register alike (enterprise-certificate-proxy)", `package client
+import (
+	"crypto"
+	"crypto/rsa"
+	"encoding/gob"
+	"time"
+)
+func init() {
+	gob.Register(crypto.SHA256)
+	gob.Register(&rsa.PSSOptions{})
+	gob.Register(rsa.OAEPOptions{})
+	gob.Register(time.Now())
+	gob.Register(map[string]any{})
+	gob.Register([]string{})
+	gob.Register(int64(0))
+	gob.Register("")
+	gob.RegisterName("hash", crypto.Hash(0))
+	gob.Register(T{}) // named by its import path, which differs between the copies
+	gob.Register(other.T{})
+}
+`, nil},
 		{"not at init, or a name known at run time", `package m
 import (
 	"database/sql"
@@ -85,9 +134,14 @@ var _ = protoimpl.UnsafeEnabled
 		{"no registry imported", `package m
 func init() { Register("x") }
 `, nil},
+		// A program is linked into no host, even when a tools.go imports it.
+		{"package main", `package main
+import "flag"
+var typeNames = flag.String("type", "", "")
+`, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Scan(token.NewFileSet(), "example.com/m", "f.go", []byte(tt.src))
+			got := Scan(token.NewFileSet(), "example.com/m", "", "f.go", []byte(tt.src))
 			for i := range tt.want {
 				tt.want[i].Package = "example.com/m"
 			}
@@ -95,6 +149,42 @@ func init() { Register("x") }
 				t.Errorf("Scan =\n\t%+v\nwant\n\t%+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestScanOtherPackage: a file whose package clause is not the package's
+// (otto/underscore's download.go, package main under //go:build generate)
+// is never compiled into it, and a package named main is never linked.
+func TestScanOtherPackage(t *testing.T) {
+	download := []byte(`//go:build generate
+
+package main
+
+import "flag"
+
+var url = flag.String("url", "", "url to read from")
+`)
+	library := []byte(`package underscore
+
+import "flag"
+
+var url = flag.String("url", "", "")
+`)
+	for _, tt := range []struct {
+		pkgName string
+		src     []byte
+		want    int
+	}{
+		{"underscore", download, 0},
+		{"underscore", library, 1},
+		{"", library, 1},
+		{"", download, 0},
+		{"other", library, 0},
+		{"main", library, 0},
+	} {
+		if got := Scan(token.NewFileSet(), "example.com/underscore", tt.pkgName, "f.go", tt.src); len(got) != tt.want {
+			t.Errorf("Scan of package %q, file %.30q: %+v, want %d registrations", tt.pkgName, tt.src, got, tt.want)
+		}
 	}
 }
 
@@ -106,6 +196,7 @@ func TestPanicText(t *testing.T) {
 		{Registration{Registry: SQL, Name: "postgres"}, "sql: Register called twice for driver postgres"},
 		{Registration{Registry: Flag, Name: "log_dir"}, "./host flag redefined: log_dir"},
 		{Registration{Registry: Expvar, Name: "hits"}, "Reuse of exported var name: hits"},
+		{Registration{Registry: Gob, Name: "*m.T"}, `gob: registering duplicate types for "*m.T": ... != ...`},
 		{Lookup("golang.org/x/net/trace")[0], traceSelfCheck},
 		{Registration{Registry: Protobuf, Name: "a.proto"}, "proto: file \"a.proto\" is already registered\n\tpreviously from: \"p/example.com/a\"\n\tcurrently from:  \"example.com/a\"\nSee https://protobuf.dev/reference/go/faq#namespace-conflict"},
 	} {

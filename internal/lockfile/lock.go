@@ -24,8 +24,15 @@ const Name = "plugfork.lock"
 
 // lockVersion is the version of the lock format this code writes; it reads
 // this one and the ones before it (1: without registrations and accepted
-// hazards).
-const lockVersion = 2
+// hazards; 2: without what a fork's result needs beyond the forks: the
+// exposed host packages, the packages of kept modules not shared, the
+// findings, the rewritten host files, each fork's files, bytes and
+// remedies).
+const lockVersion = 3
+
+// Complete is the first lock version that records everything a fork's
+// result holds: a no-op re-run answers from such a lock alone.
+const Complete = 3
 
 // Lock records what a fork produced, so that a re-run reconciles with it,
 // check verifies against it, and unfork reverses it.
@@ -46,7 +53,53 @@ type Lock struct {
 	// third-party package they import, transitively, with the
 	// fingerprints (under -trimpath) that the fork proved unchanged.
 	Surface []Shared `json:"surface,omitempty"`
-	Forks   []Fork   `json:"forks"` // sorted by Path
+	// Exposed are the host packages plugins can import whose imports
+	// reach forks, with the forked modules they reach.
+	Exposed []Exposed `json:"exposed,omitempty"`
+	// NotShared are the packages of kept modules forked all the same, with
+	// the first private dependency each imports.
+	NotShared []NotShared `json:"not_shared,omitempty"`
+	// HostFiles are the host files whose imports the fork rewrote.
+	HostFiles []string `json:"host_files,omitempty"`
+	// Findings are what the rewrite could not fix, in forks and host.
+	Findings []Finding `json:"findings,omitempty"`
+	Forks    []Fork    `json:"forks"` // sorted by Path
+
+	// Version is the format version the lock was read in (lockVersion for
+	// a lock made in memory); not written.
+	Version int `json:"-"`
+}
+
+// Exposed is a host package plugins can import whose imports reach forks.
+type Exposed struct {
+	Package string   `json:"package"`
+	Forks   []string `json:"forks"` // forked modules, by upstream path
+}
+
+// NotShared is a package of a kept module that is forked all the same.
+type NotShared struct {
+	Package string `json:"package"`
+	Imports string `json:"imports"`
+}
+
+// Finding is something the rewrite found and could not fix.
+type Finding struct {
+	Pos       string `json:"pos"`
+	Kind      string `json:"kind"`
+	Path      string `json:"path,omitempty"`
+	Message   string `json:"message"`
+	Behaviour string `json:"behaviour,omitempty"`
+}
+
+// Remedy records what a fork checked of the remedies of a registering
+// package, which the lock alone cannot tell: what keeping it pins, whether
+// it is its module's root (kept as PATH/...), and the build tags checked
+// to drop every import of it.
+type Remedy struct {
+	Package string   `json:"package"`
+	Root    bool     `json:"root,omitempty"`
+	Tags    []string `json:"tags,omitempty"`
+	Pins    []string `json:"pins,omitempty"`
 }
 
 // Shared is one package of the shared surface.
@@ -79,6 +132,10 @@ type Fork struct {
 	// process-wide registries at init: hazards, since a plugin that links
 	// the original package panics in plugin.Open.
 	Registrations []hazard.Registration `json:"registrations,omitempty"`
+	// Remedies are the checked facts of the registering packages' remedies.
+	Remedies []Remedy `json:"remedies,omitempty"`
+	Files    int      `json:"files,omitempty"` // files of the fork tree
+	Bytes    int64    `json:"bytes,omitempty"` // their size
 }
 
 // Require is how the host's go.mod required a fork's upstream module
@@ -102,16 +159,50 @@ func (l *Lock) Find(path string) *Fork {
 	return nil
 }
 
+// Remedy returns the fork's checked remedy facts of package pkg, or nil.
+func (f *Fork) Remedy(pkg string) *Remedy {
+	for i := range f.Remedies {
+		if f.Remedies[i].Package == pkg {
+			return &f.Remedies[i]
+		}
+	}
+	return nil
+}
+
+// Normal returns a copy of the lock in the order Format writes it: every
+// list sorted, keep patterns and host files once each. A result built from
+// it says what the lock, written and read back, says.
+func (l *Lock) Normal() *Lock {
+	n := *l
+	n.Keep = slices.Compact(slices.Sorted(slices.Values(l.Keep)))
+	n.HostFiles = slices.Compact(slices.Sorted(slices.Values(l.HostFiles)))
+	n.Accepted = slices.SortedFunc(slices.Values(l.Accepted), func(a, b Acceptance) int { return strings.Compare(a.Package, b.Package) })
+	n.Surface = slices.SortedFunc(slices.Values(l.Surface), func(a, b Shared) int { return strings.Compare(a.Package, b.Package) })
+	n.Exposed = slices.SortedFunc(slices.Values(l.Exposed), func(a, b Exposed) int { return strings.Compare(a.Package, b.Package) })
+	n.NotShared = slices.SortedFunc(slices.Values(l.NotShared), func(a, b NotShared) int { return strings.Compare(a.Package, b.Package) })
+	n.Findings = slices.SortedStableFunc(slices.Values(l.Findings), func(a, b Finding) int {
+		return strings.Compare(a.Pos+"\x00"+a.Kind, b.Pos+"\x00"+b.Kind)
+	})
+	n.Forks = slices.SortedFunc(slices.Values(l.Forks), func(a, b Fork) int { return strings.Compare(a.Path, b.Path) })
+	for i := range n.Forks {
+		f := &n.Forks[i]
+		f.Registrations = slices.SortedStableFunc(slices.Values(f.Registrations), func(a, b hazard.Registration) int {
+			return strings.Compare(a.Package+"\x00"+a.Pos, b.Package+"\x00"+b.Pos)
+		})
+		f.Remedies = slices.SortedFunc(slices.Values(f.Remedies), func(a, b Remedy) int { return strings.Compare(a.Package, b.Package) })
+	}
+	return &n
+}
+
 // Format returns the lock's text: sorted, one fork per line, stable.
 func (l *Lock) Format() []byte {
+	l = l.Normal()
 	var b bytes.Buffer
 	b.WriteString("# Generated by plugfork. Do not edit: run plugfork fork, upgrade or unfork.\n")
 	fmt.Fprintf(&b, "plugfork %d\n", lockVersion)
 	fmt.Fprintf(&b, "prefix %s\n", quote(l.Prefix))
 	fmt.Fprintf(&b, "dir %s\n", quote(l.Dir))
-	keep := slices.Clone(l.Keep)
-	slices.Sort(keep)
-	for _, k := range slices.Compact(keep) {
+	for _, k := range l.Keep {
 		fmt.Fprintf(&b, "keep %s\n", quote(k))
 	}
 	if l.Tests {
@@ -123,19 +214,29 @@ func (l *Lock) Format() []byte {
 	if l.Inputs != "" {
 		fmt.Fprintf(&b, "inputs %s\n", quote(l.Inputs))
 	}
-	accepted := slices.Clone(l.Accepted)
-	slices.SortFunc(accepted, func(a, b Acceptance) int { return strings.Compare(a.Package, b.Package) })
-	for _, a := range accepted {
+	for _, a := range l.Accepted {
 		fmt.Fprintf(&b, "accept %s %s\n", quote(a.Package), strconv.Quote(a.Reason))
 	}
-	surface := slices.Clone(l.Surface)
-	slices.SortFunc(surface, func(a, b Shared) int { return strings.Compare(a.Package, b.Package) })
-	for _, e := range surface {
+	for _, e := range l.Surface {
 		fmt.Fprintf(&b, "surface %s %s %s %s %s\n", quote(e.Package), quote(e.Module), quote(e.Version), quote(e.Fingerprint), strconv.Quote(e.Why))
 	}
-	forks := slices.Clone(l.Forks)
-	slices.SortFunc(forks, func(a, b Fork) int { return strings.Compare(a.Path, b.Path) })
-	for _, f := range forks {
+	for _, e := range l.Exposed {
+		fmt.Fprintf(&b, "exposed %s", quote(e.Package))
+		for _, f := range e.Forks {
+			fmt.Fprintf(&b, " %s", quote(f))
+		}
+		b.WriteString("\n")
+	}
+	for _, n := range l.NotShared {
+		fmt.Fprintf(&b, "not-shared %s %s\n", quote(n.Package), quote(n.Imports))
+	}
+	for _, name := range l.HostFiles {
+		fmt.Fprintf(&b, "host-file %s\n", strconv.Quote(name))
+	}
+	for _, f := range l.Findings {
+		fmt.Fprintf(&b, "finding %s %s %s %s %s\n", quote(f.Kind), strconv.Quote(f.Pos), strconv.Quote(f.Path), strconv.Quote(f.Message), strconv.Quote(f.Behaviour))
+	}
+	for _, f := range l.Forks {
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "fork %s %s\n", quote(f.Path), quote(f.Version))
 		if f.Replace != "" {
@@ -147,13 +248,23 @@ func (l *Lock) Format() []byte {
 		fmt.Fprintf(&b, "\ttree %s\n", quote(f.TreeHash))
 		fmt.Fprintf(&b, "\trequire %s\n", f.Require)
 		fmt.Fprintf(&b, "\tpackages %d\n", f.Packages)
-		regs := slices.Clone(f.Registrations)
-		slices.SortStableFunc(regs, func(a, b hazard.Registration) int {
-			return strings.Compare(a.Package+"\x00"+a.Pos, b.Package+"\x00"+b.Pos)
-		})
-		for _, r := range regs {
+		if f.Files > 0 || f.Bytes > 0 {
+			fmt.Fprintf(&b, "\tfiles %d %d\n", f.Files, f.Bytes)
+		}
+		for _, r := range f.Registrations {
 			fmt.Fprintf(&b, "\tregisters %s %s %s %s %s %s %s\n", quote(r.Package), quote(string(r.Registry)), strconv.Quote(r.Name),
 				strconv.Quote(r.Var), strconv.Quote(r.Pos), strconv.Quote(r.Call), strconv.Quote(r.Panic))
+		}
+		for _, r := range f.Remedies {
+			keep := "package"
+			if r.Root {
+				keep = "root"
+			}
+			fmt.Fprintf(&b, "\tremedy %s %s %s", quote(r.Package), keep, strconv.Quote(strings.Join(r.Tags, ",")))
+			for _, p := range r.Pins {
+				fmt.Fprintf(&b, " %s", quote(p))
+			}
+			b.WriteString("\n")
 		}
 	}
 	return b.Bytes()
@@ -195,7 +306,7 @@ func Parse(filename string, data []byte) (*Lock, error) {
 		indented := strings.HasPrefix(sc.Text(), "\t")
 		key, rest, _ := strings.Cut(text, " ")
 		var val string
-		if rest != "" && key != "fork" && key != "registers" && key != "accept" && key != "surface" {
+		if rest != "" && !multiField[key] {
 			v, err := unquote(rest)
 			if err != nil {
 				return nil, errorf("%s: %v", key, err)
@@ -206,9 +317,11 @@ func Parse(filename string, data []byte) (*Lock, error) {
 			if key != "plugfork" {
 				return nil, errorf("not a plugfork lock: want \"plugfork %d\" first", lockVersion)
 			}
-			if n, err := strconv.Atoi(val); err != nil || n < 1 || n > lockVersion {
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 || n > lockVersion {
 				return nil, errorf("lock format %q is not supported by this plugfork (want %d): upgrade plugfork", val, lockVersion)
 			}
+			l.Version = n
 			sawHeader = true
 			continue
 		}
@@ -249,6 +362,35 @@ func Parse(filename string, data []byte) (*Lock, error) {
 				cur.Registrations = append(cur.Registrations, hazard.Registration{
 					Package: f[0], Registry: hazard.Registry(f[1]), Name: f[2], Var: f[3], Pos: f[4], Call: f[5], Panic: f[6],
 				})
+			case "files":
+				f := strings.Fields(rest)
+				var n int
+				var size int64
+				var err1, err2 error
+				if len(f) == 2 {
+					n, err1 = strconv.Atoi(f[0])
+					size, err2 = strconv.ParseInt(f[1], 10, 64)
+				}
+				if len(f) != 2 || err1 != nil || err2 != nil || n < 0 || size < 0 {
+					return nil, errorf("files: want \"files COUNT BYTES\"")
+				}
+				cur.Files, cur.Bytes = n, size
+			case "remedy":
+				f, err := fields(rest)
+				if err != nil || len(f) < 3 || (f[1] != "root" && f[1] != "package") || f[0] == "" {
+					return nil, errorf("remedy: want \"remedy PACKAGE root|package TAGS PIN...\"")
+				}
+				r := Remedy{Package: f[0], Root: f[1] == "root"}
+				if len(f) > 3 {
+					r.Pins = f[3:]
+				}
+				if f[2] != "" {
+					r.Tags = strings.Split(f[2], ",")
+				}
+				if slices.Contains(r.Tags, "") || slices.Contains(r.Pins, "") {
+					return nil, errorf("remedy: empty tag or pin")
+				}
+				cur.Remedies = append(cur.Remedies, r)
 			default:
 				return nil, errorf("unknown fork field %q", key)
 			}
@@ -278,6 +420,29 @@ func Parse(filename string, data []byte) (*Lock, error) {
 				return nil, errorf("surface: want \"surface PACKAGE MODULE VERSION FINGERPRINT WHY\"")
 			}
 			l.Surface = append(l.Surface, Shared{Package: f[0], Module: f[1], Version: f[2], Fingerprint: f[3], Why: f[4]})
+		case "exposed":
+			f, err := fields(rest)
+			if err != nil || len(f) < 2 || slices.Contains(f, "") {
+				return nil, errorf("exposed: want \"exposed PACKAGE FORKED-MODULE...\"")
+			}
+			l.Exposed = append(l.Exposed, Exposed{Package: f[0], Forks: f[1:]})
+		case "not-shared":
+			f, err := fields(rest)
+			if err != nil || len(f) != 2 || f[0] == "" {
+				return nil, errorf("not-shared: want \"not-shared PACKAGE IMPORTS\"")
+			}
+			l.NotShared = append(l.NotShared, NotShared{Package: f[0], Imports: f[1]})
+		case "host-file":
+			if err := CheckRelDir(val); err != nil {
+				return nil, errorf("host-file %q: %v", val, err)
+			}
+			l.HostFiles = append(l.HostFiles, val)
+		case "finding":
+			f, err := fields(rest)
+			if err != nil || len(f) != 5 || f[0] == "" {
+				return nil, errorf("finding: want \"finding KIND POS PATH MESSAGE BEHAVIOUR\"")
+			}
+			l.Findings = append(l.Findings, Finding{Kind: f[0], Pos: f[1], Path: f[2], Message: f[3], Behaviour: f[4]})
 		case "inputs":
 			if !strings.HasPrefix(val, "h1:") {
 				return nil, errorf("inputs must be an h1: hash")
@@ -312,6 +477,13 @@ func Parse(filename string, data []byte) (*Lock, error) {
 		return nil, fmt.Errorf("%s: %w", filename, err)
 	}
 	return l, nil
+}
+
+// multiField are the keys whose lines hold several values, each bare or
+// quoted (see fields).
+var multiField = map[string]bool{
+	"fork": true, "registers": true, "accept": true, "surface": true, "exposed": true,
+	"not-shared": true, "finding": true, "remedy": true, "files": true,
 }
 
 // fields splits the rest of a line into its values, each bare or quoted.

@@ -18,11 +18,22 @@ func sampleLock() *Lock {
 			{Path: "example.com/UpperCase", Version: "v1.0.0", Sum: "h1:abc=", ForkPath: "gitlab.example.com/workflow/example.com/UpperCase",
 				ForkDir: "third_party/forked/example.com/!upper!case", TreeHash: "h1:def=", Require: RequireDirect, Packages: 2},
 			{Path: "example.com/a", Version: "v0.0.0-20200101000000-abcdefabcdef", Replace: "../a b", Sum: "h1:x=", ForkPath: "gitlab.example.com/workflow/example.com/a",
-				ForkDir: "third_party/forked/example.com/a", TreeHash: "h1:y=", Require: RequireNone,
+				ForkDir: "third_party/forked/example.com/a", TreeHash: "h1:y=", Require: RequireNone, Files: 7, Bytes: 12345,
+				Remedies: []Remedy{
+					{Package: "example.com/a/db", Tags: []string{"nodb", "x"}, Pins: []string{"example.com/a@v0.0.0-20200101000000-abcdefabcdef"}},
+					{Package: "example.com/a", Root: true},
+				},
 				Registrations: []hazard.Registration{
 					{Package: "example.com/a/db", Registry: hazard.SQL, Name: "a db", Var: "driverName", Pos: "third_party/forked/example.com/a/db/db.go:9:2", Call: `sql.Register(driverName, &Driver{})`},
 					{Package: "example.com/a", Registry: hazard.HTTP, Name: "/debug/a", Pos: "third_party/forked/example.com/a/a.go:3:4", Call: `http.HandleFunc("/debug/a", h)`, Panic: "/debug/a is taken:\n\t\"twice\""},
 				}},
+		},
+		Exposed:   []Exposed{{Package: "example.com/host/sdk", Forks: []string{"example.com/UpperCase", "example.com/a"}}},
+		NotShared: []NotShared{{Package: "example.com/b/y", Imports: "example.com/z"}},
+		HostFiles: []string{"main.go", "sdk/sdk.go"},
+		Findings: []Finding{
+			{Pos: "main.go:3:4", Kind: "string-literal", Path: "example.com/a", Message: "holds \"example.com/a\"", Behaviour: "compared with a path at run time"},
+			{Pos: "third_party/forked/example.com/a/c.go:1:1", Kind: "cgo", Message: "uses cgo"},
 		},
 		Accepted: []Acceptance{{Package: "example.com/a", Reason: "plugins never link \"a\"; checked 2026-12-01"}},
 		Surface: []Shared{
@@ -42,24 +53,34 @@ func TestLockRoundTrip(t *testing.T) {
 	if again := got.Format(); string(again) != string(text) {
 		t.Errorf("round trip changed the lock:\n%s\nwant:\n%s", again, text)
 	}
-	if got.Forks[1].Replace != "../a b" || !got.Tests || len(got.Keep) != 2 {
+	if got.Forks[1].Replace != "../a b" || !got.Tests || len(got.Keep) != 2 || got.Forks[1].Files != 7 || got.Forks[1].Bytes != 12345 {
 		t.Errorf("fields lost: %+v", got)
 	}
 	if !reflect.DeepEqual(got.Forks[1].Registrations, []hazard.Registration{l.Forks[1].Registrations[1], l.Forks[1].Registrations[0]}) ||
 		!reflect.DeepEqual(got.Accepted, l.Accepted) || !reflect.DeepEqual(got.Surface, []Shared{l.Surface[1], l.Surface[0]}) {
 		t.Errorf("registrations or accepted hazards lost:\n%+v\n%+v", got.Forks[1].Registrations, got.Accepted)
 	}
+	if !reflect.DeepEqual(got.Exposed, l.Exposed) || !reflect.DeepEqual(got.NotShared, l.NotShared) || !reflect.DeepEqual(got.HostFiles, l.HostFiles) ||
+		!reflect.DeepEqual(got.Findings, l.Findings) || !reflect.DeepEqual(got.Forks[1].Remedies, []Remedy{l.Forks[1].Remedies[1], l.Forks[1].Remedies[0]}) {
+		t.Errorf("what the result needs was lost:\n%s", text)
+	}
+	if got.Version != lockVersion {
+		t.Errorf("read as version %d, want %d", got.Version, lockVersion)
+	}
 }
 
 // TestParseLockVersion1: a lock plugfork wrote before registrations and
 // accepted hazards is read, and written back as the current version.
 func TestParseLockVersion1(t *testing.T) {
-	v1 := strings.Replace(string((&Lock{Prefix: "p.example/x", Dir: "forks"}).Format()), "plugfork 2", "plugfork 1", 1)
+	v1 := strings.Replace(string((&Lock{Prefix: "p.example/x", Dir: "forks"}).Format()), "plugfork 3", "plugfork 1", 1)
 	l, err := Parse("plugfork.lock", []byte(v1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(l.Format()), "plugfork 2\n") {
+	if l.Version != 1 || l.Version >= Complete {
+		t.Errorf("read as version %d, want 1 (not complete)", l.Version)
+	}
+	if !strings.Contains(string(l.Format()), "plugfork 3\n") {
 		t.Errorf("written as:\n%s", l.Format())
 	}
 }
@@ -70,14 +91,22 @@ func TestParseLockErrors(t *testing.T) {
 		name, edit, want string
 	}{
 		{"not a lock", "hello\n", "plugfork.lock:1: not a plugfork lock"},
-		{"future", strings.Replace(good, "plugfork 2", "plugfork 9", 1), `lock format "9" is not supported`},
-		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:24: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
+		{"future", strings.Replace(good, "plugfork 3", "plugfork 9", 1), `lock format "9" is not supported`},
+		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:30: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
 		{"absolute dir", strings.Replace(good, "dir third_party/forked\n", "dir /etc\n", 1), `must be relative`},
 		{"dotdot dir", strings.Replace(good, "dir third_party/forked\n", "dir ../x\n", 1), `must stay inside the host module`},
 		{"wrong fork path", strings.Replace(good, "path gitlab.example.com/workflow/example.com/a\n", "path evil.com/x\n", 1), `is not gitlab.example.com/workflow/example.com/a`},
 		{"bad require", strings.Replace(good, "require none", "require maybe", 1), `want direct, indirect or none`},
 		{"unknown", good + "frobnicate\n", `unknown directive "frobnicate"`},
-		{"field outside", strings.Replace(good, "plugfork 2\n", "plugfork 2\n\tsum h1:x=\n", 1), `sum outside a fork entry`},
+		{"field outside", strings.Replace(good, "plugfork 3\n", "plugfork 3\n\tsum h1:x=\n", 1), `sum outside a fork entry`},
+		{"bad files", strings.Replace(good, "files 7 12345", "files 7", 1), `files: want "files COUNT BYTES"`},
+		{"negative bytes", strings.Replace(good, "files 7 12345", "files 7 -1", 1), `files: want "files COUNT BYTES"`},
+		{"bad remedy", strings.Replace(good, "remedy example.com/a root", "remedy example.com/a both", 1), `remedy: want "remedy PACKAGE root|package TAGS PIN..."`},
+		{"empty tag", strings.Replace(good, `"nodb,x"`, `"nodb,"`, 1), `remedy: empty tag or pin`},
+		{"short exposed", strings.Replace(good, "exposed example.com/host/sdk example.com/UpperCase example.com/a", "exposed example.com/host/sdk", 1), `exposed: want`},
+		{"short not-shared", strings.Replace(good, "not-shared example.com/b/y example.com/z", "not-shared example.com/b/y", 1), `not-shared: want`},
+		{"host file outside", strings.Replace(good, `host-file "main.go"`, `host-file "../main.go"`, 1), `host-file "../main.go": must stay inside the host module`},
+		{"short finding", strings.Replace(good, `finding cgo`, `finding cgo "x"`+"\nfinding", 1), `finding: want`},
 		{"twice", good + "\nfork example.com/a v1.0.0\n", `listed twice`},
 		{"short registers", strings.Replace(good, `"driverName"`, "", 1), `registers: want package, registry, name, var, pos, call and panic`},
 		{"bad accept", strings.Replace(good, "accept example.com/a ", "accept ", 1), `accept: want a package and a reason`},
@@ -100,6 +129,8 @@ func TestParseLockErrors(t *testing.T) {
 func FuzzParseLock(f *testing.F) {
 	f.Add(sampleLock().Format())
 	f.Add([]byte("plugfork 1\nprefix a.b/c\ndir x\n"))
+	f.Add([]byte("plugfork 3\nprefix a.b/c\ndir x\nexposed a.b/h a.b/d\nnot-shared a.b/k a.b/p\nhost-file \"m.go\"\nfinding cgo \"m.go:1:1\" \"\" \"m\" \"\"\n" +
+		"\nfork a.b/d v1.0.0\n\tsum h1:x=\n\tpath a.b/c/a.b/d\n\tdir x/a.b/d\n\ttree h1:y=\n\trequire none\n\tfiles 2 30\n\tremedy a.b/d root \"t\" a.b/d@v1.0.0\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := Parse("plugfork.lock", data)
 		if err != nil {

@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"golang.org/x/mod/modfile"
 )
 
 // A Class is what an entry below a module root is to the go command. Walk
@@ -183,17 +181,4 @@ func FindRoot(dir string) (root string, gomod []byte, err error) {
 			return "", nil, fmt.Errorf("%s is %w", dir, ErrNotModule)
 		}
 	}
-}
-
-// ParseGoMod parses the go.mod file name with content data, and checks that
-// it names its module.
-func ParseGoMod(name string, data []byte) (*modfile.File, error) {
-	f, err := modfile.Parse(name, data, nil)
-	if err != nil {
-		return nil, err
-	}
-	if f.Module == nil {
-		return nil, fmt.Errorf("%s: no module directive: add one (module PATH)", name)
-	}
-	return f, nil
 }

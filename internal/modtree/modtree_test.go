@@ -129,19 +129,3 @@ func TestFindRoot(t *testing.T) {
 		t.Errorf("FindRoot(/) = %v, want ErrNotModule", err)
 	}
 }
-
-func TestParseGoMod(t *testing.T) {
-	for _, tt := range []struct{ src, err string }{
-		{"module example.com/m\n\ngo 1.22\n", ""},
-		{"go 1.22\n", "go.mod: no module directive: add one (module PATH)"},
-		{"module\n", "go.mod:1: usage: module module/path"},
-	} {
-		f, err := ParseGoMod("go.mod", []byte(tt.src))
-		switch {
-		case tt.err == "" && (err != nil || f.Module.Mod.Path != "example.com/m"):
-			t.Errorf("ParseGoMod(%q) = %v, %v", tt.src, f, err)
-		case tt.err != "" && (err == nil || err.Error() != tt.err):
-			t.Errorf("ParseGoMod(%q) error = %v, want %q", tt.src, err, tt.err)
-		}
-	}
-}

@@ -7,6 +7,7 @@ package swap
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -76,15 +77,90 @@ func Discard(root string) {
 	}
 }
 
-// Commit writes the journal durably and then applies it.
+// Commit checks that the host lets every operation be done, writes the
+// journal durably (the commit point) and applies it. A check that fails, or
+// a first operation that fails, is an error with nothing changed and no
+// journal left. An operation that fails later leaves the journal for the
+// next run to finish, and the error says how to get out (ErrUnfinished).
 func (j *Journal) Commit(root string) error {
+	if err := j.check(root); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
 	if err := j.write(root); err != nil {
 		return err
 	}
-	if err := applyJournal(root, j.ops, 0); err != nil {
-		return fmt.Errorf("%w; the change is committed: run plugfork fork again to finish it", err)
+	done, err := applyJournal(root, j.ops, 0)
+	if err == nil {
+		return nil
+	}
+	if done == 0 && j.ops[0].kind == opRename {
+		// A rename that fails does nothing: undo the commit point.
+		if rmErr := os.Remove(journalPath(root)); rmErr == nil {
+			return fmt.Errorf("%w; nothing was changed", err)
+		}
+	}
+	return unfinished(root, err)
+}
+
+// ErrUnfinished is the error of a swap that changed part of the host and
+// could not finish (errors.Is tells it).
+var ErrUnfinished = errors.New("the change to the host is half done")
+
+// unfinished wraps the error of a journal operation that failed after the
+// commit point with the ways out: fix the cause and run again, or abandon
+// the change.
+func unfinished(root string, err error) error {
+	return fmt.Errorf("%w: %w; fix that and run plugfork again to finish it, or remove %s to abandon it (then restore the host from version control: some files are already swapped)", ErrUnfinished, err, filepath.Join(root, WorkDir))
+}
+
+// check reports an operation the host will not let be done, as far as can
+// be told before doing it: a parent that is a file, not a directory, or a
+// directory this process may not write.
+func (j *Journal) check(root string) error {
+	abs := func(rel string) string { return filepath.Join(root, filepath.FromSlash(rel)) }
+	for _, o := range j.ops {
+		if o.kind == opPrune {
+			continue // best effort: a directory that stays ends the pruning
+		}
+		fi, err := os.Lstat(abs(o.from))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if dir := path.Dir(o.from); !writable(abs(dir)) {
+			return fmt.Errorf("cannot %s %s: %s is not writable (chmod u+w it)", o.kind, o.from, dirName(dir))
+		}
+		if o.kind != opRename {
+			continue
+		}
+		if fi.IsDir() && path.Dir(o.from) != path.Dir(o.to) && !writable(abs(o.from)) {
+			return fmt.Errorf("cannot move %s: it is not writable (chmod u+w %s)", o.from, o.from)
+		}
+		// The nearest existing parent of the target, where the rest is made.
+		dir := path.Dir(o.to)
+		for dir != "." {
+			if _, err := os.Lstat(abs(dir)); err == nil {
+				break
+			}
+			dir = path.Dir(dir)
+		}
+		if pi, err := os.Stat(abs(dir)); err != nil || !pi.IsDir() {
+			return fmt.Errorf("cannot move %s to %s: %s is not a directory (move it out of the way)", o.from, o.to, dirName(dir))
+		} else if !writable(abs(dir)) {
+			return fmt.Errorf("cannot move %s to %s: %s is not writable (chmod u+w it)", o.from, o.to, dirName(dir))
+		}
 	}
 	return nil
+}
+
+// dirName names a host-relative directory in a message.
+func dirName(dir string) string {
+	if dir == "." {
+		return "the host directory"
+	}
+	return dir
 }
 
 // write writes the journal durably: after it returns, the swap is
@@ -125,7 +201,10 @@ func Recover(root string) (bool, error) {
 	if p, err := os.ReadFile(progressPath(root)); err == nil {
 		done, _ = strconv.Atoi(strings.TrimSpace(string(p)))
 	}
-	return true, applyJournal(root, ops, done)
+	if _, err := applyJournal(root, ops, done); err != nil {
+		return true, unfinished(root, err)
+	}
+	return true, nil
 }
 
 func parseJournal(data []byte) ([]op, error) {
@@ -152,19 +231,21 @@ var opDone func()
 
 func validOp(k opKind) bool { return k == opRename || k == opRemove || k == opPrune }
 
-func applyJournal(root string, ops []op, done int) error {
+// applyJournal applies ops from the done-th on and returns how many are
+// done.
+func applyJournal(root string, ops []op, done int) (int, error) {
 	for i := done; i < len(ops); i++ {
 		if err := applyOp(root, ops[i]); err != nil {
-			return err
+			return i, err
 		}
 		if opDone != nil {
 			opDone()
 		}
 		if err := os.WriteFile(progressPath(root), []byte(strconv.Itoa(i+1)), 0o666); err != nil {
-			return err
+			return i + 1, err
 		}
 	}
-	return os.RemoveAll(filepath.Join(root, WorkDir))
+	return len(ops), os.RemoveAll(filepath.Join(root, WorkDir))
 }
 
 // applyOp runs one operation. Each is idempotent in the order the journal

@@ -43,7 +43,10 @@ func NewStage(root string, regenerated ...string) (*Stage, error) {
 	if err := os.RemoveAll(s.Dir); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(s.Dir, 0o777); err != nil {
+	if _, err := MakeWorkDir(root); err != nil {
+		return nil, fmt.Errorf("staging host: %w", err)
+	}
+	if err := os.Mkdir(s.Dir, 0o777); err != nil {
 		return nil, fmt.Errorf("staging host: %w", err)
 	}
 	skip := append([]string{".git", WorkDir, "vendor"}, regenerated...)
@@ -76,6 +79,20 @@ func NewStage(root string, regenerated ...string) (*Stage, error) {
 		return nil, fmt.Errorf("staging host: %w", err)
 	}
 	return s, nil
+}
+
+// MakeWorkDir makes the work dir of the module at root, if need be, with a
+// .gitignore that keeps it out of version control, and returns its path.
+func MakeWorkDir(root string) (string, error) {
+	dir := filepath.Join(root, WorkDir)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return "", err
+	}
+	ignore := filepath.Join(dir, ".gitignore")
+	if _, err := os.Stat(ignore); err == nil {
+		return dir, nil
+	}
+	return dir, os.WriteFile(ignore, []byte("# plugfork's work in progress: never committed\n*\n"), 0o666)
 }
 
 // Path returns the stage path of a slash-separated path relative to the root.
