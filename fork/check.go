@@ -3,6 +3,7 @@ package fork
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/plugfork/plugfork/internal/built"
 	"github.com/plugfork/plugfork/internal/hazard"
 	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/lockfile"
@@ -30,17 +32,11 @@ const CheckSchema = "plugfork/check/v1"
 type CheckConfig struct {
 	Dir  string   // a directory inside the host module
 	Keep []string // patterns allowed to stay shared, beyond the lock's
-	// Linked, when not nil, lists the packages linked into a built host
-	// binary (named Binary), judged as the ground truth of what plugins can
-	// collide with; Ldflags is the -ldflags it was built with.
-	Linked  []string
-	Binary  string
-	Ldflags string
-	// Fingerprints are the built host's package fingerprints, by path,
-	// compared with the shared surface's when Trimpath (the host was built
-	// with -trimpath, as the lock's fingerprints are taken).
-	Fingerprints map[string]string
-	Trimpath     bool
+	// Binary, when not nil, is the built host: the packages it links are
+	// judged as the ground truth of what plugins can collide with, and,
+	// when it was built with -trimpath, their fingerprints are compared
+	// with the shared surface's.
+	Binary *built.Host
 }
 
 // CheckResult is the verdict of the CI gate.
@@ -109,10 +105,10 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 	c.wiring(mf)
 	c.surface(mf, cfg)
 	c.hazards(cfg)
-	if cfg.Linked != nil {
-		c.linked(cfg.Linked, cfg.Binary)
+	if cfg.Binary != nil {
+		c.linked(cfg.Binary)
 	}
-	res.Findings = c.findings
+	res.Findings = append([]CheckFinding{}, c.findings...) // [] in JSON when clean
 	slices.SortStableFunc(res.Findings, func(a, b CheckFinding) int {
 		return strings.Compare(string(a.Kind)+"\x00"+a.Pos+"\x00"+a.Module+"\x00"+a.Path, string(b.Kind)+"\x00"+b.Pos+"\x00"+b.Module+"\x00"+b.Path)
 	})
@@ -376,15 +372,16 @@ func (c *checker) surface(mf *modfile.File, cfg CheckConfig) {
 				Fix:     "plugfork fork (proves the surface anew)"})
 		}
 	}
-	if cfg.Fingerprints == nil || !cfg.Trimpath {
+	b := cfg.Binary
+	if b == nil || !b.Trimpath {
 		return // the lock's fingerprints are taken under -trimpath
 	}
 	for _, e := range c.lock.Surface {
-		got, ok := cfg.Fingerprints[e.Package]
+		got, ok := b.Packages[e.Package]
 		if ok && got != e.Fingerprint {
-			c.add(CheckFinding{Kind: KindSurface, Module: e.Module, Path: e.Package, Pos: cfg.Binary,
-				Message: fmt.Sprintf("%s links %s with fingerprint %s, not the %s the fork proved: plugins built against the surface would not load", cfg.Binary, e.Package, got, e.Fingerprint),
-				Fix:     "rebuild " + cfg.Binary + " from this checkout with the flags plugfork plugin env prints, or plugfork fork"})
+			c.add(CheckFinding{Kind: KindSurface, Module: e.Module, Path: e.Package, Pos: b.Name,
+				Message: fmt.Sprintf("%s links %s with fingerprint %s, not the %s the fork proved: plugins built against the surface would not load", b.Name, e.Package, got, e.Fingerprint),
+				Fix:     "rebuild " + b.Name + " from this checkout with the flags plugfork plugin env prints, or plugfork fork"})
 		}
 	}
 }
@@ -398,10 +395,7 @@ func (c *checker) hazards(cfg CheckConfig) {
 	for _, a := range c.lock.Accepted {
 		accepted[a.Package] = true
 	}
-	linked := map[string]bool{}
-	for _, p := range cfg.Linked {
-		linked[p] = true
-	}
+	b := cfg.Binary
 	seen := map[string]bool{}
 	for _, f := range c.lock.Forks {
 		for _, r := range f.Registrations {
@@ -409,11 +403,11 @@ func (c *checker) hazards(cfg CheckConfig) {
 			switch {
 			case accepted[r.Package] || seen[r.Package]:
 				continue
-			case cfg.Linked != nil && !linked[fork]:
+			case b != nil && !b.Links(fork):
 				continue // the built host does not link it
-			case cfg.Linked != nil && r.Var != "" && hazard.SetsVar(cfg.Ldflags, fork+"."+r.Var):
+			case b != nil && r.Var != "" && hazard.SetsVar(b.Ldflags, fork+"."+r.Var):
 				continue // renamed with -X
-			case cfg.Linked != nil && r.Registry == hazard.Protobuf && hazard.SetsVar(cfg.Ldflags, hazard.ProtoRegistry+".conflictPolicy"):
+			case b != nil && r.Registry == hazard.Protobuf && hazard.SetsVar(b.Ldflags, hazard.ProtoRegistry+".conflictPolicy"):
 				continue // the shared runtime warns instead
 			}
 			seen[r.Package] = true
@@ -424,13 +418,13 @@ func (c *checker) hazards(cfg CheckConfig) {
 }
 
 // linked judges the packages linked into a built host.
-func (c *checker) linked(pkgs []string, binary string) {
-	for _, p := range pkgs {
+func (c *checker) linked(b *built.Host) {
+	for _, p := range slices.Sorted(maps.Keys(b.Packages)) {
 		if p == "main" || strings.HasPrefix(p, "type:") || !c.h.Shared(p) {
 			continue
 		}
-		c.add(CheckFinding{Kind: KindLinked, Path: p, Pos: binary,
-			Message: binary + " links " + p + ", shared with plugins: a plugin linking another version of it will not load",
-			Fix:     "plugfork fork, then rebuild " + binary})
+		c.add(CheckFinding{Kind: KindLinked, Path: p, Pos: b.Name,
+			Message: b.Name + " links " + p + ", shared with plugins: a plugin linking another version of it will not load",
+			Fix:     "plugfork fork, then rebuild " + b.Name})
 	}
 }

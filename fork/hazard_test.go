@@ -111,7 +111,7 @@ func mustPanic(t *testing.T, hostDir, host string, plugins ...string) *inspect.V
 		t.Fatalf("inspect: %s %+v; want it to predict a panic", v.Outcome, v)
 	}
 	for _, early := range vs[:len(vs)-1] {
-		if !early.Loads {
+		if !early.Loads() {
 			t.Fatalf("inspect: %s %s before the panic", early.Plugin.Path, early.Outcome)
 		}
 	}
@@ -129,7 +129,7 @@ func mustPanic(t *testing.T, hostDir, host string, plugins ...string) *inspect.V
 func mustLoad(t *testing.T, hostDir, host string, plugins ...string) {
 	t.Helper()
 	for _, v := range predict(t, host, hostDir, plugins...) {
-		if !v.Loads {
+		if !v.Loads() {
 			t.Fatalf("inspect: %s %s: %+v", v.Plugin.Path, v.Outcome, v.Causes)
 		}
 	}
@@ -360,11 +360,7 @@ func TestHazardsOfLinkedFilesOnly(t *testing.T) {
 // the host binary bin built from hostDir.
 func checkHazards(t *testing.T, hostDir, bin string) []string {
 	t.Helper()
-	var linked []string
-	for _, p := range readBinary(t, bin).Packages {
-		linked = append(linked, p.Path)
-	}
-	chk, err := fork.Check(fork.CheckConfig{Dir: hostDir, Linked: linked, Binary: bin})
+	chk, err := fork.Check(fork.CheckConfig{Dir: hostDir, Binary: readBinary(t, bin).Built()})
 	if err != nil {
 		t.Fatal(err)
 	}

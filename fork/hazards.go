@@ -150,7 +150,7 @@ func tagKnobs(c *closure.Closure, pkg string) []string {
 // dropsImport reports whether the forked host, built with the tags, links
 // no package fork: the go command decides, on every package of the host.
 func (s *session) dropsImport(ctx context.Context, st *swap.Stage, tags []string, fork string) (bool, error) {
-	r := gocmd.Runner{Dir: st.Dir, Env: withModFlag(s.cfg.Env, "readonly")}
+	r := gocmd.Runner{Dir: st.Dir, Env: gocmd.WithModFlag(s.cfg.Env, "readonly")}
 	out, err := r.Run(ctx, "list", "-deps", "-tags="+strings.Join(tags, ","), "-f", "{{.ImportPath}}", "./...")
 	if err != nil {
 		return false, fmt.Errorf("checking -tags %s: %w", strings.Join(tags, ","), err)

@@ -23,7 +23,7 @@ import (
 // materialized is what materialize made in the stage.
 type materialized struct {
 	forks        []forkOutput // one per plan.forks
-	hostFiles    []string     // host files whose imports were rewritten
+	hostFiles    []string     // host files whose imports change
 	hostFindings []Finding    // what the rewrite of the host found
 	gomod        []byte       // the host's go.mod, wired to the forks
 }
@@ -50,7 +50,12 @@ func materialize(st *swap.Stage, p *plan, set settings, progress func(string, ..
 		return nil, err
 	}
 	m := &materialized{forks: forks}
-	if m.hostFiles, m.hostFindings, err = rewriteHost(st, p.mapping); err != nil {
+	if _, m.hostFindings, err = rewriteHost(st, p.mapping); err != nil {
+		return nil, err
+	}
+	// The stage's host files are rewritten from the upstream view: those
+	// that changed are those that differ from the host's.
+	if m.hostFiles, err = changedHostFiles(st, st.Root); err != nil {
 		return nil, err
 	}
 	if m.gomod, err = wireGoMod(p.gomod, p.forks, p.stillNeeded); err != nil {
@@ -315,8 +320,8 @@ func withKnown(fp *forkPlan, found []hazard.Registration) []hazard.Registration 
 }
 
 // forkGoMod returns the fork's go.mod: the upstream one rewritten (its go
-// directive kept), or, for a module without one, the go 1.16 the go command
-// assumes for it.
+// directive kept), or, for a module without a go.mod or a go directive, the
+// go 1.16 the go command assumes for it.
 func forkGoMod(fp *forkPlan, m *rewrite.Mapping) ([]byte, error) {
 	data, err := os.ReadFile(filepath.Join(fp.Mod.Dir, "go.mod"))
 	if os.IsNotExist(err) {
@@ -333,12 +338,22 @@ func forkGoMod(fp *forkPlan, m *rewrite.Mapping) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	changed := false
 	if f.Module == nil || f.Module.Mod.Path != fp.ForkPath {
 		// A replacement by another module path: the fork is still the
 		// fork of the path the host imports.
 		if err := f.AddModuleStmt(fp.ForkPath); err != nil {
 			return nil, err
 		}
+		changed = true
+	}
+	if f.Go == nil {
+		if err := f.AddGoStmt("1.16"); err != nil {
+			return nil, err
+		}
+		changed = true
+	}
+	if changed {
 		return f.Format()
 	}
 	return res.Src, nil

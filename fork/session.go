@@ -8,7 +8,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
@@ -30,12 +29,11 @@ type host struct {
 // findHost locates the host module containing dir and reads its go.mod and
 // lock. It refuses workspaces: go.work changes what the build list is.
 func findHost(ctx context.Context, dir string, env []string) (*host, error) {
-	out, err := gocmd.Runner{Dir: dir, Env: env}.Run(ctx, "env", "GOMOD", "GOWORK")
+	vars, err := gocmd.Runner{Dir: dir, Env: env}.GoEnv(ctx, "GOMOD", "GOWORK")
 	if err != nil {
 		return nil, err
 	}
-	lines := strings.Split(strings.TrimSpace(string(out))+"\n", "\n")
-	gomod, gowork := strings.TrimSpace(lines[0]), strings.TrimSpace(lines[1])
+	gomod, gowork := vars[0], vars[1]
 	if gomod == "" || gomod == os.DevNull {
 		return nil, fmt.Errorf("%s is %w", dir, ErrNotModule)
 	}
@@ -128,7 +126,7 @@ func (s *session) progress(format string, args ...any) {
 // runner runs the go command in the stage, where it may write go.mod and
 // go.sum: they are the stage's copies.
 func (s *session) runner(st *swap.Stage) gocmd.Runner {
-	return gocmd.Runner{Dir: st.Dir, Env: withModFlag(s.cfg.Env, "mod")}
+	return gocmd.Runner{Dir: st.Dir, Env: gocmd.WithModFlag(s.cfg.Env, "mod")}
 }
 
 // settings are the header of the lock a run writes: the flags merged with
@@ -323,28 +321,6 @@ func hostFiles(dir string) ([]string, error) {
 	}
 	slices.Sort(files)
 	return files, nil
-}
-
-// withModFlag returns env with GOFLAGS's -mod set to mode, keeping the
-// user's other flags (-tags, say): plugfork decides whether the go command
-// may write go.mod, the user decides the rest.
-func withModFlag(env []string, mode string) []string {
-	var flags []string
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
-			flags = nil
-			for _, f := range strings.Fields(v) {
-				if !strings.HasPrefix(f, "-mod=") && !strings.HasPrefix(f, "--mod=") {
-					flags = append(flags, f)
-				}
-			}
-			continue
-		}
-		out = append(out, kv)
-	}
-	flags = append(flags, "-mod="+mode)
-	return append(out, "GOFLAGS="+strings.Join(flags, " "))
 }
 
 // clock measures the phases of a run.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 	"github.com/plugfork/plugfork/internal/swap"
 	"github.com/plugfork/plugfork/internal/typecheck"
@@ -24,7 +25,7 @@ func (s *session) verify(ctx context.Context, st *swap.Stage, wired []byte, pref
 // checkStage type-checks the staged host, whose go.mod and go.sum are
 // settled, and returns the go.mod the host gets.
 func (s *session) checkStage(ctx context.Context, st *swap.Stage) ([]byte, error) {
-	errs, err := typeCheck(ctx, st.Dir, withModFlag(s.cfg.Env, "readonly"), []string{"./..."}, s.progress)
+	errs, err := typeCheck(ctx, st.Dir, gocmd.WithModFlag(s.cfg.Env, "readonly"), []string{"./..."}, s.progress)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +37,7 @@ func (s *session) checkStage(ctx context.Context, st *swap.Stage) ([]byte, error
 		if s.h.Vendor {
 			mode = "vendor"
 		}
-		if before, err := typeCheck(ctx, s.h.Root, withModFlag(s.cfg.Env, mode), []string{"./..."}, nil); err == nil && len(before) > 0 && s.h.Lock == nil {
+		if before, err := typeCheck(ctx, s.h.Root, gocmd.WithModFlag(s.cfg.Env, mode), []string{"./..."}, nil); err == nil && len(before) > 0 && s.h.Lock == nil {
 			tc.BrokeBefore, tc.Errors = true, before
 		}
 		return nil, tc

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
@@ -162,7 +163,7 @@ func Vuln(ctx context.Context, cfg VulnConfig) (*VulnResult, error) {
 	args := append([]string{"-C", st.Dir, "-format", "json", "-db", cfg.DB, "--"}, patterns...)
 	// The stage's go.sum may lack the upstream modules' sums: -mod=mod
 	// lets the go command add them, in the stage.
-	msgs, err := govulncheck(ctx, withModFlag(cfg.Env, "mod"), args...)
+	msgs, err := govulncheck(ctx, gocmd.WithModFlag(cfg.Env, "mod"), args...)
 	if err != nil {
 		return nil, err
 	}

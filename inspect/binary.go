@@ -9,22 +9,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
+
+	"github.com/plugfork/plugfork/internal/built"
 )
 
 // Kind says what a binary is.
+type Kind string
+
+// Kinds of Binary.
 const (
-	KindHost   = "host"   // an executable that can load plugins
-	KindPlugin = "plugin" // a -buildmode=plugin shared object
+	KindHost   Kind = "host"   // an executable that can load plugins
+	KindPlugin Kind = "plugin" // a -buildmode=plugin shared object
 )
 
 // Binary is what inspect reads from one Go ELF binary.
 type Binary struct {
 	Path       string    `json:"path"`
-	Kind       string    `json:"kind"`                  // KindHost or KindPlugin
+	Kind       Kind      `json:"kind"`                  // KindHost or KindPlugin
 	GOOS       string    `json:"goos"`                  // from the ELF header
 	GOARCH     string    `json:"goarch"`                // from the ELF header
 	GoVersion  string    `json:"go_version"`            // the toolchain that built it ("go1.26.8")
@@ -107,24 +114,67 @@ func (e *Error) Error() string { return e.Path + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
 // ReadFile reads the Go binary at path.
-func ReadFile(path string) (*Binary, error) {
+func ReadFile(path string) (*Binary, error) { return ReadFileIn("", path) }
+
+// ReadFileIn reads the Go binary name, a path relative to dir unless it is
+// absolute (dir "" is the working directory). The binary and the errors, all
+// *Error, name it as given.
+func ReadFileIn(dir, name string) (*Binary, error) {
+	path := name
+	if dir != "" && !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &Error{Path: name, Err: err}
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, &Error{Path: name, Err: errors.New("is a directory, not a built Go program: name the binary file")}
+	}
 	b, err := Read(f)
 	if err != nil {
 		var ie *Error
 		if errors.As(err, &ie) {
-			ie.Path = path
+			ie.Path = name
 			return nil, ie
 		}
-		return nil, &Error{Path: path, Err: err}
+		return nil, &Error{Path: name, Err: err}
 	}
-	b.Path = path
+	b.Path = name
 	b.file = realPath(path)
 	return b, nil
+}
+
+// HostError says why b cannot be the host that loads plugins: it is a
+// plugin, or a program that cannot load them (built with CGO_ENABLED=0, or
+// not linking package plugin). It is nil for a host that can.
+func (b *Binary) HostError() error {
+	switch {
+	case b.Kind != KindHost:
+		return &Error{Path: b.Path, Err: errors.New("not a host: it is a plugin (built with -buildmode=plugin)")}
+	case b.hostErr != nil:
+		return &Error{Path: b.Path, Err: b.hostErr}
+	}
+	return nil
+}
+
+// Built returns what fork's check judges of a host binary.
+func (b *Binary) Built() *built.Host {
+	h := &built.Host{
+		Name:     b.Path,
+		Ldflags:  b.Setting("-ldflags"),
+		Trimpath: b.Setting("-trimpath") == "true",
+		Packages: make(map[string]string, len(b.Packages)),
+	}
+	for _, p := range b.Packages {
+		h.Packages[p.Path] = p.Fingerprint
+	}
+	return h
 }
 
 // Read reads a Go binary, a host or a plugin, from r. Its errors are *Error.

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -22,23 +23,19 @@ type Report struct {
 // Loads reports whether every plugin loads.
 func (r *Report) Loads() bool {
 	for _, v := range r.Plugins {
-		if !v.Loads {
+		if !v.Loads() {
 			return false
 		}
 	}
 	return true
 }
 
-// Verdict is what plugin.Open will do with one plugin.
+// Verdict is what plugin.Open will do with one plugin. Its JSON form has,
+// after "plugin", "loads": Loads(), for readers of the schema that predate
+// "outcome".
 type Verdict struct {
-	Plugin *Binary `json:"plugin"`
-	Loads  bool    `json:"loads"`
-	// Outcome is OutcomeLoads, OutcomeFails (plugin.Open returns an
-	// error), OutcomePanics (an init of the plugin panics inside
-	// plugin.Open: the host dies unless it recovers the panic) or
-	// OutcomeNotReached (an earlier plugin's panic ended the host first,
-	// unless it recovered it).
-	Outcome string `json:"outcome"`
+	Plugin  *Binary `json:"plugin"`
+	Outcome Outcome `json:"outcome"`
 	// Panic is the predicted panic, for OutcomePanics.
 	Panic *Panic `json:"panic,omitempty"`
 	// Error is the error plugin.Open will return, when inspect can predict
@@ -63,12 +60,28 @@ type Mismatch struct {
 	Have    string `json:"have"`    // the plugin's link-time fingerprint
 }
 
+// Loads reports whether the plugin loads.
+func (v *Verdict) Loads() bool { return v.Outcome == OutcomeLoads }
+
+// MarshalJSON marshals v with "loads" derived from its outcome.
+func (v *Verdict) MarshalJSON() ([]byte, error) {
+	type verdict Verdict // without the method
+	return json.Marshal(struct {
+		Plugin *Binary `json:"plugin"`
+		Loads  bool    `json:"loads"`
+		*verdict
+	}{v.Plugin, v.Loads(), (*verdict)(v)})
+}
+
+// Outcome is what plugin.Open does with a plugin.
+type Outcome string
+
 // Outcomes of a Verdict.
 const (
-	OutcomeLoads      = "loads"
-	OutcomeFails      = "fails"
-	OutcomePanics     = "panics"
-	OutcomeNotReached = "not-reached"
+	OutcomeLoads      Outcome = "loads"       // plugin.Open returns the plugin
+	OutcomeFails      Outcome = "fails"       // plugin.Open returns an error
+	OutcomePanics     Outcome = "panics"      // an init of the plugin panics inside plugin.Open: the host dies unless it recovers the panic
+	OutcomeNotReached Outcome = "not-reached" // an earlier plugin's panic ended the host first, unless it recovered it
 )
 
 // Panic is a predicted panic in a plugin's init: a package of the plugin
@@ -83,25 +96,28 @@ type Panic struct {
 	First    string `json:"first"`    // the package that registered it first there
 }
 
+// CauseKind is the kind of a Cause.
+type CauseKind string
+
 // Cause kinds.
 const (
-	CauseModuleVersion  = "module-version"   // the module's version differs
-	CauseModuleSource   = "module-source"    // same version, another source (replace, local edit, devel tree)
-	CauseToolchain      = "toolchain"        // another Go toolchain release
-	CauseBuildSettings  = "build-settings"   // build settings that change fingerprints differ
-	CauseUnknown        = "unknown-build"    // same module and settings: source paths without -trimpath, say
-	CauseSamePluginPath = "same-plugin-path" // an earlier plugin with this plugin path failed, its symbols stay
-	CauseAlreadyLoaded  = "already-loaded"   // an earlier plugin with this plugin path loaded
-	CausePrevFailure    = "previous-failure" // this file failed before
-	CauseGoVersion      = "go-version"       // another Go minor release: the host crashes
-	CausePlatform       = "platform"         // another GOOS or GOARCH: dlopen fails
-	CauseInitPanic      = "init-panic"       // an init registers a name registered before: plugin.Open panics
+	CauseModuleVersion  CauseKind = "module-version"   // the module's version differs
+	CauseModuleSource   CauseKind = "module-source"    // same version, another source (replace, local edit, devel tree)
+	CauseToolchain      CauseKind = "toolchain"        // another Go toolchain release
+	CauseBuildSettings  CauseKind = "build-settings"   // build settings that change fingerprints differ
+	CauseUnknown        CauseKind = "unknown-build"    // same module and settings: source paths without -trimpath, say
+	CauseSamePluginPath CauseKind = "same-plugin-path" // an earlier plugin with this plugin path failed, its symbols stay
+	CauseAlreadyLoaded  CauseKind = "already-loaded"   // an earlier plugin with this plugin path loaded
+	CausePrevFailure    CauseKind = "previous-failure" // this file failed before
+	CauseGoVersion      CauseKind = "go-version"       // another Go minor release: the host crashes
+	CausePlatform       CauseKind = "platform"         // another GOOS or GOARCH: dlopen fails
+	CauseInitPanic      CauseKind = "init-panic"       // an init registers a name registered before: plugin.Open panics
 )
 
 // Cause is one reason a plugin fails, with the packages it explains.
 type Cause struct {
-	Kind    string `json:"kind"`
-	Against string `json:"against"` // "host", or the path of the earlier plugin
+	Kind    CauseKind `json:"kind"`
+	Against string    `json:"against"` // "host", or the path of the earlier plugin
 	// Module is the module whose packages differ ("" for the standard
 	// library); Want and Have are its versions on the Against side and in
 	// the plugin ("v0.8.1"; for a replaced module "v0.8.1 => ../errors").
@@ -154,11 +170,8 @@ func CheckBinaries(host *Binary, plugins ...*Binary) (*Report, error) {
 // package registers a name its copy in the process registered before is
 // predicted to panic in plugin.Open.
 func CheckWith(hz *Hazards, host *Binary, plugins ...*Binary) (*Report, error) {
-	if host.Kind != KindHost {
-		return nil, &Error{Path: host.Path, Err: errors.New("not a host: it is a plugin (built with -buildmode=plugin)")}
-	}
-	if host.hostErr != nil {
-		return nil, &Error{Path: host.Path, Err: host.hostErr}
+	if err := host.HostError(); err != nil {
+		return nil, err
 	}
 	for _, p := range plugins {
 		if p.Kind != KindPlugin {
@@ -169,23 +182,12 @@ func CheckWith(hz *Hazards, host *Binary, plugins ...*Binary) (*Report, error) {
 	reg := newRegistrar(hz, host)
 	reg.init(host, "host") // the host runs: it registered without a clash
 	var dead *Verdict      // the plugin whose panic ended the host
-	defer func() {
-		for _, v := range r.Plugins {
-			switch {
-			case v.Outcome != "":
-			case v.Loads:
-				v.Outcome = OutcomeLoads
-			default:
-				v.Outcome = OutcomeFails
-			}
-		}
-	}()
 	// scope is what the dynamic linker searches for go:link.pkghash.*:
 	// the host, then every plugin it dlopened, loaded or not.
 	scope := []*Binary{host}
 	var files []opened
 	for _, p := range plugins {
-		v := &Verdict{Plugin: p}
+		v := &Verdict{Plugin: p, Outcome: OutcomeFails}
 		r.Plugins = append(r.Plugins, v)
 		if dead != nil {
 			v.Outcome = OutcomeNotReached
@@ -198,8 +200,8 @@ func CheckWith(hz *Hazards, host *Binary, plugins ...*Binary) (*Report, error) {
 		}
 		if prev := findFile(files, real); prev != nil {
 			// plugin.Open keeps its result per real path.
-			v.Loads = prev.Loads
-			if prev.Loads {
+			v.Outcome = prev.Outcome
+			if prev.Loads() {
 				v.Note = "the same file as " + prev.Plugin.Path + ": plugin.Open returns the plugin already open"
 			} else {
 				v.Error = fmt.Sprintf("plugin.Open(%q): %s (previous failure)", p.Path, strings.TrimPrefix(prev.Error, openPrefix(prev.Plugin.Path)))
@@ -238,7 +240,7 @@ func CheckWith(hz *Hazards, host *Binary, plugins ...*Binary) (*Report, error) {
 		}
 		var already *Verdict
 		for _, o := range files[:len(files)-1] {
-			if o.verdict.Loads && o.verdict.Plugin.PluginPath == p.PluginPath {
+			if o.verdict.Loads() && o.verdict.Plugin.PluginPath == p.PluginPath {
 				already = o.verdict
 				break
 			}
@@ -266,7 +268,7 @@ func CheckWith(hz *Hazards, host *Binary, plugins ...*Binary) (*Report, error) {
 			v.Causes = []Cause{panicCause(pn, up)}
 			continue
 		}
-		v.Loads = true
+		v.Outcome = OutcomeLoads
 	}
 	return r, nil
 }

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -33,7 +34,7 @@ func TestClassify(t *testing.T) {
 	tests := []struct {
 		name    string
 		plugin  *Binary
-		kind    string
+		kind    CauseKind
 		summary string
 		fix     string
 	}{
@@ -64,8 +65,8 @@ func TestClassify(t *testing.T) {
 				t.Fatal(err)
 			}
 			v := rep.Plugins[0]
-			if v.Loads || len(v.Causes) != 1 {
-				t.Fatalf("loads=%v, causes %+v", v.Loads, v.Causes)
+			if v.Loads() || len(v.Causes) != 1 {
+				t.Fatalf("loads=%v, causes %+v", v.Loads(), v.Causes)
 			}
 			c := v.Causes[0]
 			if c.Kind != tt.kind || !strings.Contains(c.Summary, tt.summary) || !strings.Contains(c.Fix, tt.fix) {
@@ -108,5 +109,25 @@ func TestCheckExecutable(t *testing.T) {
 	var ie *Error
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "this host cannot load plugins: it does not link package plugin") {
 		t.Errorf("CheckExecutable() = %v, want an *Error saying the host cannot load plugins", err)
+	}
+}
+
+func TestVerdictJSON(t *testing.T) {
+	for _, tt := range []struct {
+		outcome Outcome
+		want    string
+	}{
+		{OutcomeLoads, `"packages":null},"loads":true,"outcome":"loads"}`}, // after "plugin", the last field
+		{OutcomePanics, `"loads":false,"outcome":"panics"`},
+		{OutcomeNotReached, `"loads":false,"outcome":"not-reached"`},
+	} {
+		v := &Verdict{Plugin: &Binary{Path: "p.so", Kind: KindPlugin}, Outcome: tt.outcome}
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), tt.want) {
+			t.Errorf("JSON of a verdict %s = %s, want it to hold %s", tt.outcome, data, tt.want)
+		}
 	}
 }

@@ -54,8 +54,8 @@
 //	  "plugins": [            // in load order
 //	    {
 //	      "plugin": Binary,
-//	      "loads": false,
-//	      "outcome": "fails",  // loads, fails, panics or not-reached
+//	      "loads": false,      // outcome is "loads"
+//	      "outcome": "fails",  // Outcome: loads, fails, panics or not-reached
 //	      "panic": {"text": "sql: Register called twice for driver postgres", "package": "github.com/lib/pq",
 //	                "registry": "database/sql", "name": "postgres", "against": "host",
 //	                "first": "gitlab.example.com/workflow/github.com/lib/pq"},  // panics only
@@ -63,7 +63,10 @@
 //	      "note": "",         // for a file opened twice
 //	      "mismatches": [{"package": "example.com/dep", "against": "host", "want": "<hex>", "have": "<hex>"}],
 //	      "causes": [{
-//	        "kind": "module-version",   // see the Cause* constants
+//	        "kind": "module-version",   // CauseKind: module-version, module-source, toolchain,
+//	                                    // build-settings, unknown-build, same-plugin-path,
+//	                                    // already-loaded, previous-failure, go-version,
+//	                                    // platform, init-panic
 //	        "against": "host",          // or the path of an earlier plugin
 //	        "module": "example.com/dep", "want": "v1.0.0", "have": "v1.1.0",
 //	        "settings": [{"key": "-trimpath", "value": "true"}],  // build-settings: the against side's values
@@ -75,7 +78,7 @@
 //	  ]
 //	}
 //
-// where a Binary is {"path", "kind" ("host" or "plugin"), "goos", "goarch",
+// where a Binary is {"path", "kind" (Kind: "host" or "plugin"), "goos", "goarch",
 // "go_version", "plugin_path", "stripped", "main" and "modules" (Module:
 // "path", "version", "sum", "replace"), "settings" ([{"key", "value"}] as go
 // version -m prints them), "packages" ([{"path", "fingerprint"}], hosts

@@ -19,7 +19,7 @@ func ExampleCheck() {
 		log.Fatal(err) // a file inspect cannot judge
 	}
 	for _, v := range rep.Plugins {
-		if v.Loads {
+		if v.Loads() {
 			fmt.Println("loads")
 			continue
 		}

@@ -122,7 +122,7 @@ func binary(t testing.TB, name string) string {
 // causes inspect gives, in order.
 type want struct {
 	loads bool
-	kinds []string
+	kinds []inspect.CauseKind
 	pkgs  []string // packages that must be among the mismatches
 }
 
@@ -134,33 +134,33 @@ var scenarios = []struct {
 }{
 	{"aligned", "host", []string{"plugin"}, []want{{loads: true}}},
 	{"version-one-package", "host", []string{"plugin11"},
-		[]want{{kinds: []string{inspect.CauseModuleVersion}, pkgs: []string{"example.com/dep"}}}},
+		[]want{{kinds: []inspect.CauseKind{inspect.CauseModuleVersion}, pkgs: []string{"example.com/dep"}}}},
 	{"version-several-packages", "host", []string{"pmulti"},
-		[]want{{kinds: []string{inspect.CauseModuleVersion}, pkgs: []string{"example.com/inspect/multi", "example.com/inspect/multi/a", "example.com/inspect/multi/b"}}}},
+		[]want{{kinds: []inspect.CauseKind{inspect.CauseModuleVersion}, pkgs: []string{"example.com/inspect/multi", "example.com/inspect/multi/a", "example.com/inspect/multi/b"}}}},
 	{"trimpath-host-only", "host-trimpath", []string{"plugin"},
-		[]want{{kinds: []string{inspect.CauseBuildSettings}, pkgs: []string{"runtime", "example.com/dep"}}}},
+		[]want{{kinds: []inspect.CauseKind{inspect.CauseBuildSettings}, pkgs: []string{"runtime", "example.com/dep"}}}},
 	{"gcflags-plugin-only", "host", []string{"plugin-gcflags"},
-		[]want{{kinds: []string{inspect.CauseBuildSettings}, pkgs: []string{"runtime", "example.com/dep"}}}},
+		[]want{{kinds: []inspect.CauseKind{inspect.CauseBuildSettings}, pkgs: []string{"runtime", "example.com/dep"}}}},
 	{"race-plugin-only", "host", []string{"plugin-race"},
-		[]want{{kinds: []string{inspect.CauseBuildSettings}, pkgs: []string{"runtime"}}}},
+		[]want{{kinds: []inspect.CauseKind{inspect.CauseBuildSettings}, pkgs: []string{"runtime"}}}},
 	{"build-tags", "host-tags", []string{"ptag"},
-		[]want{{kinds: []string{inspect.CauseBuildSettings}, pkgs: []string{"example.com/inspect/tagged"}}}},
+		[]want{{kinds: []inspect.CauseKind{inspect.CauseBuildSettings}, pkgs: []string{"example.com/inspect/tagged"}}}},
 	{"host-links-indirectly", "hostindirect", []string{"plugin11"},
-		[]want{{kinds: []string{inspect.CauseModuleVersion}, pkgs: []string{"example.com/dep"}}}},
+		[]want{{kinds: []inspect.CauseKind{inspect.CauseModuleVersion}, pkgs: []string{"example.com/dep"}}}},
 	{"plugin-against-plugin", "hostbare", []string{"pa", "pb"},
-		[]want{{loads: true}, {kinds: []string{inspect.CauseModuleVersion}, pkgs: []string{"example.com/dep"}}}},
+		[]want{{loads: true}, {kinds: []inspect.CauseKind{inspect.CauseModuleVersion}, pkgs: []string{"example.com/dep"}}}},
 	{"same-file-twice", "host", []string{"plugin", "plugin"}, []want{{loads: true}, {loads: true}}},
 	{"same-file-twice-failed", "host", []string{"plugin11", "plugin11"},
-		[]want{{kinds: []string{inspect.CauseModuleVersion}}, {kinds: []string{inspect.CausePrevFailure}}}},
+		[]want{{kinds: []inspect.CauseKind{inspect.CauseModuleVersion}}, {kinds: []inspect.CauseKind{inspect.CausePrevFailure}}}},
 	{"same-plugin-path-twice", "host", []string{"plugin", "plugin-copy"},
-		[]want{{loads: true}, {kinds: []string{inspect.CauseAlreadyLoaded}}}},
+		[]want{{loads: true}, {kinds: []inspect.CauseKind{inspect.CauseAlreadyLoaded}}}},
 	{"same-plugin-path-after-failure", "host", []string{"plugin11", "plugin"},
-		[]want{{kinds: []string{inspect.CauseModuleVersion}}, {kinds: []string{inspect.CauseSamePluginPath}, pkgs: []string{"example.com/plugin"}}}},
+		[]want{{kinds: []inspect.CauseKind{inspect.CauseModuleVersion}}, {kinds: []inspect.CauseKind{inspect.CauseSamePluginPath}, pkgs: []string{"example.com/plugin"}}}},
 	{"stripped-aligned", "host-stripped", []string{"plugin-stripped"}, []want{{loads: true}}},
 	{"stripped-version", "host-stripped", []string{"plugin11-stripped"},
-		[]want{{kinds: []string{inspect.CauseModuleVersion}, pkgs: []string{"example.com/dep"}}}},
+		[]want{{kinds: []inspect.CauseKind{inspect.CauseModuleVersion}, pkgs: []string{"example.com/dep"}}}},
 	{"pie-host", "host-pie", []string{"pmulti", "plugin11"},
-		[]want{{kinds: []string{inspect.CauseModuleVersion}}, {kinds: []string{inspect.CauseModuleVersion}, pkgs: []string{"example.com/dep"}}}},
+		[]want{{kinds: []inspect.CauseKind{inspect.CauseModuleVersion}}, {kinds: []inspect.CauseKind{inspect.CauseModuleVersion}, pkgs: []string{"example.com/dep"}}}},
 	{"forked-host", "hostfork", []string{"plugin11"}, []want{{loads: true}}},
 }
 
@@ -188,9 +188,9 @@ func TestScenarios(t *testing.T) {
 			for i, v := range rep.Plugins {
 				o := real.Outcomes[i]
 				w := sc.want[i]
-				if v.Loads != o.Loaded {
+				if v.Loads() != o.Loaded {
 					ok = false
-					t.Errorf("plugin %d (%s): inspect says loads=%v, plugin.Open: loaded=%v %s", i, sc.plugins[i], v.Loads, o.Loaded, o.Err)
+					t.Errorf("plugin %d (%s): inspect says loads=%v, plugin.Open: loaded=%v %s", i, sc.plugins[i], v.Loads(), o.Loaded, o.Err)
 					continue
 				}
 				if !o.Loaded {
@@ -204,10 +204,10 @@ func TestScenarios(t *testing.T) {
 						t.Errorf("plugin %d (%s): real error's package %s not among inspect's mismatches", i, sc.plugins[i], pkg)
 					}
 				}
-				if v.Loads != w.loads {
-					t.Errorf("plugin %d (%s): loads=%v, want %v", i, sc.plugins[i], v.Loads, w.loads)
+				if v.Loads() != w.loads {
+					t.Errorf("plugin %d (%s): loads=%v, want %v", i, sc.plugins[i], v.Loads(), w.loads)
 				}
-				var kinds []string
+				var kinds []inspect.CauseKind
 				for _, c := range v.Causes {
 					if !slices.Contains(kinds, c.Kind) {
 						kinds = append(kinds, c.Kind)
@@ -227,7 +227,7 @@ func TestScenarios(t *testing.T) {
 			}
 			if testing.Verbose() {
 				for i, v := range rep.Plugins {
-					t.Logf("plugin %d: loads=%v real=%q\n%s", i, v.Loads, real.Outcomes[i].Err, causes(v))
+					t.Logf("plugin %d: loads=%v real=%q\n%s", i, v.Loads(), real.Outcomes[i].Err, causes(v))
 				}
 			}
 		})

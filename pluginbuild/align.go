@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"golang.org/x/mod/modfile"
 )
 
@@ -42,9 +43,25 @@ func (v *view) deps(ctx context.Context, pkgs []string, tags string) ([]dep, err
 		return nil
 	}, append([]string{"list", "-overlay=" + v.overlay}, append(args, pkgs...)...)...)
 	if err != nil {
-		return nil, fmt.Errorf("loading the plugin's packages in the host's workspace: %w", err)
+		return nil, v.loadError(err)
 	}
 	return out, nil
+}
+
+// loadError is the error of the plugin's packages not loading in the view:
+// what the go command said, not how plugfork called it, and, when the
+// plugin does not require the host module, that --host may name the wrong
+// module.
+func (v *view) loadError(err error) error {
+	var ge *gocmd.Error
+	if errors.As(err, &ge) && strings.TrimSpace(ge.Stderr) != "" {
+		err = errors.New(strings.TrimSpace(ge.Stderr))
+	}
+	if !v.plugin.requires(v.host.path) {
+		return fmt.Errorf("loading the plugin's packages with the host %s (%s): %w\n"+
+			"the plugin's go.mod does not require %s: if --host is not the module the plugin is written against, name that module's directory", v.host.path, v.host.root, err, v.host.path)
+	}
+	return fmt.Errorf("loading the plugin's packages with the host %s (%s): %w", v.host.path, v.host.root, err)
 }
 
 // align moves every module that provides a package both the plugin and
@@ -156,7 +173,7 @@ func (v *view) goGet(ctx context.Context, off map[string]*Alignment) error {
 	if err != nil {
 		return err
 	}
-	f, err := parseGoMod(v.gomod, data)
+	f, err := hostmodel.ParseGoMod(v.gomod, data)
 	if err != nil {
 		return err
 	}
@@ -194,7 +211,7 @@ func (v *view) goGet(ctx context.Context, off map[string]*Alignment) error {
 	for _, path := range slices.Sorted(maps.Keys(off)) {
 		args = append(args, path+"@"+off[path].To)
 	}
-	r := gocmd.Runner{Dir: v.plugin.root, Env: setEnv(setGoflagsMod(v.env, "mod"), "GOWORK", "off")}
+	r := gocmd.Runner{Dir: v.plugin.root, Env: gocmd.Setenv(gocmd.WithModFlag(v.env, "mod"), "GOWORK", "off")}
 	if _, err := r.Run(ctx, args...); err != nil {
 		return fmt.Errorf("aligning the plugin's requirements with the host's versions: %w", err)
 	}
@@ -204,11 +221,11 @@ func (v *view) goGet(ctx context.Context, off map[string]*Alignment) error {
 	if err != nil {
 		return err
 	}
-	aligned, err := parseGoMod(alignMod, data)
+	aligned, err := hostmodel.ParseGoMod(alignMod, data)
 	if err != nil {
 		return err
 	}
-	orig, err := parseGoMod("go.mod", v.plugin.gomod)
+	orig, err := hostmodel.ParseGoMod("go.mod", v.plugin.gomod)
 	if err != nil {
 		return err
 	}

@@ -9,9 +9,11 @@ import (
 	"testing"
 
 	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/testgo"
 	"github.com/plugfork/plugfork/pluginbuild"
 	"github.com/rogpeppe/go-internal/txtar"
+	"golang.org/x/mod/modfile"
 )
 
 var env *testgo.Env
@@ -171,7 +173,11 @@ func TestSDKPluginByVersion(t *testing.T) {
 	// In a workspace with the host but not aligned, the plugin builds and
 	// fails to load: kept v1.1.0 is not the host's v1.0.0.
 	work := filepath.Join(dir, "go.work")
-	if err := os.WriteFile(work, []byte("go 1.22\n\nuse (\n\t./biz\n\t./framework\n)\n"), 0o666); err != nil {
+	wf, err := gocmd.WorkFile("1.22", "./biz", "./framework")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(work, modfile.Format(wf.Syntax), 0o666); err != nil {
 		t.Fatal(err)
 	}
 	r := env.Runner(biz)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/plugfork/plugfork/internal/gocmd"
 	"golang.org/x/mod/modfile"
 )
 
@@ -66,7 +67,7 @@ func Env(ctx context.Context, cfg EnvConfig) (*EnvResult, error) {
 		return nil, err
 	}
 	if cfg.HostBinary != "" {
-		if err := h.readBinary(absFrom(cfg.Dir, cfg.HostBinary), cfg.HostBinary); err != nil {
+		if err := h.readBinary(cfg.Dir, cfg.HostBinary); err != nil {
 			return nil, err
 		}
 	}
@@ -88,12 +89,10 @@ func Env(ctx context.Context, cfg EnvConfig) (*EnvResult, error) {
 		Checked: h.bin != nil,
 	}
 
-	wf := &modfile.WorkFile{Syntax: &modfile.FileSyntax{}}
-	if h.goVer != "" {
-		wf.AddGoStmt(h.goVer)
+	wf, err := gocmd.WorkFile(h.goVer, ".", h.root)
+	if err != nil {
+		return nil, err
 	}
-	wf.AddUse(".", "")
-	wf.AddUse(h.root, "")
 	r.Workspace = string(modfile.Format(wf.Syntax))
 
 	r.Replace = append(r.Replace, Replacement{Old: h.path, New: h.root})

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/inspect"
+	"github.com/plugfork/plugfork/internal/gocmd"
 )
 
 // Flags are the go build flags a plugin build was given.
@@ -34,6 +35,34 @@ func IsFingerprintFlag(name string) bool {
 	return slices.Contains(fingerprintFlags, "-"+name) || slices.Contains(unrecorded, "-"+name)
 }
 
+// GoBuildFlags are the go build flags a plugin build takes, beside its own,
+// named without their dashes: name -> whether it takes a value (-tags=x)
+// rather than standing alone (-trimpath).
+var GoBuildFlags = map[string]bool{
+	"trimpath": false, "race": false, "msan": false, "asan": false, "cover": false, "a": false, "v": false, "x": false, "work": false,
+	"tags": true, "gcflags": true, "asmflags": true, "ldflags": true, "coverpkg": true, "buildvcs": true, "pgo": true, "p": true,
+}
+
+// NewFlags classifies the go build flags given, by name (without dashes,
+// one of GoBuildFlags) with their values ("true" for one standing alone):
+// those that enter fingerprints into Set, the others into Extra, as the go
+// command takes them, sorted.
+func NewFlags(given map[string]string) Flags {
+	fl := Flags{Set: map[string]string{}}
+	for name, v := range given {
+		switch {
+		case IsFingerprintFlag(name):
+			fl.Set["-"+name] = v
+		case !GoBuildFlags[name] && v == "true":
+			fl.Extra = append(fl.Extra, "-"+name)
+		default:
+			fl.Extra = append(fl.Extra, "-"+name+"="+v)
+		}
+	}
+	slices.Sort(fl.Extra)
+	return fl
+}
+
 // resolvedFlags are the build settings a plugin build uses.
 type resolvedFlags struct {
 	set   map[string]string // fingerprint flags, as Flags.Set
@@ -51,7 +80,7 @@ type resolvedFlags struct {
 // in GOFLAGS count as given.
 func resolveFlags(given Flags, env []string, bin *inspect.Binary, goVersion string) (resolvedFlags, error) {
 	set := map[string]string{}
-	for _, f := range strings.Fields(getEnv(env, "GOFLAGS")) {
+	for _, f := range strings.Fields(gocmd.Getenv(env, "GOFLAGS")) {
 		k, v, ok := strings.Cut(strings.TrimPrefix(f, "-"), "=")
 		k = "-" + strings.TrimPrefix(k, "-")
 		if slices.Contains(fingerprintFlags, k) || slices.Contains(unrecorded, k) {
@@ -100,7 +129,7 @@ func resolveFlags(given Flags, env []string, bin *inspect.Binary, goVersion stri
 	}
 	for _, k := range []string{"GOEXPERIMENT", "GOOS", "GOARCH"} {
 		want := bin.Setting(k)
-		if have := getEnv(env, k); have != "" && have != want {
+		if have := gocmd.Getenv(env, k); have != "" && have != want {
 			return r, fmt.Errorf("%s=%s: the host was built with %s=%s; a plugin must match it (%s)", k, have, k, orNone(want), mismatchReason(k, want))
 		}
 		if want != "" {
@@ -179,12 +208,12 @@ func (r resolvedFlags) tags() string { return r.set["-tags"] }
 // the build passes them itself, as resolved.
 func (r resolvedFlags) goflags(env []string) []string {
 	var flags []string
-	for _, f := range strings.Fields(getEnv(env, "GOFLAGS")) {
+	for _, f := range strings.Fields(gocmd.Getenv(env, "GOFLAGS")) {
 		k, _, _ := strings.Cut(strings.TrimPrefix(f, "-"), "=")
 		k = "-" + strings.TrimPrefix(k, "-")
 		if !slices.Contains(fingerprintFlags, k) && !slices.Contains(unrecorded, k) {
 			flags = append(flags, f)
 		}
 	}
-	return setEnv(env, "GOFLAGS", strings.Join(flags, " "))
+	return gocmd.Setenv(env, "GOFLAGS", strings.Join(flags, " "))
 }

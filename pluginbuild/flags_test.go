@@ -1,11 +1,13 @@
 package pluginbuild
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/plugfork/plugfork/inspect"
+	"github.com/plugfork/plugfork/internal/gocmd"
 )
 
 func hostBinary(goVersion string, settings ...string) *inspect.Binary {
@@ -63,7 +65,23 @@ func TestResolveFlags(t *testing.T) {
 
 func TestGoflagsWithoutFingerprintFlags(t *testing.T) {
 	env := resolvedFlags{}.goflags([]string{"GOFLAGS=-mod=mod -trimpath -tags=x -v --race"})
-	if got := getEnv(env, "GOFLAGS"); got != "-mod=mod -v" {
+	if got := gocmd.Getenv(env, "GOFLAGS"); got != "-mod=mod -v" {
 		t.Errorf("GOFLAGS = %q", got)
+	}
+}
+
+func TestNewFlags(t *testing.T) {
+	fl := NewFlags(map[string]string{"trimpath": "true", "tags": "b,a", "v": "true", "x": "false", "ldflags": "-s -w", "p": "2", "coverpkg": "./..."})
+	wantSet := map[string]string{"-trimpath": "true", "-tags": "b,a", "-coverpkg": "./..."}
+	if !maps.Equal(fl.Set, wantSet) {
+		t.Errorf("Set = %v, want %v", fl.Set, wantSet)
+	}
+	if want := []string{"-ldflags=-s -w", "-p=2", "-v", "-x=false"}; !slices.Equal(fl.Extra, want) {
+		t.Errorf("Extra = %q, want %q", fl.Extra, want)
+	}
+	for name := range GoBuildFlags {
+		if IsFingerprintFlag(name) != (NewFlags(map[string]string{name: "true"}).Set["-"+name] != "") {
+			t.Errorf("%s: classified apart from IsFingerprintFlag", name)
+		}
 	}
 }

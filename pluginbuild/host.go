@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -27,6 +28,14 @@ type host struct {
 
 // readHost reads the host module rooted at dir.
 func readHost(ctx context.Context, dir string, env []string) (*host, error) {
+	switch fi, err := os.Stat(dir); {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("--host %s: no such directory: name the host module's root directory", dir)
+	case err != nil:
+		return nil, fmt.Errorf("reading --host: %w", err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("--host %s is a file, not a directory: name the host module's root directory", dir)
+	}
 	m, err := hostmodel.Read(dir)
 	if errors.Is(err, modtree.ErrNotModule) {
 		return nil, fmt.Errorf("--host %s is not a Go module (no go.mod): name the host module's root directory", dir)
@@ -41,22 +50,14 @@ func readHost(ctx context.Context, dir string, env []string) (*host, error) {
 	return h, nil
 }
 
-// readBinary reads the built host at file (named as the user named it) and
-// checks that it is this host, able to load plugins.
-func (h *host) readBinary(file, name string) error {
-	b, err := inspect.ReadFile(file)
+// readBinary reads the built host at file (named as the user named it,
+// relative to dir) and checks that it is this host, able to load plugins.
+func (h *host) readBinary(dir, name string) error {
+	b, err := inspect.ReadFileIn(dir, name)
+	if err == nil {
+		err = b.HostError()
+	}
 	if err != nil {
-		var ie *inspect.Error
-		if errors.As(err, &ie) {
-			ie.Path = name
-		}
-		return fmt.Errorf("reading --host-binary: %w", err)
-	}
-	b.Path = name
-	if b.Kind != inspect.KindHost {
-		return fmt.Errorf("reading --host-binary: %s is a plugin, not the host", name)
-	}
-	if _, err := inspect.CheckBinaries(b); err != nil {
 		return fmt.Errorf("reading --host-binary: %w", err)
 	}
 	if b.Main.Path != h.path {
@@ -93,7 +94,7 @@ func (h *host) forked(path string) bool {
 // runner runs the go command in the host's own module, GOWORK off and
 // without writing it.
 func (h *host) runner() gocmd.Runner {
-	return gocmd.Runner{Dir: h.root, Env: setEnv(setGoflagsMod(h.env, "readonly"), "GOWORK", "off")}
+	return gocmd.Runner{Dir: h.root, Env: gocmd.Setenv(gocmd.WithModFlag(h.env, "readonly"), "GOWORK", "off")}
 }
 
 // links returns the packages the host links and the versions of their
@@ -142,46 +143,4 @@ func (h *host) replaces() []*modfile.Replace {
 		out = append(out, &r)
 	}
 	return out
-}
-
-func parseGoMod(name string, data []byte) (*modfile.File, error) {
-	return hostmodel.ParseGoMod(name, data)
-}
-
-// setEnv returns env with key set to value.
-func setEnv(env []string, key, value string) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, key+"=") {
-			out = append(out, kv)
-		}
-	}
-	return append(out, key+"="+value)
-}
-
-// getEnv returns the last value of key in env.
-func getEnv(env []string, key string) string {
-	v := ""
-	for _, kv := range env {
-		if val, ok := strings.CutPrefix(kv, key+"="); ok {
-			v = val
-		}
-	}
-	return v
-}
-
-// setGoflagsMod returns env with GOFLAGS's -mod set to mode, or removed
-// for mode "" (workspace mode takes none but readonly), keeping the user's
-// other flags.
-func setGoflagsMod(env []string, mode string) []string {
-	var flags []string
-	for _, f := range strings.Fields(getEnv(env, "GOFLAGS")) {
-		if !strings.HasPrefix(f, "-mod=") && !strings.HasPrefix(f, "--mod=") {
-			flags = append(flags, f)
-		}
-	}
-	if mode != "" {
-		flags = append(flags, "-mod="+mode)
-	}
-	return setEnv(env, "GOFLAGS", strings.Join(flags, " "))
 }

@@ -19,7 +19,9 @@ import (
 
 	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/modtree"
+	"golang.org/x/mod/modfile"
 )
 
 // Schemas of the JSON forms of Result and EnvResult.
@@ -64,7 +66,7 @@ type Result struct {
 
 // Loads reports whether the plugin is predicted to load (true when it was
 // not judged).
-func (r *Result) Loads() bool { return r.Verdict == nil || r.Verdict.Loads }
+func (r *Result) Loads() bool { return r.Verdict == nil || r.Verdict.Loads() }
 
 // ModuleInfo names a module and where it is.
 type ModuleInfo struct {
@@ -112,17 +114,17 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	// Named as go build names a plugin, unless -o says.
-	b.name = cfg.Output
-	if b.name == "" {
-		b.name = "./" + path.Base(main) + ".so"
+	name := cfg.Output
+	if name == "" {
+		name = "./" + path.Base(main) + ".so"
 	}
-	b.output = absFrom(cfg.Dir, b.name)
-	res.Name = b.name
+	output := absFrom(cfg.Dir, name)
+	res.Name = name
 	b.progress("building %s", strings.Join(b.pkgs, " "))
 	built := filepath.Join(b.view.Dir, "plugin.so")
 	// A copy of the plugin already at the output, if any, lets go build
 	// see it is up to date (its build ID) and skip the link.
-	if data, err := os.ReadFile(b.output); err == nil {
+	if data, err := os.ReadFile(output); err == nil {
 		os.WriteFile(built, data, 0o755)
 	}
 	if err := b.build(ctx, built, res.Aligned); err != nil {
@@ -130,12 +132,12 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if b.host.bin != nil {
 		b.progress("judging the plugin against %s", b.host.bin.Path)
-		v, err := b.judge(built)
+		v, err := b.judge(built, name)
 		if err != nil {
 			return nil, err
 		}
 		res.Verdict = v
-		if !v.Loads {
+		if !v.Loads() {
 			res.Notes = append(res.Notes, "no plugin written: plugin.Open would fail")
 			res.Millis = time.Since(start).Milliseconds()
 			return res, nil
@@ -143,10 +145,10 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 	} else {
 		res.Notes = append(res.Notes, "not judged and build settings not checked: give --host-binary, the built host, to check them and predict plugin.Open")
 	}
-	if err := install(built, b.output); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", b.output, err)
+	if err := install(built, output); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", output, err)
 	}
-	res.Output = b.output
+	res.Output = output
 	if cfg.Write {
 		if res.Wrote, err = b.writeWiring(); err != nil {
 			return nil, err
@@ -156,7 +158,8 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-// builder is one plugin build's state: what prepare found, immutable after.
+// builder is one plugin build's state: what prepare found, not changed
+// after (the view's files change; the view is the same).
 type builder struct {
 	cfg    Config
 	plugin *module // the plugin module
@@ -164,8 +167,6 @@ type builder struct {
 	view   *view
 	flags  resolvedFlags
 	pkgs   []string
-	output string // absolute
-	name   string // output as the command line names it
 }
 
 func (b *builder) progress(format string, args ...any) {
@@ -208,7 +209,7 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 		return nil, ErrNotPlugin
 	}
 	if cfg.HostBinary != "" {
-		if err := h.readBinary(absFrom(cfg.Dir, cfg.HostBinary), cfg.HostBinary); err != nil {
+		if err := h.readBinary(cfg.Dir, cfg.HostBinary); err != nil {
 			return nil, err
 		}
 	}
@@ -219,7 +220,7 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 	if len(b.pkgs) > 1 {
 		return nil, fmt.Errorf("%d packages given: a plugin is one main package", len(b.pkgs))
 	}
-	vars, err := goEnv(ctx, gocmd.Runner{Dir: p.root, Env: cfg.Env}, "GOVERSION", "GOWORK")
+	vars, err := gocmd.Runner{Dir: p.root, Env: cfg.Env}.GoEnv(ctx, "GOVERSION", "GOWORK")
 	if err != nil {
 		return nil, err
 	}
@@ -236,23 +237,22 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 	return b, nil
 }
 
-// judge reads the built plugin and predicts what plugin.Open does when the
-// host, having loaded the --also plugins, loads it.
-func (b *builder) judge(built string) (*inspect.Verdict, error) {
+// judge reads the built plugin, to be installed as name, and predicts what
+// plugin.Open does when the host, having loaded the --also plugins, loads it.
+func (b *builder) judge(built, name string) (*inspect.Verdict, error) {
 	var plugins []*inspect.Binary
 	for _, a := range b.cfg.Also {
-		p, err := inspect.ReadFile(absFrom(b.cfg.Dir, a))
+		p, err := inspect.ReadFileIn(b.cfg.Dir, a)
 		if err != nil {
 			return nil, fmt.Errorf("reading --also: %w", err)
 		}
-		p.Path = a
 		plugins = append(plugins, p)
 	}
 	p, err := inspect.ReadFile(built)
 	if err != nil {
 		return nil, fmt.Errorf("reading the built plugin: %w", err)
 	}
-	p.Path = b.name
+	p.Path = name
 	// Judged as if it were at its output path: plugin.Open knows files by
 	// real path, and the file is not there yet.
 	rep, err := inspect.CheckWith(b.host.hazards(), b.host.bin, append(plugins, p)...)
@@ -298,7 +298,7 @@ func readModule(dir string) (*module, error) {
 		return nil, err
 	}
 	m := &module{root: root, gomod: data}
-	f, err := parseGoMod(filepath.Join(root, "go.mod"), data)
+	f, err := hostmodel.ParseGoMod(filepath.Join(root, "go.mod"), data)
 	if err != nil {
 		return nil, err
 	}
@@ -307,6 +307,15 @@ func readModule(dir string) (*module, error) {
 		m.goVer = f.Go.Version
 	}
 	return m, nil
+}
+
+// requires reports whether m's go.mod requires module path.
+func (m *module) requires(path string) bool {
+	f, err := modfile.ParseLax("go.mod", m.gomod, nil)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(f.Require, func(r *modfile.Require) bool { return r.Mod.Path == path })
 }
 
 // absFrom returns p made absolute against dir (the working directory for "").
@@ -322,17 +331,4 @@ func absFrom(dir, p string) string {
 		return abs
 	}
 	return filepath.Join(absFrom("", dir), p)
-}
-
-// goEnv returns go env variables, in order, in one go command.
-func goEnv(ctx context.Context, r gocmd.Runner, names ...string) ([]string, error) {
-	out, err := r.Run(ctx, append([]string{"env"}, names...)...)
-	if err != nil {
-		return nil, err
-	}
-	vals := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") // an unset one is an empty line
-	if len(vals) != len(names) {
-		return nil, fmt.Errorf("go env %s: %d values for %d names", strings.Join(names, " "), len(vals), len(names))
-	}
-	return vals, nil
 }

@@ -346,10 +346,5 @@ func checkConfig(t *testing.T, host, binary string) fork.CheckConfig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := fork.CheckConfig{Dir: host, Binary: binary, Ldflags: b.Setting("-ldflags"), Trimpath: b.Setting("-trimpath") == "true", Linked: []string{}, Fingerprints: map[string]string{}}
-	for _, p := range b.Packages {
-		cfg.Linked = append(cfg.Linked, p.Path)
-		cfg.Fingerprints[p.Path] = p.Fingerprint
-	}
-	return cfg
+	return fork.CheckConfig{Dir: host, Binary: b.Built()}
 }

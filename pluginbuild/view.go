@@ -5,14 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/version"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/swap"
 	"golang.org/x/mod/modfile"
-	"golang.org/x/mod/semver"
 )
 
 // A view is the temporary workspace a plugin builds in, inside the plugin
@@ -86,12 +87,12 @@ func newView(p *module, h *host, env []string, userWork string, fl resolvedFlags
 	if err := os.WriteFile(v.overlay, ov, 0o666); err != nil {
 		return nil, err
 	}
-	v.env = setEnv(setGoflagsMod(fl.goflags(env), ""), "GOWORK", v.work)
+	v.env = gocmd.Setenv(gocmd.WithModFlag(fl.goflags(env), ""), "GOWORK", v.work)
 	for _, kv := range fl.env {
 		k, val, _ := strings.Cut(kv, "=")
-		v.env = setEnv(v.env, k, val)
+		v.env = gocmd.Setenv(v.env, k, val)
 	}
-	f, err := parseGoMod("go.mod", p.gomod)
+	f, err := hostmodel.ParseGoMod("go.mod", p.gomod)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +111,6 @@ func newView(p *module, h *host, env []string, userWork string, fl resolvedFlags
 // workFile returns the view's go.work: the plugin and the host module, and
 // the user's own workspace, if one is in effect, combined in.
 func (v *view) workFile() ([]byte, error) {
-	wf := &modfile.WorkFile{Syntax: &modfile.FileSyntax{}}
 	goVer := maxGo(v.plugin.goVer, v.host.goVer)
 	uses := []string{v.plugin.root, v.host.root}
 	var uw *modfile.WorkFile
@@ -142,13 +142,9 @@ func (v *view) workFile() ([]byte, error) {
 			uses = append(uses, dir)
 		}
 	}
-	if err := wf.AddGoStmt(goVer); err != nil {
+	wf, err := gocmd.WorkFile(goVer, uses...)
+	if err != nil {
 		return nil, err
-	}
-	for _, dir := range uses {
-		if err := wf.AddUse(dir, ""); err != nil {
-			return nil, err
-		}
 	}
 	if uw != nil {
 		if uw.Toolchain != nil {
@@ -170,15 +166,16 @@ func (v *view) workFile() ([]byte, error) {
 	return modfile.Format(wf.Syntax), nil
 }
 
-// maxGo returns the later of two go versions ("1.22", "1.22.3"); an empty
-// one loses.
+// maxGo returns the later of two go versions ("1.22", "1.22.3"), as written,
+// ordered as the go command orders them ("1.26" before "1.26rc1" before
+// "1.26.0"); an empty one loses.
 func maxGo(a, b string) string {
 	switch {
 	case a == "":
 		return b
 	case b == "":
 		return a
-	case semver.Compare("v"+a, "v"+b) < 0:
+	case version.Compare("go"+a, "go"+b) < 0:
 		return b
 	}
 	return a

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/plugfork/plugfork/fork"
@@ -44,30 +43,15 @@ and no network: fast enough for a pre-commit hook.`,
 				return err
 			}
 			if binary != "" {
-				path := binary
-				if !filepath.IsAbs(path) {
-					path = filepath.Join(inv.Dir, path)
+				// A host that cannot load plugins cannot collide with them.
+				b, err := inspect.ReadFileIn(inv.Dir, binary)
+				if err == nil {
+					err = b.HostError()
 				}
-				b, err := inspect.ReadFile(path)
 				if err != nil {
 					return fmt.Errorf("reading --binary: %w", err)
 				}
-				if b.Kind != inspect.KindHost {
-					return fmt.Errorf("reading --binary: %s is a plugin, not a host", binary)
-				}
-				// A host that cannot load plugins cannot collide with them.
-				if _, err := inspect.CheckBinaries(b); err != nil {
-					return fmt.Errorf("reading --binary: %w", err)
-				}
-				cfg.Binary = binary
-				cfg.Ldflags = b.Setting("-ldflags")
-				cfg.Linked = []string{}
-				cfg.Fingerprints = map[string]string{}
-				cfg.Trimpath = b.Setting("-trimpath") == "true"
-				for _, p := range b.Packages {
-					cfg.Linked = append(cfg.Linked, p.Path)
-					cfg.Fingerprints[p.Path] = p.Fingerprint
-				}
+				cfg.Binary = b.Built()
 			}
 			res, err := fork.Check(cfg)
 			if err != nil {

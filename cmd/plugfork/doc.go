@@ -31,7 +31,12 @@ Run "plugfork help <command>" for a command's flags and examples.
 
 Errors are printed to standard error, prefixed "plugfork: ", with the file and
 line or the module they concern and, where there is one, the command that
-fixes them.
+fixes them. A usage error is followed by the command's usage line. Long flags
+may be written with one dash, as the go command writes them (-json,
+-binary=FILE).
+
+A command run with --json that fails also prints the error on standard output,
+as plugfork/error/v1: {schema, error, exit}.
 
 # Fork
 
@@ -48,8 +53,8 @@ escapes it> (default third_party/forked) and holds the closure's packages with
 the files go mod vendor keeps (all platforms, assembly, C and headers,
 embedded files, the licence files of parent directories), cgo include
 directories, the rewritten go.mod
-with its original go directive (go 1.16 for a module without one) and a
-marker, PLUGFORK.txt, naming path@version, the h1: hash and every file's
+with its original go directive (go 1.16, as the go command reads it, for a
+module without a go.mod or without a go directive) and a marker, PLUGFORK.txt, naming path@version, the h1: hash and every file's
 SHA-256. Imports are rewritten in the forks and in the host (import specs in
 every file whatever its build constraints, canonical import comments,
 //go:linkname targets, assembly symbol references) as byte edits: nothing else

@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/plugfork/plugfork/fork"
 	"github.com/plugfork/plugfork/internal/hazard"
@@ -93,7 +92,7 @@ func renderFork(w io.Writer, res *fork.Result, verbose bool) {
 	if res.Recovered {
 		fmt.Fprintln(w, "finished an interrupted plugfork run first")
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w, 2)
 	for _, f := range res.Forks {
 		status := string(f.Status)
 		if f.Previous != "" {
@@ -141,7 +140,7 @@ func renderFork(w io.Writer, res *fork.Result, verbose bool) {
 func renderSurface(w io.Writer, surface []fork.Surface, notShared []fork.NotShared) {
 	if len(surface) > 0 {
 		fmt.Fprintf(w, "shared with plugins: %s (plugins must link exactly these versions; plugfork plugin build aligns them)\n", plural.S(len(surface), "package"))
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		tw := newTable(w, 2)
 		for _, e := range surface {
 			fmt.Fprintf(tw, "\t%s\t%s\t%s\n", e.Package, e.Version, e.Why)
 		}

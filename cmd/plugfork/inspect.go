@@ -1,10 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -52,13 +50,13 @@ plugin that is not one).`,
   plugfork inspect --lock plugfork.lock ./bin/host ./plugins/*.so`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			host, err := readBinary(inv, args[0])
+			host, err := inspect.ReadFileIn(inv.Dir, args[0])
 			if err != nil {
 				return err
 			}
 			var plugins []*inspect.Binary
 			for _, arg := range args[1:] {
-				p, err := readBinary(inv, arg)
+				p, err := inspect.ReadFileIn(inv.Dir, arg)
 				if err != nil {
 					return err
 				}
@@ -102,33 +100,9 @@ func absFrom(dir, p string) string {
 	return filepath.Join(dir, p)
 }
 
-// readBinary reads the binary at arg, relative to the invocation's directory;
-// the report names it as the user did.
-func readBinary(inv *invocation, arg string) (*inspect.Binary, error) {
-	path := arg
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(inv.Dir, path)
-	}
-	b, err := inspect.ReadFile(path)
-	if err != nil {
-		var ie *inspect.Error
-		if errors.As(err, &ie) {
-			ie.Path = arg
-			return nil, ie
-		}
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s: %w", arg, pe.Err)
-		}
-		return nil, err
-	}
-	b.Path = arg
-	return b, nil
-}
-
 // writeInspectText renders the report for people.
 func writeInspectText(w io.Writer, rep *inspect.Report, color bool) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w, 2)
 	h := rep.Host
 	fmt.Fprintf(tw, "host\t%s\t%s %s/%s, %s%s%s\n", h.Path, h.GoVersion, h.GOOS, h.GOARCH, plural.S(len(h.Packages), "package"), settingsNote(h), strippedNote(h))
 	fails := writeVerdicts(tw, rep.Plugins, color)
@@ -175,7 +149,7 @@ func writeVerdicts(tw *tabwriter.Writer, verdicts []*inspect.Verdict, color bool
 		case v.Outcome == inspect.OutcomeNotReached:
 			status = paint("33", "not reached")
 			fails++
-		case !v.Loads:
+		case !v.Loads():
 			status = paint("31", "fails")
 			fails++
 		}

@@ -1,6 +1,3 @@
-// Command plugfork forks a Go plugin host's third-party dependencies into a
-// private import-path namespace, so that plugins built with other versions of
-// those dependencies load. See doc.go for the manual.
 package main
 
 import (
@@ -43,24 +40,43 @@ func run(inv *invocation) int {
 	defer stop()
 
 	root := newRootCmd(inv)
-	root.SetArgs(inv.Args)
+	root.SetArgs(goStyleArgs(root, inv.Args))
 	root.SetOut(inv.Stdout)
 	root.SetErr(inv.Stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(inv.Stderr, "plugfork: interrupted: the host is as it was, or, if the swap had begun, the next plugfork fork finishes it")
-		return exitError
-	}
+	code, msg := exitError, err.Error()
+	text := msg // the error in the JSON form
 	var ec interface{ ExitCode() int }
-	if errors.As(err, &ec) {
-		if msg := err.Error(); msg != "" {
-			fmt.Fprintln(inv.Stderr, "plugfork: "+msg)
-		}
-		return ec.ExitCode()
+	switch {
+	case ctx.Err() != nil:
+		msg = "interrupted: the host is as it was, or, if the swap had begun, the next plugfork fork finishes it"
+		text = msg
+	case errors.As(err, new(usageError)):
+		msg = fmt.Sprintf("%v\nusage: %s\nRun \"%s --help\" for more.", err, cmd.UseLine(), cmd.CommandPath())
+	case errors.As(err, &ec):
+		code = ec.ExitCode()
 	}
-	fmt.Fprintln(inv.Stderr, "plugfork: "+err.Error())
-	return exitError
+	if msg == "" { // the findings are printed
+		return code
+	}
+	fmt.Fprintln(inv.Stderr, "plugfork: "+msg)
+	if json, _ := cmd.Flags().GetBool("json"); json {
+		writeJSON(inv.Stdout, errorResult{Schema: errorSchema, Error: text, Exit: code})
+	}
+	return code
+}
+
+// errorSchema is the schema of errorResult.
+const errorSchema = "plugfork/error/v1"
+
+// errorResult is what a command run with --json prints on standard output
+// when it fails: the error, also written to standard error, and the exit
+// status.
+type errorResult struct {
+	Schema string `json:"schema"`
+	Error  string `json:"error"`
+	Exit   int    `json:"exit"`
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,12 +72,29 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 		Stdout: &stdout,
 		Stderr: &stderr,
 	})
-	ts.Stdout().Write(stdout.Bytes())
-	ts.Stderr().Write(stderr.Bytes())
+	ts.Stdout().Write(scrub(ts, stdout.Bytes()))
+	ts.Stderr().Write(scrub(ts, stderr.Bytes()))
 	if code != want {
 		ts.Fatalf("plugfork exited %d, want %d\nstderr:\n%s", code, want, stderr.String())
 	}
 }
+
+// scrub returns plugfork's output as a golden file holds it, the same on
+// every machine and run: the script's directories written as the variables
+// that name them ($WORK, $PLUGFORK_PROXY, $GOMODCACHE), durations as Nms.
+func scrub(ts *testscript.TestScript, out []byte) []byte {
+	vars := []string{"GOMODCACHE", "PLUGFORK_PROXY", "WORK"}
+	slices.SortFunc(vars, func(a, b string) int { return len(ts.Getenv(b)) - len(ts.Getenv(a)) }) // longest first
+	s := string(out)
+	for _, k := range vars {
+		if v := ts.Getenv(k); v != "" {
+			s = strings.ReplaceAll(s, v, "$"+k)
+		}
+	}
+	return []byte(durationRE.ReplaceAllString(s, "${1}Nms"))
+}
+
+var durationRE = regexp.MustCompile(`(\bin )\d+ms\b`)
 
 // scriptEnv returns the environment of the script: the process's, with the
 // variables the script's setup and commands may have changed.

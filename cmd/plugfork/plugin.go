@@ -3,9 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/pluginbuild"
@@ -23,14 +21,6 @@ plugfork or not).`,
 	}
 	cmd.AddCommand(newPluginBuildCmd(inv), newPluginEnvCmd(inv))
 	return cmd
-}
-
-// goBuildFlags are the go build flags plugin build takes, beside its own:
-// name -> whether it takes a value. They may be written with one dash, as
-// the go command writes them.
-var goBuildFlags = map[string]bool{
-	"trimpath": false, "race": false, "msan": false, "asan": false, "cover": false, "a": false, "v": false, "x": false, "work": false,
-	"tags": true, "gcflags": true, "asmflags": true, "ldflags": true, "coverpkg": true, "buildvcs": true, "pgo": true, "p": true,
 }
 
 func newPluginBuildCmd(inv *invocation) *cobra.Command {
@@ -80,29 +70,19 @@ same plugin. Go build flags may be written as the go command writes them
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
-			var extra []string
-			if err := f.Parse(goStyleArgs(args)); err != nil {
+			if err := f.Parse(args); err != nil {
 				return usageError{err}
 			}
 			if help, _ := f.GetBool("help"); help {
 				return cmd.Help()
 			}
-			cfg.Flags.Set = map[string]string{}
+			goFlags := map[string]string{}
 			f.Visit(func(fl *pflag.Flag) {
-				if _, ok := goBuildFlags[fl.Name]; !ok {
-					return
-				}
-				v := *given[fl.Name]
-				if pluginbuild.IsFingerprintFlag(fl.Name) {
-					cfg.Flags.Set["-"+fl.Name] = v
-				} else if !goBuildFlags[fl.Name] && v == "true" {
-					extra = append(extra, "-"+fl.Name)
-				} else {
-					extra = append(extra, "-"+fl.Name+"="+v)
+				if v, ok := given[fl.Name]; ok {
+					goFlags[fl.Name] = *v
 				}
 			})
-			slices.Sort(extra)
-			cfg.Flags.Extra = extra
+			cfg.Flags = pluginbuild.NewFlags(goFlags)
 			cfg.Packages = f.Args()
 			cfg.Dir, cfg.Env = inv.Dir, inv.Env
 			if !asJSON && isTerminal(inv.Stderr) {
@@ -135,7 +115,7 @@ same plugin. Go build flags may be written as the go command writes them
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+pluginbuild.BuildSchema+")")
 	f.BoolP("help", "h", false, "help for build")
 	given = map[string]*string{}
-	for name, takesValue := range goBuildFlags {
+	for name, takesValue := range pluginbuild.GoBuildFlags {
 		short := ""
 		if len(name) == 1 {
 			short = name
@@ -148,29 +128,8 @@ same plugin. Go build flags may be written as the go command writes them
 	return cmd
 }
 
-// goStyleArgs rewrites go build flags written with one dash (-trimpath,
-// -tags=x) and plugfork's own long flags written so (-host) to the two
-// dashes the flag parser wants; "-o", "-w" and everything after "--" stay.
-func goStyleArgs(args []string) []string {
-	own := map[string]bool{"host": true, "host-binary": true, "also": true, "json": true, "help": true}
-	out := make([]string, 0, len(args))
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 {
-			if _, ok := goBuildFlags[name]; ok || own[name] {
-				a = "-" + a
-			}
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
 func renderPluginBuild(w io.Writer, res *pluginbuild.Result, color bool) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w, 2)
 	host := res.Host.Path + " (" + res.Host.Dir
 	if res.Host.Forks > 0 {
 		host += ", " + fmt.Sprintf("forked under %s", res.Host.Prefix)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/plugfork/plugfork/fork"
 	"github.com/plugfork/plugfork/internal/plural"
@@ -47,7 +46,7 @@ vuln says that); without --vuln, status uses no network.`,
 			if asJSON {
 				return writeJSON(inv.Stdout, res)
 			}
-			tw := tabwriter.NewWriter(inv.Stdout, 0, 4, 2, ' ', 0)
+			tw := newTable(inv.Stdout, 2)
 			fmt.Fprintf(tw, "UPSTREAM\tFORK\tDIR\tFILES\tSIZE")
 			if updates {
 				fmt.Fprintf(tw, "\tUPDATE")

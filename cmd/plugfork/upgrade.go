@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/plugfork/plugfork/fork"
 	"github.com/spf13/cobra"
@@ -38,7 +37,7 @@ that breaks the host's build is refused with the compiler's errors.`,
 			if asJSON {
 				return writeJSON(inv.Stdout, res)
 			}
-			tw := tabwriter.NewWriter(inv.Stdout, 0, 4, 1, ' ', 0)
+			tw := newTable(inv.Stdout, 1)
 			for _, c := range res.Changes {
 				switch {
 				case c.Old == "":

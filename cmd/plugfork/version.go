@@ -7,8 +7,12 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// versionSchema is the schema of "plugfork version --json".
+const versionSchema = "plugfork/version/v1"
+
 // versionInfo is the --json output of "plugfork version".
 type versionInfo struct {
+	Schema    string `json:"schema"`
 	Version   string `json:"version"`
 	GoVersion string `json:"go_version"`
 	Revision  string `json:"vcs_revision,omitempty"`
@@ -17,7 +21,7 @@ type versionInfo struct {
 }
 
 func readVersion() versionInfo {
-	v := versionInfo{Version: "(devel)"}
+	v := versionInfo{Schema: versionSchema, Version: "(devel)"}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return v
@@ -62,6 +66,6 @@ func newVersionCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the version as JSON (schema "+versionSchema+")")
 	return cmd
 }
