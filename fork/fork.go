@@ -79,13 +79,16 @@ type Result struct {
 	Forks     []ForkResult `json:"forks"`
 	Removed   []string     `json:"removed,omitempty"` // upstream modules no longer forked
 	Pinned    []Pinned     `json:"pinned,omitempty"`
-	HostFiles []string     `json:"host_files,omitempty"` // host files whose imports were rewritten
-	Exposed   []Exposed    `json:"exposed,omitempty"`    // host packages plugins can import that use forks
-	Surface   []Surface    `json:"surface,omitempty"`    // what host and plugins must share: the kept packages and what they import
-	NotShared []NotShared  `json:"not_shared,omitempty"` // packages of kept modules forked all the same
-	Findings  []Finding    `json:"findings,omitempty"`
-	Hazards   []Hazard     `json:"hazards,omitempty"` // where two copies of a library in one process break
-	Timings   Timings      `json:"timings"`
+	HostFiles []string     `json:"host_files,omitempty"` // host files whose imports name forks
+	// Rewritten are the host files this run changes (would change, for a
+	// dry run): none for a run with nothing to do.
+	Rewritten []string    `json:"rewritten,omitempty"`
+	Exposed   []Exposed   `json:"exposed,omitempty"`    // host packages plugins can import that use forks
+	Surface   []Surface   `json:"surface,omitempty"`    // what host and plugins must share: the kept packages and what they import
+	NotShared []NotShared `json:"not_shared,omitempty"` // packages of kept modules forked all the same
+	Findings  []Finding   `json:"findings,omitempty"`
+	Hazards   []Hazard    `json:"hazards,omitempty"` // where two copies of a library in one process break
+	Timings   Timings     `json:"timings"`
 }
 
 // ForkResult is one forked module.
@@ -274,7 +277,7 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 			return nil, nil, err
 		}
 		res := newResult(lock, s.h.Lock, s.recovered)
-		res.DryRun, res.Timings = true, t
+		res.DryRun, res.Timings, res.Rewritten = true, t, m.rewritten
 		return res, nil, nil
 	}
 
@@ -311,7 +314,7 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 	}
 	t.Apply = s.clock.lap()
 	res := newResult(lock, s.h.Lock, s.recovered)
-	res.Changed, res.Timings = changed, t
+	res.Changed, res.Timings, res.Rewritten = changed, t, m.rewritten
 	return res, lock, nil
 }
 

@@ -23,7 +23,8 @@ import (
 // materialized is what materialize made in the stage.
 type materialized struct {
 	forks        []forkOutput // one per plan.forks
-	hostFiles    []string     // host files whose imports change
+	hostFiles    []string     // host files whose imports name forks
+	rewritten    []string     // of those, the ones that differ from the host's: what this run changes
 	hostFindings []Finding    // what the rewrite of the host found
 	gomod        []byte       // the host's go.mod, wired to the forks
 }
@@ -50,12 +51,12 @@ func materialize(st *swap.Stage, p *plan, set settings, progress func(string, ..
 		return nil, err
 	}
 	m := &materialized{forks: forks}
-	if _, m.hostFindings, err = rewriteHost(st, p.mapping); err != nil {
+	if m.hostFiles, m.hostFindings, err = rewriteHost(st, p.mapping); err != nil {
 		return nil, err
 	}
 	// The stage's host files are rewritten from the upstream view: those
-	// that changed are those that differ from the host's.
-	if m.hostFiles, err = changedHostFiles(st, st.Root); err != nil {
+	// this run changes are those that differ from the host's.
+	if m.rewritten, err = changedHostFiles(st, st.Root); err != nil {
 		return nil, err
 	}
 	if m.gomod, err = wireGoMod(p.gomod, p.forks, p.stillNeeded); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/plugfork/plugfork/fork"
@@ -50,7 +51,7 @@ func Name() string {
 
 // normalJSON returns the JSON of res without what differs between runs
 // that agree on the result: statuses, whether work was skipped or
-// changed anything, timings.
+// changed anything, the host files a run rewrote, timings.
 func normalJSON(t *testing.T, res *fork.Result) string {
 	t.Helper()
 	r := *res
@@ -58,7 +59,7 @@ func normalJSON(t *testing.T, res *fork.Result) string {
 	for i := range r.Forks {
 		r.Forks[i].Status = ""
 	}
-	r.Skipped, r.Changed, r.DryRun, r.Timings = false, false, false, fork.Timings{}
+	r.Skipped, r.Changed, r.DryRun, r.Timings, r.Rewritten = false, false, false, fork.Timings{}, nil
 	data, err := json.MarshalIndent(r, "", "\t")
 	if err != nil {
 		t.Fatal(err)
@@ -91,12 +92,18 @@ func TestOneResult(t *testing.T) {
 	if !again.Skipped {
 		t.Errorf("the re-run redid the work")
 	}
+	if !slices.Equal(fresh.Rewritten, fresh.HostFiles) || len(again.Rewritten) != 0 {
+		t.Errorf("rewritten: the fresh run %v (its host files using forks %v), the re-run %v (want none)", fresh.Rewritten, fresh.HostFiles, again.Rewritten)
+	}
 	if got, want := normalJSON(t, again), normalJSON(t, fresh); got != want {
 		t.Errorf("a no-op re-run says:\n%s\nthe fresh run:\n%s", got, want)
 	}
 	dry, err := fork.Fork(ctx, fork.Config{Dir: dir, Env: env.Environ(), DryRun: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(dry.Rewritten) != 0 {
+		t.Errorf("a dry run of an up-to-date host would rewrite %v", dry.Rewritten)
 	}
 	for _, r := range []*fork.Result{again, dry} {
 		for _, f := range r.Forks {

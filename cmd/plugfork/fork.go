@@ -116,7 +116,7 @@ func renderFork(w io.Writer, res *fork.Result, verbose bool) {
 	case !res.Changed:
 		fmt.Fprintf(w, "up to date: %s under %s\n", plural.S(len(res.Forks), "fork"), res.Prefix)
 	default:
-		fmt.Fprintf(w, "%s under %s in %s; %s rewritten\n", plural.S(len(res.Forks), "fork"), res.Prefix, res.Dir, plural.S(len(res.HostFiles), "host file"))
+		fmt.Fprintf(w, "%s under %s in %s; %s rewritten\n", plural.S(len(res.Forks), "fork"), res.Prefix, res.Dir, plural.S(len(res.Rewritten), "host file"))
 	}
 	if n := len(res.Exposed); n > 0 {
 		var names []string
