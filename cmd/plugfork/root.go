@@ -20,6 +20,10 @@ so host and plugins no longer share them, and checks built binaries before plugi
 Exit status: 0 success, 1 findings (check or inspect found a problem), 2 usage or operational error.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Shell completion is cobra's, not plugfork's: it stays
+		// available as "plugfork completion", but help lists only
+		// plugfork's own commands.
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{err}
