@@ -381,7 +381,7 @@ func (c *checker) surface(mf *modfile.File, cfg CheckConfig) {
 	}
 	for _, e := range c.lock.Surface {
 		got, ok := cfg.Fingerprints[e.Package]
-		if ok && got != e.Fingerprint {
+		if ok && !e.Unbuilt && got != e.Fingerprint {
 			c.add(CheckFinding{Kind: KindSurface, Module: e.Module, Path: e.Package, Pos: cfg.Binary,
 				Message: fmt.Sprintf("%s links %s with fingerprint %s, not the %s the fork proved: plugins built against the surface would not load", cfg.Binary, e.Package, got, e.Fingerprint),
 				Fix:     "rebuild " + cfg.Binary + " from this checkout with the flags plugfork plugin env prints, or plugfork fork"})

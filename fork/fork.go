@@ -82,6 +82,7 @@ type Result struct {
 	HostFiles []string     `json:"host_files,omitempty"` // host files whose imports were rewritten
 	Exposed   []Exposed    `json:"exposed,omitempty"`    // host packages plugins can import that use forks
 	Surface   []Surface    `json:"surface,omitempty"`    // what host and plugins must share: the kept packages and what they import
+	Platform  string       `json:"platform,omitempty"`   // the GOOS/GOARCH the surface was proved on
 	NotShared []NotShared  `json:"not_shared,omitempty"` // packages of kept modules forked all the same
 	Findings  []Finding    `json:"findings,omitempty"`
 	Hazards   []Hazard     `json:"hazards,omitempty"` // where two copies of a library in one process break
@@ -226,7 +227,7 @@ func Fork(ctx context.Context, cfg Config) (*Result, error) {
 func lockSurface(shared []lockfile.Shared) []Surface {
 	var out []Surface
 	for _, e := range shared {
-		out = append(out, Surface{Package: e.Package, Module: e.Module, Version: e.Version, Why: e.Why, Fingerprint: e.Fingerprint})
+		out = append(out, Surface{Package: e.Package, Module: e.Module, Version: e.Version, Why: e.Why, Fingerprint: e.Fingerprint, NotBuilt: e.Unbuilt})
 	}
 	return out
 }
@@ -349,7 +350,7 @@ func newResult(l, old *lockfile.Lock, recovered bool) *Result {
 		}
 	}
 	res.Pinned = pinnedOf(l.Surface)
-	res.Surface = lockSurface(l.Surface)
+	res.Surface, res.Platform = lockSurface(l.Surface), l.Platform
 	for _, e := range l.Exposed {
 		res.Exposed = append(res.Exposed, Exposed{Package: e.Package, Forks: e.Forks})
 	}

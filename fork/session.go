@@ -196,8 +196,9 @@ func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 func (set settings) lock(p *plan, m *materialized, given []lockfile.Acceptance, surface []Surface, ldflags []Finding) (*lockfile.Lock, error) {
 	l := &lockfile.Lock{Prefix: set.Prefix, Dir: set.Dir, Keep: set.Keep, Tests: set.Tests, Whole: set.Whole, HostFiles: m.hostFiles}
 	for _, e := range surface {
-		l.Surface = append(l.Surface, lockfile.Shared{Package: e.Package, Module: e.Module, Version: e.Version, Fingerprint: e.Fingerprint, Why: e.Why})
+		l.Surface = append(l.Surface, lockfile.Shared{Package: e.Package, Module: e.Module, Version: e.Version, Fingerprint: e.Fingerprint, Why: e.Why, Unbuilt: e.NotBuilt})
 	}
+	l.Platform = p.surface.platform()
 	for _, e := range p.exposed {
 		l.Exposed = append(l.Exposed, lockfile.Exposed{Package: e.Package, Forks: e.Forks})
 	}

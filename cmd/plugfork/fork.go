@@ -131,21 +131,29 @@ func renderFork(w io.Writer, res *fork.Result, verbose bool) {
 		fmt.Fprintf(w, "plugins: %s: %s%s\n", plural.Count(n, "host package that plugins can import uses forks", "host packages that plugins can import use forks"), strings.Join(names, "; "), more)
 		fmt.Fprintf(w, "\tbuild plugins that import them with plugfork plugin build --host <this module>, or the wiring of plugfork plugin env\n")
 	}
-	renderSurface(w, res.Surface, res.NotShared)
+	renderSurface(w, res.Surface, res.Platform, res.NotShared)
 	renderHazards(w, res.Hazards, verbose)
 	renderFindings(w, res.Findings, verbose)
 }
 
 // renderSurface writes the shared surface, each package with why it is
-// shared, and the packages of kept modules that are forked all the same.
-func renderSurface(w io.Writer, surface []fork.Surface, notShared []fork.NotShared) {
+// shared, and the platform it was proved on, and the packages of kept
+// modules that are forked all the same.
+func renderSurface(w io.Writer, surface []fork.Surface, platform string, notShared []fork.NotShared) {
 	if len(surface) > 0 {
 		fmt.Fprintf(w, "shared with plugins: %s (plugins must link exactly these versions; plugfork plugin build aligns them)\n", plural.S(len(surface), "package"))
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, e := range surface {
-			fmt.Fprintf(tw, "\t%s\t%s\t%s\n", e.Package, e.Version, e.Why)
+			why := e.Why
+			if e.NotBuilt {
+				why += " (does not build on " + platform + ": not linked there)"
+			}
+			fmt.Fprintf(tw, "\t%s\t%s\t%s\n", e.Package, e.Version, why)
 		}
 		tw.Flush()
+		if platform != "" {
+			fmt.Fprintf(w, "\tthe fork proves the surface on %s\n", platform)
+		}
 	}
 	for _, n := range notShared {
 		fmt.Fprintf(w, "not shared: %s, of a kept module, is forked: it imports %s, which is not kept, and a shared package's fingerprint covers everything it imports\n", n.Package, n.Imports)

@@ -53,6 +53,8 @@ type Lock struct {
 	// third-party package they import, transitively, with the
 	// fingerprints (under -trimpath) that the fork proved unchanged.
 	Surface []Shared `json:"surface,omitempty"`
+	// Platform is the GOOS/GOARCH the surface was proved on.
+	Platform string `json:"platform,omitempty"`
 	// Exposed are the host packages plugins can import whose imports
 	// reach forks, with the forked modules they reach.
 	Exposed []Exposed `json:"exposed,omitempty"`
@@ -109,6 +111,10 @@ type Shared struct {
 	Version     string `json:"version"`
 	Fingerprint string `json:"fingerprint"` // under -trimpath, hex
 	Why         string `json:"why"`         // "kept", "exposed by example.com/sdk/api.Plugin.Handle", "imported by ..."
+	// Unbuilt says that no Go file of the package builds on the lock's
+	// Platform: a binary for it does not link the package, and it has no
+	// fingerprint (written "-").
+	Unbuilt bool `json:"unbuilt,omitempty"`
 }
 
 // Acceptance is a hazard accepted on purpose, with the reason given.
@@ -217,8 +223,15 @@ func (l *Lock) Format() []byte {
 	for _, a := range l.Accepted {
 		fmt.Fprintf(&b, "accept %s %s\n", quote(a.Package), strconv.Quote(a.Reason))
 	}
+	if l.Platform != "" {
+		fmt.Fprintf(&b, "platform %s\n", quote(l.Platform))
+	}
 	for _, e := range l.Surface {
-		fmt.Fprintf(&b, "surface %s %s %s %s %s\n", quote(e.Package), quote(e.Module), quote(e.Version), quote(e.Fingerprint), strconv.Quote(e.Why))
+		fp := e.Fingerprint
+		if e.Unbuilt {
+			fp = "-"
+		}
+		fmt.Fprintf(&b, "surface %s %s %s %s %s\n", quote(e.Package), quote(e.Module), quote(e.Version), quote(fp), strconv.Quote(e.Why))
 	}
 	for _, e := range l.Exposed {
 		fmt.Fprintf(&b, "exposed %s", quote(e.Package))
@@ -419,7 +432,13 @@ func Parse(filename string, data []byte) (*Lock, error) {
 			if err != nil || len(f) != 5 {
 				return nil, errorf("surface: want \"surface PACKAGE MODULE VERSION FINGERPRINT WHY\"")
 			}
-			l.Surface = append(l.Surface, Shared{Package: f[0], Module: f[1], Version: f[2], Fingerprint: f[3], Why: f[4]})
+			e := Shared{Package: f[0], Module: f[1], Version: f[2], Fingerprint: f[3], Why: f[4]}
+			if e.Fingerprint == "-" {
+				e.Fingerprint, e.Unbuilt = "", true
+			}
+			l.Surface = append(l.Surface, e)
+		case "platform":
+			l.Platform = val
 		case "exposed":
 			f, err := fields(rest)
 			if err != nil || len(f) < 2 || slices.Contains(f, "") {
@@ -584,7 +603,10 @@ func (l *Lock) validate(filename string, dirLines map[string]int) error {
 		if !pkgpath.Within(e.Package, e.Module) || !semver.IsValid(e.Version) {
 			return fmt.Errorf("surface %s: not a package of %s at a valid version (%q)", e.Package, e.Module, e.Version)
 		}
-		if len(e.Fingerprint) != 16 || strings.Trim(e.Fingerprint, "0123456789abcdef") != "" {
+		if e.Unbuilt && l.Platform == "" {
+			return fmt.Errorf("surface %s: no fingerprint, but no platform it does not build on", e.Package)
+		}
+		if !e.Unbuilt && (len(e.Fingerprint) != 16 || strings.Trim(e.Fingerprint, "0123456789abcdef") != "") {
 			return fmt.Errorf("surface %s: fingerprint %q is not 16 hex digits", e.Package, e.Fingerprint)
 		}
 	}

@@ -39,7 +39,9 @@ func sampleLock() *Lock {
 		Surface: []Shared{
 			{Package: "example.com/b/x", Module: "example.com/b", Version: "v1.2.0", Fingerprint: "0123456789abcdef", Why: "exposed by example.com/api.Plugin.Handle"},
 			{Package: "example.com/api", Module: "example.com/api", Version: "v1.0.0", Fingerprint: "fedcba9876543210", Why: "kept"},
+			{Package: "example.com/b/win", Module: "example.com/b", Version: "v1.2.0", Unbuilt: true, Why: "imported by example.com/b/x"},
 		},
+		Platform: "linux/amd64",
 	}
 }
 
@@ -57,7 +59,7 @@ func TestLockRoundTrip(t *testing.T) {
 		t.Errorf("fields lost: %+v", got)
 	}
 	if !reflect.DeepEqual(got.Forks[1].Registrations, []hazard.Registration{l.Forks[1].Registrations[1], l.Forks[1].Registrations[0]}) ||
-		!reflect.DeepEqual(got.Accepted, l.Accepted) || !reflect.DeepEqual(got.Surface, []Shared{l.Surface[1], l.Surface[0]}) {
+		!reflect.DeepEqual(got.Accepted, l.Accepted) || !reflect.DeepEqual(got.Surface, []Shared{l.Surface[1], l.Surface[2], l.Surface[0]}) || got.Platform != l.Platform {
 		t.Errorf("registrations or accepted hazards lost:\n%+v\n%+v", got.Forks[1].Registrations, got.Accepted)
 	}
 	if !reflect.DeepEqual(got.Exposed, l.Exposed) || !reflect.DeepEqual(got.NotShared, l.NotShared) || !reflect.DeepEqual(got.HostFiles, l.HostFiles) ||
@@ -92,7 +94,7 @@ func TestParseLockErrors(t *testing.T) {
 	}{
 		{"not a lock", "hello\n", "plugfork.lock:1: not a plugfork lock"},
 		{"future", strings.Replace(good, "plugfork 3", "plugfork 9", 1), `lock format "9" is not supported`},
-		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:30: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
+		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:32: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
 		{"absolute dir", strings.Replace(good, "dir third_party/forked\n", "dir /etc\n", 1), `must be relative`},
 		{"dotdot dir", strings.Replace(good, "dir third_party/forked\n", "dir ../x\n", 1), `must stay inside the host module`},
 		{"wrong fork path", strings.Replace(good, "path gitlab.example.com/workflow/example.com/a\n", "path evil.com/x\n", 1), `is not gitlab.example.com/workflow/example.com/a`},
@@ -113,6 +115,7 @@ func TestParseLockErrors(t *testing.T) {
 		{"short surface", strings.Replace(good, `surface example.com/api example.com/api v1.0.0 fedcba9876543210 "kept"`, `surface example.com/api "kept"`, 1), `surface: want "surface PACKAGE MODULE VERSION FINGERPRINT WHY"`},
 		{"surface outside its module", strings.Replace(good, `surface example.com/api example.com/api`, `surface example.com/api example.com/b`, 1), `surface example.com/api: not a package of example.com/b`},
 		{"bad fingerprint", strings.Replace(good, `fedcba9876543210`, `xyz`, 1), `fingerprint "xyz" is not 16 hex digits`},
+		{"unbuilt without platform", strings.Replace(good, "platform linux/amd64\n", "", 1), `surface example.com/b/win: no fingerprint, but no platform it does not build on`},
 		{"surface twice", strings.Replace(good, `surface example.com/b/x`, "surface example.com/api example.com/api v1.0.0 fedcba9876543210 \"kept\"\nsurface example.com/b/x", 1), `surface example.com/api: listed twice`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,21 +27,44 @@ type Exported struct {
 	Fingerprint string // the 8-byte fingerprint the linker compares, in hex
 }
 
+// Proof is what the compiler exported of a set of packages on one
+// platform.
+type Proof struct {
+	Platform string              // GOOS/GOARCH, as the go command builds for
+	Exported map[string]Exported // by path
+	// Unbuilt are the packages none of whose Go files build on Platform
+	// (x/sys/windows on linux), sorted: a binary for Platform does not
+	// link them, so they have no fingerprint there to differ.
+	Unbuilt []string
+}
+
 // Export compiles pkgs in r's directory with -trimpath (so that the
 // fingerprints do not depend on where the source lies, only on what it
-// says) and returns their export data and fingerprints, by path.
-func Export(ctx context.Context, r gocmd.Runner, pkgs []string) (map[string]Exported, error) {
-	out := map[string]Exported{}
+// says), on the platform the go command builds for there, and returns
+// their export data and fingerprints; a package that does not build on
+// that platform is listed as such.
+func Export(ctx context.Context, r gocmd.Runner, pkgs []string) (*Proof, error) {
+	env, err := r.Run(ctx, "env", "GOOS", "GOARCH")
+	if err != nil {
+		return nil, fmt.Errorf("reading the platform of the proof: %w", err)
+	}
+	pf := &Proof{Platform: strings.Join(strings.Fields(string(env)), "/"), Exported: map[string]Exported{}}
 	if len(pkgs) == 0 {
-		return out, nil
+		return pf, nil
 	}
 	type listed struct {
-		ImportPath string
-		Export     string
-		Error      *struct{ Err string }
+		ImportPath        string
+		Export            string
+		GoFiles, CgoFiles []string
+		IgnoredGoFiles    []string
+		Error             *struct{ Err string }
 	}
 	var errs []string
-	err := gocmd.JSON(ctx, r, func(p *listed) error {
+	err = gocmd.JSON(ctx, r, func(p *listed) error {
+		if p.Error != nil && len(p.GoFiles)+len(p.CgoFiles) == 0 && len(p.IgnoredGoFiles) > 0 {
+			pf.Unbuilt = append(pf.Unbuilt, p.ImportPath) // build constraints exclude all its files
+			return nil
+		}
 		if p.Error != nil {
 			errs = append(errs, p.ImportPath+": "+strings.TrimSpace(p.Error.Err))
 			return nil
@@ -50,16 +73,17 @@ func Export(ctx context.Context, r gocmd.Runner, pkgs []string) (map[string]Expo
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.ImportPath, err)
 		}
-		out[p.ImportPath] = Exported{Path: p.ImportPath, File: p.Export, Fingerprint: fp}
+		pf.Exported[p.ImportPath] = Exported{Path: p.ImportPath, File: p.Export, Fingerprint: fp}
 		return nil
-	}, append([]string{"list", "-e", "-export", "-trimpath", "-json=ImportPath,Export,Error", "--"}, pkgs...)...)
+	}, append([]string{"list", "-e", "-export", "-trimpath", "-json=ImportPath,Export,GoFiles,CgoFiles,IgnoredGoFiles,Error", "--"}, pkgs...)...)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("compiling the kept packages:\n\t%s", strings.Join(errs, "\n\t"))
+		return nil, fmt.Errorf("compiling the kept packages for %s:\n\t%s", pf.Platform, strings.Join(errs, "\n\t"))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("compiling the kept packages: %w", err)
+		return nil, fmt.Errorf("compiling the kept packages for %s: %w", pf.Platform, err)
 	}
-	return out, nil
+	slices.Sort(pf.Unbuilt)
+	return pf, nil
 }
 
 // objMagic begins the object file in a package's archive; the linker's
@@ -92,7 +116,9 @@ type Reason struct {
 // declarations the kept packages' exported API refers to, transitively
 // (through the types of exported objects, their methods, fields and
 // parameters), with the first object that exposes it. thirdParty reports
-// which packages count (the standard library is shared always).
+// which packages count (the standard library is shared always). A kept
+// package exports lacks, one that does not build on the platform of the
+// proof, exposes nothing there.
 func Compute(exports map[string]Exported, kept []string, thirdParty func(string) bool) ([]Reason, error) {
 	fset := token.NewFileSet()
 	imports := map[string]*types.Package{}
@@ -103,7 +129,7 @@ func Compute(exports map[string]Exported, kept []string, thirdParty func(string)
 	for _, k := range slices.Sorted(slices.Values(kept)) {
 		e, ok := exports[k]
 		if !ok {
-			return nil, fmt.Errorf("%s: no export data", k)
+			continue // it does not build on the platform: it exposes nothing there
 		}
 		pkg, err := read(fset, imports, e)
 		if err != nil {
