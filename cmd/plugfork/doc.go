@@ -209,8 +209,9 @@ Every module that provides a package both the plugin and the host link (by
 the host binary, or without one by the host's packages) is moved to exactly
 the host's version with go get, so that minimal version selection moves what
 depends on it. A plugin that then does not build, but builds at its own
-versions, is refused with the modules, both versions and the two ways out:
-upgrade the host, or lower the plugin's requirements.
+versions, is refused with the modules, both versions and the ways out:
+upgrade the host, or lower the plugin's requirements; and, for a host not
+forked, fork it, so that the plugin links its own versions.
 
 With --host-binary the host's build information decides the build settings
 that enter package fingerprints: -trimpath, -race, -msan, -asan, -tags,
