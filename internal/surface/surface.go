@@ -197,11 +197,133 @@ func read(fset *token.FileSet, imports map[string]*types.Package, e Exported) (*
 	return pkg, nil
 }
 
+// ExposureKind says what part of an exported API refers to a type.
+type ExposureKind string
+
+// The kinds of Exposure.
+const (
+	ExposedParam    ExposureKind = "parameter"      // of a function or method
+	ExposedResult   ExposureKind = "result"         // of a function or method
+	ExposedField    ExposureKind = "field"          // of a struct type
+	ExposedEmbedded ExposureKind = "embedded"       // a struct's embedded field or an interface's embedded type: its methods join the method set
+	ExposedAlias    ExposureKind = "alias"          // type T = ...
+	ExposedType     ExposureKind = "type"           // type T ...: what it is defined as
+	ExposedVar      ExposureKind = "var"            // a variable's type
+	ExposedConst    ExposureKind = "const"          // a constant's type
+	ExposedTypeArg  ExposureKind = "type parameter" // a constraint
+)
+
+// Exposure is an exported declaration of a package's API whose type refers
+// to a type declared in another package: an importer that uses the
+// declaration uses that package's type.
+type Exposure struct {
+	Decl    string       // as importers name it, without the package: "Request.ID", "New", "Logger.WithFields"
+	Kind    ExposureKind // what part of the declaration refers to it
+	Package string       // the package that declares the type
+}
+
+// Exposes walks the exported API of pkg (its exported functions, variables,
+// constants and types, the exported fields and methods of those types,
+// with every type they refer to, transitively) and returns each exposure
+// of a type of a package match reports, sorted: one per declaration and
+// package, of the first kind found (a type's parameters, then its fields
+// or methods; a function's parameters, then its results). The types of
+// packages skip reports are not looked into (the standard library refers
+// to no third-party type), nor the exported types of pkg, which have
+// exposures of their own.
+func Exposes(pkg *types.Package, match, skip func(path string) bool) []Exposure {
+	type key struct{ decl, pkg string }
+	seen := map[key]bool{}
+	var out []Exposure
+	stop := func(obj *types.TypeName) bool {
+		return skip(obj.Pkg().Path()) || obj.Pkg() == pkg && obj.Exported()
+	}
+	visit := func(decl string, kind ExposureKind, t types.Type) {
+		w := walker{seen: map[types.Type]bool{}, skip: stop, found: func(p *types.Package, _ string) {
+			if k := (key{decl, p.Path()}); match(p.Path()) && !seen[k] {
+				seen[k] = true
+				out = append(out, Exposure{Decl: decl, Kind: kind, Package: p.Path()})
+			}
+		}}
+		w.typ(t, decl)
+	}
+	signature := func(decl string, sig *types.Signature) {
+		visit(decl, ExposedParam, sig.Params())
+		visit(decl, ExposedResult, sig.Results())
+		for tp := range sig.TypeParams().TypeParams() {
+			visit(decl, ExposedTypeArg, tp.Constraint())
+		}
+	}
+	scope := pkg.Scope()
+	for _, name := range scope.Names() {
+		switch obj := scope.Lookup(name).(type) {
+		case *types.Func:
+			if obj.Exported() {
+				signature(name, obj.Signature())
+			}
+		case *types.Var:
+			if obj.Exported() {
+				visit(name, ExposedVar, obj.Type())
+			}
+		case *types.Const:
+			if obj.Exported() {
+				visit(name, ExposedConst, obj.Type())
+			}
+		case *types.TypeName:
+			if !obj.Exported() {
+				continue
+			}
+			if obj.IsAlias() {
+				visit(name, ExposedAlias, types.Unalias(obj.Type()))
+				continue
+			}
+			named, ok := obj.Type().(*types.Named)
+			if !ok {
+				continue
+			}
+			for tp := range named.TypeParams().TypeParams() {
+				visit(name, ExposedTypeArg, tp.Constraint())
+			}
+			switch u := named.Underlying().(type) {
+			case *types.Struct:
+				for f := range u.Fields() {
+					switch {
+					case f.Embedded():
+						visit(name+"."+f.Name(), ExposedEmbedded, f.Type())
+					case f.Exported():
+						visit(name+"."+f.Name(), ExposedField, f.Type())
+					}
+				}
+			case *types.Interface:
+				for m := range u.ExplicitMethods() {
+					signature(name+"."+m.Name(), m.Signature())
+				}
+				for e := range u.EmbeddedTypes() {
+					visit(name, ExposedEmbedded, e)
+				}
+			default:
+				visit(name, ExposedType, u)
+			}
+			for m := range named.Methods() {
+				if m.Exported() {
+					signature(name+"."+m.Name(), m.Signature())
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Exposure) int {
+		return strings.Compare(a.Decl+"\x00"+string(a.Kind)+"\x00"+a.Package, b.Decl+"\x00"+string(b.Kind)+"\x00"+b.Package)
+	})
+	return out
+}
+
 // walker visits the types an exported API refers to, and the packages
-// that declare the named ones.
+// that declare the named ones. It does not look into the named types
+// skip reports (nil: none).
 type walker struct {
 	seen  map[types.Type]bool
 	found func(p *types.Package, by string)
+	skip  func(*types.TypeName) bool
 }
 
 func (w *walker) typ(t types.Type, by string) {
@@ -211,11 +333,14 @@ func (w *walker) typ(t types.Type, by string) {
 	w.seen[t] = true
 	switch t := t.(type) {
 	case *types.Named:
-		if p := t.Obj().Pkg(); p != nil {
-			w.found(p, by)
-		}
 		for a := range t.TypeArgs().Types() {
 			w.typ(a, by)
+		}
+		if p := t.Obj().Pkg(); p != nil {
+			w.found(p, by)
+			if w.skip != nil && w.skip(t.Obj()) {
+				return
+			}
 		}
 		// A dependency's declaration refers to what its own API does:
 		// its underlying type and its methods.
