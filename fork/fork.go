@@ -81,6 +81,7 @@ type Result struct {
 	Pinned    []Pinned     `json:"pinned,omitempty"`
 	HostFiles []string     `json:"host_files,omitempty"` // host files whose imports were rewritten
 	Exposed   []Exposed    `json:"exposed,omitempty"`    // host packages plugins can import that use forks
+	Exposures []Exposure   `json:"exposures,omitempty"`  // forked modules whose types those packages' exported API hands out
 	Surface   []Surface    `json:"surface,omitempty"`    // what host and plugins must share: the kept packages and what they import
 	Platform  string       `json:"platform,omitempty"`   // the GOOS/GOARCH the surface was proved on
 	NotShared []NotShared  `json:"not_shared,omitempty"` // packages of kept modules forked all the same
@@ -267,7 +268,7 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 		return nil, nil, err
 	}
 	if s.cfg.DryRun {
-		lock, err := set.lock(p, m, s.cfg.Accept, p.surface.unproved(p), ldf)
+		lock, err := set.lock(p, m, s.cfg.Accept, p.surface.unproved(p), nil, ldf)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -280,7 +281,8 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 	}
 
 	s.progress("type-checking the forked host")
-	gomod, err := s.verify(ctx, st, m.gomod, set.Prefix)
+	exp := newExposures(p)
+	gomod, err := s.verify(ctx, st, m.gomod, set.Prefix, exp.look)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -290,7 +292,7 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 	}
 	t.TypeCheck = s.clock.lap()
 
-	lock, err := set.lock(p, m, s.cfg.Accept, surface, ldf)
+	lock, err := set.lock(p, m, s.cfg.Accept, surface, exp, ldf)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -354,6 +356,7 @@ func newResult(l, old *lockfile.Lock, recovered bool) *Result {
 	for _, e := range l.Exposed {
 		res.Exposed = append(res.Exposed, Exposed{Package: e.Package, Forks: e.Forks})
 	}
+	res.Exposures = lockExposures(l)
 	for _, n := range l.NotShared {
 		res.NotShared = append(res.NotShared, NotShared{Package: n.Package, Imports: n.Imports})
 	}

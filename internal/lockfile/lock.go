@@ -142,6 +142,21 @@ type Fork struct {
 	Remedies []Remedy `json:"remedies,omitempty"`
 	Files    int      `json:"files,omitempty"` // files of the fork tree
 	Bytes    int64    `json:"bytes,omitempty"` // their size
+	// ExposedBy are the declarations of the exported API of host packages
+	// plugins can import that refer to the fork's types.
+	ExposedBy []ExposedBy `json:"exposed_by,omitempty"`
+	// KeepPins are the modules that keeping the module (--keep PATH) would
+	// pin for plugins, as path@version: recorded with ExposedBy.
+	KeepPins []string `json:"keep_pins,omitempty"`
+}
+
+// ExposedBy is a declaration of a host package's exported API that refers
+// to a type of a forked package.
+type ExposedBy struct {
+	Package string `json:"package"` // the host package
+	Decl    string `json:"decl"`    // as plugins name it in the package: "Request.ID"
+	Kind    string `json:"kind"`    // what part of it refers to the type: "field", "parameter", ...
+	Type    string `json:"type"`    // the forked package whose type it is, by upstream path
 }
 
 // Require is how the host's go.mod required a fork's upstream module
@@ -196,6 +211,10 @@ func (l *Lock) Normal() *Lock {
 			return strings.Compare(a.Package+"\x00"+a.Pos, b.Package+"\x00"+b.Pos)
 		})
 		f.Remedies = slices.SortedFunc(slices.Values(f.Remedies), func(a, b Remedy) int { return strings.Compare(a.Package, b.Package) })
+		f.ExposedBy = slices.SortedFunc(slices.Values(f.ExposedBy), func(a, b ExposedBy) int {
+			return strings.Compare(a.Package+"\x00"+a.Decl+"\x00"+a.Type, b.Package+"\x00"+b.Decl+"\x00"+b.Type)
+		})
+		f.KeepPins = slices.Sorted(slices.Values(f.KeepPins))
 	}
 	return &n
 }
@@ -275,6 +294,16 @@ func (l *Lock) Format() []byte {
 			}
 			fmt.Fprintf(&b, "\tremedy %s %s %s", quote(r.Package), keep, strconv.Quote(strings.Join(r.Tags, ",")))
 			for _, p := range r.Pins {
+				fmt.Fprintf(&b, " %s", quote(p))
+			}
+			b.WriteString("\n")
+		}
+		for _, e := range f.ExposedBy {
+			fmt.Fprintf(&b, "\texposed-by %s %s %s %s\n", quote(e.Package), quote(e.Decl), quote(e.Kind), quote(e.Type))
+		}
+		if len(f.KeepPins) > 0 {
+			b.WriteString("\tkeep-pins")
+			for _, p := range f.KeepPins {
 				fmt.Fprintf(&b, " %s", quote(p))
 			}
 			b.WriteString("\n")
@@ -404,6 +433,18 @@ func Parse(filename string, data []byte) (*Lock, error) {
 					return nil, errorf("remedy: empty tag or pin")
 				}
 				cur.Remedies = append(cur.Remedies, r)
+			case "exposed-by":
+				f, err := fields(rest)
+				if err != nil || len(f) != 4 || slices.Contains(f, "") {
+					return nil, errorf("exposed-by: want \"exposed-by PACKAGE DECL KIND TYPE-PACKAGE\"")
+				}
+				cur.ExposedBy = append(cur.ExposedBy, ExposedBy{Package: f[0], Decl: f[1], Kind: f[2], Type: f[3]})
+			case "keep-pins":
+				f, err := fields(rest)
+				if err != nil || len(f) == 0 || slices.Contains(f, "") {
+					return nil, errorf("keep-pins: want \"keep-pins MODULE@VERSION...\"")
+				}
+				cur.KeepPins = f
 			default:
 				return nil, errorf("unknown fork field %q", key)
 			}
@@ -502,7 +543,7 @@ func Parse(filename string, data []byte) (*Lock, error) {
 // quoted (see fields).
 var multiField = map[string]bool{
 	"fork": true, "registers": true, "accept": true, "surface": true, "exposed": true,
-	"not-shared": true, "finding": true, "remedy": true, "files": true,
+	"not-shared": true, "finding": true, "remedy": true, "files": true, "exposed-by": true, "keep-pins": true,
 }
 
 // fields splits the rest of a line into its values, each bare or quoted.
@@ -581,6 +622,11 @@ func (l *Lock) validate(filename string, dirLines map[string]int) error {
 		}
 		if f.Require == "" {
 			return fmt.Errorf("fork %s: missing require", f.Path)
+		}
+		for _, e := range f.ExposedBy {
+			if !pkgpath.Within(e.Type, f.Path) {
+				return fmt.Errorf("fork %s: exposed-by: package %s is not in module %s", f.Path, e.Type, f.Path)
+			}
 		}
 		for _, r := range f.Registrations {
 			if !pkgpath.Within(r.Package, f.Path) {
