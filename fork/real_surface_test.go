@@ -93,7 +93,9 @@ func TestRealSurface(t *testing.T) {
 // its windows files; kept, the surface holds that package, which does not
 // build on linux. The fork proves the surface on the host's platform,
 // lists x/sys/windows as not built there, and the forked host builds and
-// loads a plugin that logs through the same logrus.
+// loads a plugin that logs through the same logrus. The host's sdk hands
+// plugins a type of the forked github.com/google/uuid: reported, with the
+// --keep that shares it.
 func TestRealKeepLogrus(t *testing.T) {
 	env := realEnv(t)
 	ctx := context.Background()
@@ -124,6 +126,10 @@ func TestRealKeepLogrus(t *testing.T) {
 		if e := surface[p]; e.NotBuilt || len(e.Fingerprint) != 16 {
 			t.Errorf("%s: %+v; want it proved", p, e)
 		}
+	}
+	if x := res.Exposures; len(x) != 1 || x[0].Module != "github.com/google/uuid" || x[0].Keep != "github.com/google/uuid" || len(x[0].By) != 1 ||
+		x[0].By[0] != (fork.ExposedBy{Package: "example.com/realhost/sdk", Decl: "Request.ID", Kind: "field", Type: "github.com/google/uuid"}) {
+		t.Errorf("exposures %+v; want sdk.Request.ID exposing the forked uuid", x)
 	}
 	plugin := env.BuildPlugin(t, plug, filepath.Join(dir, "plain.so"))
 	after := env.BuildHost(t, host, filepath.Join(dir, "after.bin"))
