@@ -38,9 +38,11 @@ type CheckConfig struct {
 	Ldflags string
 	// Fingerprints are the built host's package fingerprints, by path,
 	// compared with the shared surface's when Trimpath (the host was built
-	// with -trimpath, as the lock's fingerprints are taken).
+	// with -trimpath, as the lock's fingerprints are taken) and the host
+	// was built for the platform (GOOS/GOARCH) the lock's were proved on.
 	Fingerprints map[string]string
 	Trimpath     bool
+	Platform     string
 }
 
 // CheckResult is the verdict of the CI gate.
@@ -376,8 +378,8 @@ func (c *checker) surface(mf *modfile.File, cfg CheckConfig) {
 				Fix:     "plugfork fork (proves the surface anew)"})
 		}
 	}
-	if cfg.Fingerprints == nil || !cfg.Trimpath {
-		return // the lock's fingerprints are taken under -trimpath
+	if cfg.Fingerprints == nil || !cfg.Trimpath || c.lock.Platform != "" && cfg.Platform != c.lock.Platform {
+		return // the lock's fingerprints are taken under -trimpath, on its platform
 	}
 	for _, e := range c.lock.Surface {
 		got, ok := cfg.Fingerprints[e.Package]

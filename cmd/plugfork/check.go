@@ -64,6 +64,7 @@ and no network: fast enough for a pre-commit hook.`,
 				cfg.Linked = []string{}
 				cfg.Fingerprints = map[string]string{}
 				cfg.Trimpath = b.Setting("-trimpath") == "true"
+				cfg.Platform = b.GOOS + "/" + b.GOARCH
 				for _, p := range b.Packages {
 					cfg.Linked = append(cfg.Linked, p.Path)
 					cfg.Fingerprints[p.Path] = p.Fingerprint
