@@ -373,12 +373,12 @@ func (c *checker) surface(mf *modfile.File, cfg CheckConfig) {
 		}
 	}
 	b := cfg.Binary
-	if b == nil || !b.Trimpath {
-		return // the lock's fingerprints are taken under -trimpath
+	if b == nil || !b.Trimpath || c.lock.Platform != "" && b.Platform != c.lock.Platform {
+		return // the lock's fingerprints are taken under -trimpath, on its platform
 	}
 	for _, e := range c.lock.Surface {
 		got, ok := b.Packages[e.Package]
-		if ok && got != e.Fingerprint {
+		if ok && !e.Unbuilt && got != e.Fingerprint {
 			c.add(CheckFinding{Kind: KindSurface, Module: e.Module, Path: e.Package, Pos: b.Name,
 				Message: fmt.Sprintf("%s links %s with fingerprint %s, not the %s the fork proved: plugins built against the surface would not load", b.Name, e.Package, got, e.Fingerprint),
 				Fix:     "rebuild " + b.Name + " from this checkout with the flags plugfork plugin env prints, or plugfork fork"})

@@ -87,7 +87,7 @@ func (ph *Phases) Materialize() (map[string]string, error) {
 
 // Verify runs the verify phase after Materialize.
 func (ph *Phases) Verify(ctx context.Context) error {
-	gomod, err := ph.s.verify(ctx, ph.st, ph.m.gomod, ph.set.Prefix)
+	gomod, err := ph.s.verify(ctx, ph.st, ph.m.gomod, ph.set.Prefix, nil)
 	ph.gomod = gomod
 	return err
 }
@@ -96,7 +96,7 @@ func (ph *Phases) Verify(ctx context.Context) error {
 // what materialize made (the surface unproved, no checked remedies, no
 // inputs hash), and reports whether the host changed.
 func (ph *Phases) Apply(ctx context.Context) (bool, error) {
-	lock, err := ph.set.lock(ph.p, ph.m, nil, ph.p.surface.unproved(ph.p), nil)
+	lock, err := ph.set.lock(ph.p, ph.m, nil, ph.p.surface.unproved(ph.p), nil, nil)
 	if err != nil {
 		return false, err
 	}

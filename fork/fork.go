@@ -84,7 +84,9 @@ type Result struct {
 	// dry run): none for a run with nothing to do.
 	Rewritten []string    `json:"rewritten,omitempty"`
 	Exposed   []Exposed   `json:"exposed,omitempty"`    // host packages plugins can import that use forks
+	Exposures []Exposure  `json:"exposures,omitempty"`  // forked modules whose types those packages' exported API hands out
 	Surface   []Surface   `json:"surface,omitempty"`    // what host and plugins must share: the kept packages and what they import
+	Platform  string      `json:"platform,omitempty"`   // the GOOS/GOARCH the surface was proved on
 	NotShared []NotShared `json:"not_shared,omitempty"` // packages of kept modules forked all the same
 	Findings  []Finding   `json:"findings,omitempty"`
 	Hazards   []Hazard    `json:"hazards,omitempty"` // where two copies of a library in one process break
@@ -229,7 +231,7 @@ func Fork(ctx context.Context, cfg Config) (*Result, error) {
 func lockSurface(shared []lockfile.Shared) []Surface {
 	var out []Surface
 	for _, e := range shared {
-		out = append(out, Surface{Package: e.Package, Module: e.Module, Version: e.Version, Why: e.Why, Fingerprint: e.Fingerprint})
+		out = append(out, Surface{Package: e.Package, Module: e.Module, Version: e.Version, Why: e.Why, Fingerprint: e.Fingerprint, NotBuilt: e.Unbuilt})
 	}
 	return out
 }
@@ -269,7 +271,7 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 		return nil, nil, err
 	}
 	if s.cfg.DryRun {
-		lock, err := set.lock(p, m, s.cfg.Accept, p.surface.unproved(p), ldf)
+		lock, err := set.lock(p, m, s.cfg.Accept, p.surface.unproved(p), nil, ldf)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -282,7 +284,8 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 	}
 
 	s.progress("type-checking the forked host")
-	gomod, err := s.verify(ctx, st, m.gomod, set.Prefix)
+	exp := newExposures(p)
+	gomod, err := s.verify(ctx, st, m.gomod, set.Prefix, exp.look)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -292,7 +295,7 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 	}
 	t.TypeCheck = s.clock.lap()
 
-	lock, err := set.lock(p, m, s.cfg.Accept, surface, ldf)
+	lock, err := set.lock(p, m, s.cfg.Accept, surface, exp, ldf)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -352,10 +355,11 @@ func newResult(l, old *lockfile.Lock, recovered bool) *Result {
 		}
 	}
 	res.Pinned = pinnedOf(l.Surface)
-	res.Surface = lockSurface(l.Surface)
+	res.Surface, res.Platform = lockSurface(l.Surface), l.Platform
 	for _, e := range l.Exposed {
 		res.Exposed = append(res.Exposed, Exposed{Package: e.Package, Forks: e.Forks})
 	}
+	res.Exposures = lockExposures(l)
 	for _, n := range l.NotShared {
 		res.NotShared = append(res.NotShared, NotShared{Package: n.Package, Imports: n.Imports})
 	}

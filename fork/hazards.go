@@ -51,34 +51,19 @@ type Acceptance = lockfile.Acceptance
 // internal/hazard words the remedies from these facts.
 func (s *session) remedies(ctx context.Context, st *swap.Stage, set settings, p *plan, l *lockfile.Lock, check bool) error {
 	c := p.closure
-	pinsOf := func(reach map[string]bool) []string {
-		pins := map[string]bool{}
-		for path := range reach {
-			if q := c.Forked[path]; q != nil {
-				pins[q.Mod.Path+"@"+q.Mod.Version] = true
-			}
-		}
-		return slices.Sorted(maps.Keys(pins))
-	}
 	for i, fp := range p.forks {
 		f := &l.Forks[i]
 		for _, r := range f.Registrations {
 			if f.Remedy(r.Package) != nil {
 				continue
 			}
-			rem := lockfile.Remedy{Package: r.Package, Pins: pinsOf(reachable(c, r.Package))}
+			rem := lockfile.Remedy{Package: r.Package, Pins: pinsOf(c, reachable(c, r.Package))}
 			if r.Package == fp.Mod.Path && len(rem.Pins) > 1 {
 				// The module's path alone names the module, whose packages
 				// that import unkept ones may stay forked
 				// (closure.Surface): name its packages instead.
 				rem.Root = true
-				reach := map[string]bool{}
-				for path, q := range c.Forked {
-					if q.Mod == fp.Mod {
-						maps.Copy(reach, reachable(c, path))
-					}
-				}
-				rem.Pins = pinsOf(reach)
+				rem.Pins = modulePins(c, fp.Mod)
 			}
 			if tags := tagKnobs(c, r.Package); check && len(tags) > 0 {
 				ok, err := s.dropsImport(ctx, st, tags, set.Prefix+"/"+r.Package)
@@ -93,6 +78,31 @@ func (s *session) remedies(ctx context.Context, st *swap.Stage, set settings, p 
 		}
 	}
 	return nil
+}
+
+// modulePins returns what keeping module m (--keep PATH) pins for plugins:
+// the modules of the forked packages its forked packages import,
+// transitively, themselves included, as path@version.
+func modulePins(c *closure.Closure, m *closure.Module) []string {
+	reach := map[string]bool{}
+	for path, q := range c.Forked {
+		if q.Mod == m {
+			maps.Copy(reach, reachable(c, path))
+		}
+	}
+	return pinsOf(c, reach)
+}
+
+// pinsOf returns the modules of the forked packages of c in reach, as
+// path@version, sorted.
+func pinsOf(c *closure.Closure, reach map[string]bool) []string {
+	pins := map[string]bool{}
+	for path := range reach {
+		if q := c.Forked[path]; q != nil {
+			pins[q.Mod.Path+"@"+q.Mod.Version] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(pins))
 }
 
 // reachable returns the third-party packages of the closure the package

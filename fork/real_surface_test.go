@@ -3,6 +3,7 @@ package fork_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -84,5 +85,62 @@ func TestRealSurface(t *testing.T) {
 	load = testgo.Load(ctx, kept, b.Output)
 	if load.Err != nil || len(load.Outcomes) != 1 || !load.Outcomes[0].Loaded {
 		t.Fatalf("kept by package: %+v\nstdout: %s\nstderr: %s", load.Outcomes, load.Stdout, load.Stderr)
+	}
+}
+
+// TestRealKeepLogrus: a kept module with files for another platform (see
+// testdata/real/logrus.txtar). logrus imports golang.org/x/sys/windows in
+// its windows files; kept, the surface holds that package, which does not
+// build on linux. The fork proves the surface on the host's platform,
+// lists x/sys/windows as not built there, and the forked host builds and
+// loads a plugin that logs through the same logrus. The host's sdk hands
+// plugins a type of the forked github.com/google/uuid: reported, with the
+// --keep that shares it.
+func TestRealKeepLogrus(t *testing.T) {
+	env := realEnv(t)
+	ctx := context.Background()
+	dir := realFixture(t, env, "logrus", "host", "plugin")
+	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
+	res, err := fork.Fork(ctx, fork.Config{Dir: host, Env: env.Environ(), Prefix: "gitlab.example.com/workflow", Keep: []string{"github.com/sirupsen/logrus"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := runtime.GOOS + "/" + runtime.GOARCH; res.Platform != want {
+		t.Errorf("proved on %q, want %q", res.Platform, want)
+	}
+	forked := map[string]bool{}
+	for _, f := range res.Forks {
+		forked[f.Path] = true
+	}
+	if !forked["github.com/google/uuid"] || forked["github.com/sirupsen/logrus"] || forked["golang.org/x/sys"] {
+		t.Errorf("forks %v; want uuid forked, logrus and x/sys shared", forked)
+	}
+	surface := map[string]fork.Surface{}
+	for _, e := range res.Surface {
+		surface[e.Package] = e
+	}
+	if e := surface["golang.org/x/sys/windows"]; !e.NotBuilt || e.Fingerprint != "" {
+		t.Errorf("x/sys/windows: %+v; want it listed as not built on linux", e)
+	}
+	for _, p := range []string{"github.com/sirupsen/logrus", "golang.org/x/sys/unix"} {
+		if e := surface[p]; e.NotBuilt || len(e.Fingerprint) != 16 {
+			t.Errorf("%s: %+v; want it proved", p, e)
+		}
+	}
+	if x := res.Exposures; len(x) != 1 || x[0].Module != "github.com/google/uuid" || x[0].Keep != "github.com/google/uuid" || len(x[0].By) != 1 ||
+		x[0].By[0] != (fork.ExposedBy{Package: "example.com/realhost/sdk", Decl: "Request.ID", Kind: "field", Type: "github.com/google/uuid"}) {
+		t.Errorf("exposures %+v; want sdk.Request.ID exposing the forked uuid", x)
+	}
+	plugin := env.BuildPlugin(t, plug, filepath.Join(dir, "plain.so"))
+	after := env.BuildHost(t, host, filepath.Join(dir, "after.bin"))
+	load := testgo.Load(ctx, after, plugin)
+	if load.Err != nil || len(load.Outcomes) != 1 || !load.Outcomes[0].Loaded {
+		t.Fatalf("%+v\nstdout: %s\nstderr: %s", load.Outcomes, load.Stdout, load.Stderr)
+	}
+	if got := load.Outcomes[0].Output; !strings.Contains(got, `"msg":"plugin"`) || !strings.Contains(load.HostReport, `"msg":"host"`) {
+		t.Errorf("plugin says %q, host %q", got, load.HostReport)
+	}
+	if c, err := fork.Check(fork.CheckConfig{Dir: host}); err != nil || !c.OK {
+		t.Fatalf("check: %v %+v", err, c)
 	}
 }

@@ -187,15 +187,16 @@ func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 }
 
 // lock returns the lock of a run with these settings that made p and m,
-// with the shared surface and the findings of the host's build files
-// (ldflags): everything the run's result says but the checked remedies
+// with the shared surface, the exposures exp found (nil: none looked
+// for) and the findings of the host's build files (ldflags): everything the run's result says but the checked remedies
 // (see remedies). An accepted hazard of a package that registers nothing
 // (any more) is dropped; one just given is an error.
-func (set settings) lock(p *plan, m *materialized, given []lockfile.Acceptance, surface []Surface, ldflags []Finding) (*lockfile.Lock, error) {
+func (set settings) lock(p *plan, m *materialized, given []lockfile.Acceptance, surface []Surface, exp *exposures, ldflags []Finding) (*lockfile.Lock, error) {
 	l := &lockfile.Lock{Prefix: set.Prefix, Dir: set.Dir, Keep: set.Keep, Tests: set.Tests, Whole: set.Whole, HostFiles: m.hostFiles}
 	for _, e := range surface {
-		l.Surface = append(l.Surface, lockfile.Shared{Package: e.Package, Module: e.Module, Version: e.Version, Fingerprint: e.Fingerprint, Why: e.Why})
+		l.Surface = append(l.Surface, lockfile.Shared{Package: e.Package, Module: e.Module, Version: e.Version, Fingerprint: e.Fingerprint, Why: e.Why, Unbuilt: e.NotBuilt})
 	}
+	l.Platform = p.surface.platform()
 	for _, e := range p.exposed {
 		l.Exposed = append(l.Exposed, lockfile.Exposed{Package: e.Package, Forks: e.Forks})
 	}
@@ -218,6 +219,8 @@ func (set settings) lock(p *plan, m *materialized, given []lockfile.Acceptance, 
 			Require: fp.Require, Packages: len(fp.Pkgs), Registrations: out.registrations,
 			Files: out.files, Bytes: out.bytes,
 		})
+		f := &l.Forks[len(l.Forks)-1]
+		f.ExposedBy, f.KeepPins = exp.forModule(fp)
 		addFindings(out.findings)
 		for _, r := range out.registrations {
 			registers[r.Package] = true

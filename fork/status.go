@@ -24,6 +24,8 @@ type StatusResult struct {
 	Forks  []StatusFork `json:"forks"`
 	// Surface is what host and plugins share, with why.
 	Surface []Surface `json:"surface,omitempty"`
+	// Platform is the GOOS/GOARCH the surface was proved on.
+	Platform string `json:"platform,omitempty"`
 }
 
 // StatusFork is one fork's state.
@@ -67,7 +69,7 @@ func Status(ctx context.Context, dir string, env []string, updates bool) (*Statu
 		}
 		res.Forks = append(res.Forks, sf)
 	}
-	res.Surface = lockSurface(h.Surface())
+	res.Surface, res.Platform = lockSurface(h.Surface()), lock.Platform
 	if updates && len(res.Forks) > 0 {
 		args := []string{"list", "-m", "-e", "-json"}
 		for _, f := range res.Forks {

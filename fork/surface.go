@@ -20,6 +20,10 @@ type Surface struct {
 	Version     string `json:"version"`
 	Why         string `json:"why"`                   // "kept", "exposed by example.com/sdk/api.Plugin.Handle", "imported by example.com/sdk/api"
 	Fingerprint string `json:"fingerprint,omitempty"` // under -trimpath, as the proof compared it
+	// NotBuilt says that no Go file of the package builds on the platform
+	// the surface was proved on (Result.Platform): a binary for it does
+	// not link the package, so there is nothing there to differ.
+	NotBuilt bool `json:"not_built,omitempty"`
 }
 
 // NotShared is a package of a kept module that is forked all the same:
@@ -31,9 +35,9 @@ type NotShared struct {
 
 // surfacePlan is the shared surface a run keeps.
 type surfacePlan struct {
-	why       map[string]string           // package -> reason
-	notShared []NotShared                 // packages of kept modules forked all the same
-	upstream  map[string]surface.Exported // fingerprints in the upstream view, under -trimpath
+	why       map[string]string // package -> reason
+	notShared []NotShared       // packages of kept modules forked all the same
+	upstream  *surface.Proof    // fingerprints in the upstream view, under -trimpath
 }
 
 // surface decides the shared surface of the closure c in the upstream view
@@ -59,7 +63,7 @@ func (s *session) surface(ctx context.Context, st *swap.Stage, c *closure.Closur
 		}
 	}
 	inSurface := func(p string) bool { _, ok := sharedVia[p]; return ok }
-	reasons, err := surface.Compute(ex, kept, inSurface)
+	reasons, err := surface.Compute(ex.Exported, kept, inSurface)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,9 +102,9 @@ func (s *session) prove(ctx context.Context, st *swap.Stage, p *plan) ([]Surface
 	}
 	var changed, out []Surface
 	for _, path := range shared {
-		q := p.closure.Pinned[path]
-		e := Surface{Package: path, Module: q.Mod.Path, Version: q.Mod.Version, Why: sp.why[path], Fingerprint: got[path].Fingerprint}
-		if e.Fingerprint != sp.upstream[path].Fingerprint {
+		e := sp.entry(p, path)
+		e.Fingerprint = got.Exported[path].Fingerprint
+		if e.NotBuilt != slices.Contains(got.Unbuilt, path) || e.Fingerprint != sp.upstream.Exported[path].Fingerprint {
 			changed = append(changed, e)
 		}
 		out = append(out, e)
@@ -108,11 +112,19 @@ func (s *session) prove(ctx context.Context, st *swap.Stage, p *plan) ([]Surface
 	if len(changed) > 0 {
 		var lines []string
 		for _, e := range changed {
-			lines = append(lines, fmt.Sprintf("%s: fingerprint %s upstream, %s forked", e.Package, sp.upstream[e.Package].Fingerprint, e.Fingerprint))
+			lines = append(lines, fmt.Sprintf("%s: fingerprint %q upstream, %q forked on %s", e.Package, sp.upstream.Exported[e.Package].Fingerprint, e.Fingerprint, sp.upstream.Platform))
 		}
 		return nil, fmt.Errorf("forking changed the fingerprints of the shared surface, though every package it imports stays shared; plugins built against it would not load, so nothing was written:\n\t%s\n\tkeep what these packages refer to by name (--keep), and report the case: plugfork does not follow it", strings.Join(lines, "\n\t"))
 	}
 	return out, nil
+}
+
+// entry returns the surface's entry for path, with the version of closure
+// p and whether it builds on the platform of the proof, without a
+// fingerprint.
+func (sp *surfacePlan) entry(p *plan, path string) Surface {
+	q := p.closure.Pinned[path]
+	return Surface{Package: path, Module: q.Mod.Path, Version: q.Mod.Version, Why: sp.why[path], NotBuilt: slices.Contains(sp.upstream.Unbuilt, path)}
 }
 
 // unproved returns the surface sp plans, with the versions of closure p
@@ -124,8 +136,16 @@ func (sp *surfacePlan) unproved(p *plan) []Surface {
 	}
 	var out []Surface
 	for _, path := range slices.Sorted(maps.Keys(sp.why)) {
-		q := p.closure.Pinned[path]
-		out = append(out, Surface{Package: path, Module: q.Mod.Path, Version: q.Mod.Version, Why: sp.why[path]})
+		out = append(out, sp.entry(p, path))
 	}
 	return out
+}
+
+// platform returns the GOOS/GOARCH the surface is proved on: "" when
+// nothing is kept.
+func (sp *surfacePlan) platform() string {
+	if sp == nil {
+		return ""
+	}
+	return sp.upstream.Platform
 }

@@ -90,7 +90,7 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	if err := s.tidy(ctx, st, unwired, old.Prefix, true); err != nil {
 		return nil, err
 	}
-	gomod, err := s.checkStage(ctx, st)
+	gomod, err := s.checkStage(ctx, st, nil)
 	if err != nil {
 		return nil, err
 	}

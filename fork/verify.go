@@ -3,6 +3,7 @@ package fork
 import (
 	"context"
 	"fmt"
+	"go/types"
 	"os"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
@@ -14,18 +15,20 @@ import (
 
 // verify settles the staged host's go.mod and go.sum as go mod tidy has
 // them, makes sure tidy moved nothing plugfork did not fork, and
-// type-checks the forked host. It returns the go.mod the host gets.
-func (s *session) verify(ctx context.Context, st *swap.Stage, wired []byte, prefix string) ([]byte, error) {
+// type-checks the forked host, handing api each package's API (nil: no
+// need). It returns the go.mod the host gets.
+func (s *session) verify(ctx context.Context, st *swap.Stage, wired []byte, prefix string, api func(*types.Package)) ([]byte, error) {
 	if err := s.tidy(ctx, st, wired, prefix, false); err != nil {
 		return nil, err
 	}
-	return s.checkStage(ctx, st)
+	return s.checkStage(ctx, st, api)
 }
 
 // checkStage type-checks the staged host, whose go.mod and go.sum are
-// settled, and returns the go.mod the host gets.
-func (s *session) checkStage(ctx context.Context, st *swap.Stage) ([]byte, error) {
-	errs, err := typeCheck(ctx, st.Dir, gocmd.WithModFlag(s.cfg.Env, "readonly"), []string{"./..."}, s.progress)
+// settled, handing api each package's API (nil: no need), and returns the
+// go.mod the host gets.
+func (s *session) checkStage(ctx context.Context, st *swap.Stage, api func(*types.Package)) ([]byte, error) {
+	errs, err := typeCheck(ctx, st.Dir, gocmd.WithModFlag(s.cfg.Env, "readonly"), []string{"./..."}, s.progress, api)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +40,7 @@ func (s *session) checkStage(ctx context.Context, st *swap.Stage) ([]byte, error
 		if s.h.Vendor {
 			mode = "vendor"
 		}
-		if before, err := typeCheck(ctx, s.h.Root, gocmd.WithModFlag(s.cfg.Env, mode), []string{"./..."}, nil); err == nil && len(before) > 0 && s.h.Lock == nil {
+		if before, err := typeCheck(ctx, s.h.Root, gocmd.WithModFlag(s.cfg.Env, mode), []string{"./..."}, nil, nil); err == nil && len(before) > 0 && s.h.Lock == nil {
 			tc.BrokeBefore, tc.Errors = true, before
 		}
 		return nil, tc
@@ -100,9 +103,9 @@ func goLine(f *modfile.File) string {
 // they import (see package typecheck: from source, in dependency order, in
 // bounded memory), and returns every error, with positions relative to
 // dir, sorted and de-duplicated. progress, when set, hears how many
-// packages are checked.
-func typeCheck(ctx context.Context, dir string, env []string, patterns []string, progress func(string, ...any)) ([]PackageError, error) {
-	cfg := typecheck.Config{Dir: dir, Env: env, Patterns: patterns}
+// packages are checked; api, when set, gets each package's API.
+func typeCheck(ctx context.Context, dir string, env []string, patterns []string, progress func(string, ...any), api func(*types.Package)) ([]PackageError, error) {
+	cfg := typecheck.Config{Dir: dir, Env: env, Patterns: patterns, API: api}
 	if progress != nil {
 		cfg.Progress = func(done, total int) { progress("type-checked %d/%d packages", done, total) }
 	}

@@ -169,6 +169,7 @@ func (b *Binary) Built() *built.Host {
 		Name:     b.Path,
 		Ldflags:  b.Setting("-ldflags"),
 		Trimpath: b.Setting("-trimpath") == "true",
+		Platform: b.GOOS + "/" + b.GOARCH,
 		Packages: make(map[string]string, len(b.Packages)),
 	}
 	for _, p := range b.Packages {

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	modpath "golang.org/x/mod/module"
 )
 
 // Schema is the version of the Report format.
@@ -180,6 +183,7 @@ func CheckWith(hz *Hazards, host *Binary, plugins ...*Binary) (*Report, error) {
 	}
 	r := &Report{Schema: Schema, Host: host, Plugins: []*Verdict{}}
 	reg := newRegistrar(hz, host)
+	forked := forkedHost(hz, host)
 	reg.init(host, "host") // the host runs: it registered without a clash
 	var dead *Verdict      // the plugin whose panic ended the host
 	// scope is what the dynamic linker searches for go:link.pkghash.*:
@@ -245,7 +249,7 @@ func CheckWith(hz *Hazards, host *Binary, plugins ...*Binary) (*Report, error) {
 				break
 			}
 		}
-		v.Mismatches, v.Causes = compare(scope, p)
+		v.Mismatches, v.Causes = compare(scope, p, forked)
 		scope = append(scope, p)
 		if already != nil {
 			v.Error = openPrefix(p.Path) + "plugin already loaded"
@@ -325,8 +329,9 @@ func minor(v string) string {
 }
 
 // compare checks p's table against the first definitions in scope, in
-// table order, and groups the mismatches by cause.
-func compare(scope []*Binary, p *Binary) ([]Mismatch, []Cause) {
+// table order, and groups the mismatches by cause; forked says that the
+// host, scope[0], is forked.
+func compare(scope []*Binary, p *Binary, forked bool) ([]Mismatch, []Cause) {
 	var ms []Mismatch
 	var causes []Cause
 	for _, pkg := range p.Packages {
@@ -350,7 +355,7 @@ func compare(scope []*Binary, p *Binary) ([]Mismatch, []Cause) {
 						Fix:     "give each plugin its own main package import path (module path)",
 					}
 				} else {
-					c = classify(pkg.Path, b, against, p)
+					c = classify(pkg.Path, b, against, p, forked && i == 0)
 				}
 				causes = addCause(causes, c, pkg.Path)
 			}
@@ -389,8 +394,9 @@ func (b *Binary) FingerprintSettings() []Setting {
 }
 
 // classify explains why pkg's fingerprint in p differs from the one that
-// b, on side against, defines.
-func classify(pkg string, b *Binary, against string, p *Binary) Cause {
+// b, on side against, defines; forked says that b is a forked host, which
+// links pkg under its own path only because it shares it with plugins.
+func classify(pkg string, b *Binary, against string, p *Binary, forked bool) Cause {
 	side := against
 	if against != "host" {
 		side = "plugin " + against
@@ -413,7 +419,7 @@ func classify(pkg string, b *Binary, against string, p *Binary) Cause {
 				return c
 			}
 			c.Summary = fmt.Sprintf("%s: %s %s, plugin %s", c.Module, side, c.Want, c.Have)
-			c.Fix = pinFix(c.Module, mb, against)
+			c.Fix = pinFix(c.Module, mb, against, forked)
 			return c
 		}
 	}
@@ -450,7 +456,7 @@ func classify(pkg string, b *Binary, against string, p *Binary) Cause {
 	if okb && okp && (!sameReplace(mb.Replace, mp.Replace) || mb.Sum != mp.Sum || mb.Version == "(devel)" || mb.Replace != nil && mb.Replace.Version == "") {
 		c.Kind = CauseModuleSource
 		c.Summary = fmt.Sprintf("%s: %s %s, plugin %s: same version, another source (a replace or a local edit)", c.Module, side, c.Want, c.Have)
-		c.Fix = fmt.Sprintf("build the plugin from the %s's source of %s (the same replace), or plugfork fork the host", strings.TrimPrefix(side, "plugin "), c.Module)
+		c.Fix = fmt.Sprintf("build the plugin from the %s's source of %s (the same replace)%s", strings.TrimPrefix(side, "plugin "), c.Module, orFork(against, forked))
 		return c
 	}
 	c.Kind = CauseUnknown
@@ -481,22 +487,65 @@ func versionOf(m Module, ok bool) string {
 	return v
 }
 
-// pinFix says how to make the plugin require b's version of module.
-func pinFix(module string, m Module, against string) string {
+// pinFix says how to make the plugin require b's version of module; forked
+// says that b is a forked host, which shares module with plugins.
+func pinFix(module string, m Module, against string, forked bool) string {
 	if against != "host" {
 		return fmt.Sprintf("require the same version of %s in both plugins (%s has %s), or plugfork fork it in one", module, against, m.Version)
 	}
 	if m.Version == "(devel)" {
-		return fmt.Sprintf("build the plugin against the host's source of %s, or plugfork fork the host", module)
+		return fmt.Sprintf("build the plugin against the host's source of %s%s", module, orFork(against, forked))
 	}
 	if m.Replace != nil {
 		r := m.Replace.Path
 		if m.Replace.Version != "" {
 			r += " " + m.Replace.Version
 		}
-		return fmt.Sprintf("in the plugin's go.mod: require %s %s and replace %s => %s; or plugfork fork the host", module, m.Version, module, r)
+		return fmt.Sprintf("in the plugin's go.mod: require %s %s and replace %s => %s%s", module, m.Version, module, r, orFork(against, forked))
 	}
-	return fmt.Sprintf("in the plugin's go.mod: require %s %s (go get %s@%s), or plugfork fork the host", module, m.Version, module, m.Version)
+	return fmt.Sprintf("in the plugin's go.mod: require %s %s (go get %s@%s)%s", module, m.Version, module, m.Version, orFork(against, forked))
+}
+
+// orFork ends a fix against the host: forking it is the other way out,
+// unless it is forked, and then it shares the module with plugins on
+// purpose (kept), which plugfork plugin build aligns plugins to.
+func orFork(against string, forked bool) string {
+	switch {
+	case against != "host":
+		return ""
+	case forked:
+		return "; the forked host shares it with plugins (kept): plugfork plugin build aligns the plugin to it"
+	}
+	return ", or plugfork fork the host"
+}
+
+// forkedHost reports whether host b is forked: the lock read with it
+// (hz) says so, or its buildinfo links a fork of the modules layout, a
+// module PREFIX/M replaced by a directory that ends in M, escaped as the
+// fork dir names it.
+func forkedHost(hz *Hazards, b *Binary) bool {
+	if hz != nil {
+		return true
+	}
+	for _, m := range b.Modules {
+		if m.Replace == nil || m.Replace.Version != "" && m.Replace.Version != "(devel)" {
+			continue
+		}
+		dir := path.Clean(strings.ReplaceAll(m.Replace.Path, `\`, "/"))
+		for i := strings.Index(m.Path, "/"); i >= 0; {
+			up := m.Path[i+1:]
+			first, _, _ := strings.Cut(up, "/")
+			if esc, err := modpath.EscapePath(up); err == nil && strings.Contains(first, ".") && strings.HasSuffix(dir, "/"+esc) {
+				return true
+			}
+			j := strings.Index(up, "/")
+			if j < 0 {
+				break
+			}
+			i += 1 + j
+		}
+	}
+	return false
 }
 
 func orUnset(v string) string {

@@ -285,6 +285,10 @@ func writeModFile(name string, f *modfile.File) error {
 type NeedsNewerError struct {
 	Modules []Alignment
 	Output  string // the go command's errors
+	// HostForked says that the host is forked: it shares these modules
+	// with plugins on purpose (kept). An unforked host shares every
+	// module it links, which forking it ends.
+	HostForked bool
 }
 
 func (e *NeedsNewerError) Error() string {
@@ -301,7 +305,12 @@ func (e *NeedsNewerError) Error() string {
 		up = append(up, m.Module+"@"+m.From)
 		down = append(down, m.Module+"@"+m.To)
 	}
-	fmt.Fprintf(&b, "Two ways out: upgrade the host (in the host: go get %s, then plugfork fork, and rebuild it), or lower the plugin's requirements to the host's (in the plugin: go get %s) and use only what those versions have.",
+	if e.HostForked {
+		fmt.Fprintf(&b, "Two ways out: upgrade the host (in the host: go get %s, then plugfork fork, and rebuild it), or lower the plugin's requirements to the host's (in the plugin: go get %s) and use only what those versions have.",
+			strings.Join(up, " "), strings.Join(down, " "))
+		return b.String()
+	}
+	fmt.Fprintf(&b, "Three ways out: fork the host (in the host: plugfork fork --prefix PREFIX, and rebuild it), so that it links private copies and the plugin links its own versions, unless the host's API hands the plugin their types (then keep those with --keep); upgrade the host (in the host: go get %s, and rebuild it); or lower the plugin's requirements to the host's (in the plugin: go get %s) and use only what those versions have.",
 		strings.Join(up, " "), strings.Join(down, " "))
 	return b.String()
 }
@@ -321,7 +330,7 @@ func (b *builder) build(ctx context.Context, out string, aligned []Alignment) er
 	if len(aligned) > 0 {
 		if probeErr := b.view.unaligned(func() error { return b.buildTo(ctx, out+".probe") }); probeErr == nil {
 			os.Remove(out + ".probe")
-			return &NeedsNewerError{Modules: aligned, Output: ge.Stderr}
+			return &NeedsNewerError{Modules: aligned, Output: ge.Stderr, HostForked: b.host.lock != nil}
 		}
 	}
 	return &BuildError{Output: ge.Stderr, Hint: b.hint(ge.Stderr)}

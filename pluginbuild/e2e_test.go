@@ -263,33 +263,49 @@ func TestTagsFromHostBinary(t *testing.T) {
 
 // TestNeedsNewerKept: a plugin that calls API its kept module has only at a
 // newer version than the host's does not build at the host's version: the
-// error names the module, both versions and the two ways out, and no
-// plugin is written.
+// error names the module, both versions and the ways out, and no plugin is
+// written. Forking the host is one of them when it is not forked.
 func TestNeedsNewerKept(t *testing.T) {
-	dir := t.TempDir()
-	host := framework(t, dir, "framework")
-	biz := plugin(t, filepath.Join(dir, "biz"), strings.Replace(bizPlugin, `", kept " + kept.Name()`, `", kept " + kept.Extra()`, 1))
-	env.Go(t, biz, "mod", "tidy")
-	forkHost(t, host)
-	hostBin := buildHost(t, host)
-
-	_, err := pluginbuild.Build(context.Background(), pluginbuild.Config{Dir: biz, Env: env.Environ(), Host: host, HostBinary: hostBin})
-	var nn *pluginbuild.NeedsNewerError
-	if !errors.As(err, &nn) {
-		t.Fatalf("error %v; want a NeedsNewerError", err)
-	}
-	for _, want := range []string{
-		"example.com/kept: the host links v1.0.0, the plugin requires v1.1.0",
-		"undefined: kept.Extra",
-		"go get example.com/kept@v1.1.0, then plugfork fork",
-		"go get example.com/kept@v1.0.0",
+	for _, tt := range []struct {
+		name   string
+		forked bool
+		want   []string
+		not    string
+	}{
+		{"forked", true, []string{"Two ways out: upgrade the host", "go get example.com/kept@v1.1.0, then plugfork fork"}, "Three ways out"},
+		{"unforked", false, []string{"Three ways out: fork the host (in the host: plugfork fork --prefix PREFIX", "example.com/kept@v1.1.0, and rebuild it"}, "Two ways out"},
 	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error does not say %q:\n%s", want, err)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(biz, "biz.so")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a plugin was written: %v", err)
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			host := framework(t, dir, "framework")
+			biz := plugin(t, filepath.Join(dir, "biz"), strings.Replace(bizPlugin, `", kept " + kept.Name()`, `", kept " + kept.Extra()`, 1))
+			env.Go(t, biz, "mod", "tidy")
+			if tt.forked {
+				forkHost(t, host)
+			}
+			hostBin := buildHost(t, host)
+
+			_, err := pluginbuild.Build(context.Background(), pluginbuild.Config{Dir: biz, Env: env.Environ(), Host: host, HostBinary: hostBin})
+			var nn *pluginbuild.NeedsNewerError
+			if !errors.As(err, &nn) {
+				t.Fatalf("error %v; want a NeedsNewerError", err)
+			}
+			for _, want := range append([]string{
+				"example.com/kept: the host links v1.0.0, the plugin requires v1.1.0",
+				"undefined: kept.Extra",
+				"example.com/kept@v1.0.0) and use only",
+			}, tt.want...) {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not say %q:\n%s", want, err)
+				}
+			}
+			if strings.Contains(err.Error(), tt.not) {
+				t.Errorf("error says %q:\n%s", tt.not, err)
+			}
+			if _, err := os.Stat(filepath.Join(biz, "biz.so")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a plugin was written: %v", err)
+			}
+		})
 	}
 }
 

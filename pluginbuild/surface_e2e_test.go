@@ -266,6 +266,13 @@ func init() { hostReport = inline.WidgetAddr }
 		!strings.Contains(all, "links example.com/widget with fingerprint") || !strings.Contains(all, "links example.com/acme/sdk/inline with fingerprint") {
 		t.Fatalf("check after go get: %s", strings.Join(msgs, "\n"))
 	}
+	// A binary for another platform than the proof's has fingerprints of
+	// its own: they are not compared.
+	other := checkConfig(t, host, moved)
+	other.Binary.Platform = "linux/other"
+	if cr, err := fork.Check(other); err != nil || len(cr.Findings) != 1 || !strings.Contains(cr.Findings[0].Message, "go.mod requires example.com/widget v1.1.0") {
+		t.Fatalf("check of a binary for another platform: %+v, %v", cr, err)
+	}
 }
 
 // TestHostSDKPrivateDependency is scenario (4): the host's own SDK package

@@ -80,14 +80,23 @@ nothing of its module shared. The surface is listed with why each package is
 in it (kept, exposed by a declaration of a kept package's API, imported by a
 package of the surface), its fingerprints are compared upstream and forked
 before the swap (a difference stops the fork), and the lock records them;
-plugins must use exactly its versions (pinned). String
+plugins must use exactly its versions (pinned). The proof compiles the
+surface for the platform the go command builds for (GOOS/GOARCH, recorded
+in the lock and shown as the platform): a package of the surface none of
+whose files build there (golang.org/x/sys/windows on linux) is not linked
+there, and is listed as not built rather than proved. A forked module whose
+types the exported API of host packages plugins can import hands out (a
+field, a parameter or result, an embedded type, an alias) is reported with
+those declarations, the --keep that shares it and what that pins: a plugin
+that uses them with its own copy of the module does not compile. String
 literals holding forked paths, cgo packages and -ldflags -X flags in build
 files are reported, not rewritten. --json prints plugfork/fork/v1: prefix,
 dir, changed, skipped (the lock's inputs hash matched: nothing was staged),
 recovered, forks[{path, version, fork_path, dir, packages, files, bytes,
 status (added, updated or unchanged), previous_version}], removed,
 pinned[{module, version, packages}], surface[{package, module, version,
-why, fingerprint}], not_shared[{package, imports}], host_files,
+why, fingerprint, not_built}], platform, not_shared[{package, imports}],
+host_files, exposures[{module, keep, pins, by[{package, decl, kind, type}]}],
 exposed[{package, forks}]
 (the host packages plugins can import, neither main nor internal, that use
 forks: plugins that import them must be built with plugfork plugin build, or
@@ -214,8 +223,9 @@ Every module that provides a package both the plugin and the host link (by
 the host binary, or without one by the host's packages) is moved to exactly
 the host's version with go get, so that minimal version selection moves what
 depends on it. A plugin that then does not build, but builds at its own
-versions, is refused with the modules, both versions and the two ways out:
-upgrade the host, or lower the plugin's requirements.
+versions, is refused with the modules, both versions and the ways out:
+upgrade the host, or lower the plugin's requirements; and, for a host not
+forked, fork it, so that the plugin links its own versions.
 
 With --host-binary the host's build information decides the build settings
 that enter package fingerprints: -trimpath, -race, -msan, -asan, -tags,

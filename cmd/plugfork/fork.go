@@ -130,21 +130,52 @@ func renderFork(w io.Writer, res *fork.Result, verbose bool) {
 		fmt.Fprintf(w, "plugins: %s: %s%s\n", plural.Count(n, "host package that plugins can import uses forks", "host packages that plugins can import use forks"), strings.Join(names, "; "), more)
 		fmt.Fprintf(w, "\tbuild plugins that import them with plugfork plugin build --host <this module>, or the wiring of plugfork plugin env\n")
 	}
-	renderSurface(w, res.Surface, res.NotShared)
+	renderExposures(w, res.Exposures, verbose)
+	renderSurface(w, res.Surface, res.Platform, res.NotShared)
 	renderHazards(w, res.Hazards, verbose)
 	renderFindings(w, res.Findings, verbose)
 }
 
+// renderExposures writes, per forked module whose types the API of host
+// packages hands plugins, where (three declarations unless verbose), and
+// the keep that shares it with what that pins.
+func renderExposures(w io.Writer, exposures []fork.Exposure, verbose bool) {
+	for _, x := range exposures {
+		n := len(x.By)
+		if !verbose {
+			n = min(n, 3)
+		}
+		var decls []string
+		for _, b := range x.By[:n] {
+			decls = append(decls, fmt.Sprintf("%s.%s (%s %s)", b.Package, b.Decl, b.Kind, b.Type))
+		}
+		more := ""
+		if n < len(x.By) {
+			more = fmt.Sprintf(", +%d more (-v lists them)", len(x.By)-n)
+		}
+		fmt.Fprintf(w, "exposed: %s's types are in the API plugins import: %s%s\n", x.Module, strings.Join(decls, ", "), more)
+		fmt.Fprintf(w, "\ta plugin that uses these with its own copy of %s does not compile; --keep %s shares it, and pins %s for plugins\n", x.Module, x.Keep, strings.Join(x.Pins, ", "))
+	}
+}
+
 // renderSurface writes the shared surface, each package with why it is
-// shared, and the packages of kept modules that are forked all the same.
-func renderSurface(w io.Writer, surface []fork.Surface, notShared []fork.NotShared) {
+// shared, and the platform it was proved on, and the packages of kept
+// modules that are forked all the same.
+func renderSurface(w io.Writer, surface []fork.Surface, platform string, notShared []fork.NotShared) {
 	if len(surface) > 0 {
 		fmt.Fprintf(w, "shared with plugins: %s (plugins must link exactly these versions; plugfork plugin build aligns them)\n", plural.S(len(surface), "package"))
 		tw := newTable(w, 2)
 		for _, e := range surface {
-			fmt.Fprintf(tw, "\t%s\t%s\t%s\n", e.Package, e.Version, e.Why)
+			why := e.Why
+			if e.NotBuilt {
+				why += " (does not build on " + platform + ": not linked there)"
+			}
+			fmt.Fprintf(tw, "\t%s\t%s\t%s\n", e.Package, e.Version, why)
 		}
 		tw.Flush()
+		if platform != "" {
+			fmt.Fprintf(w, "\tthe fork proves the surface on %s\n", platform)
+		}
 	}
 	for _, n := range notShared {
 		fmt.Fprintf(w, "not shared: %s, of a kept module, is forked: it imports %s, which is not kept, and a shared package's fingerprint covers everything it imports\n", n.Package, n.Imports)

@@ -42,7 +42,7 @@ func newPluginBuildCmd(inv *invocation) *cobra.Command {
   - every module that provides a package both the plugin and the host link is
     moved to exactly the host's version (go get, so minimal version selection
     moves what depends on it); a plugin that does not build at the host's
-    versions is refused with the modules, both versions, and the two ways out;
+    versions is refused with the modules, both versions, and the ways out;
   - with --host-binary, the host's fingerprint-relevant build settings are
     taken from its build information (-trimpath, -tags, -race, -msan, -asan,
     -gcflags, CGO_ENABLED, GOEXPERIMENT, GOOS/GOARCH) and the Go release must

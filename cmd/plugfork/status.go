@@ -74,7 +74,7 @@ vuln says that); without --vuln, status uses no network.`,
 			}
 			tw.Flush()
 			fmt.Fprintf(inv.Stdout, "%s under %s in %s\n", plural.S(len(res.Forks), "fork"), res.Prefix, res.Dir)
-			renderSurface(inv.Stdout, res.Surface, nil)
+			renderSurface(inv.Stdout, res.Surface, res.Platform, nil)
 			return nil
 		},
 	}

@@ -8,6 +8,7 @@ type Host struct {
 	Name     string            // the binary, as the user named it
 	Ldflags  string            // the -ldflags it was built with
 	Trimpath bool              // built with -trimpath, as the lock's fingerprints are taken
+	Platform string            // GOOS/GOARCH it was built for
 	Packages map[string]string // every linked package's fingerprint, by import path
 }
 

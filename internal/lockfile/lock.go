@@ -53,6 +53,8 @@ type Lock struct {
 	// third-party package they import, transitively, with the
 	// fingerprints (under -trimpath) that the fork proved unchanged.
 	Surface []Shared `json:"surface,omitempty"`
+	// Platform is the GOOS/GOARCH the surface was proved on.
+	Platform string `json:"platform,omitempty"`
 	// Exposed are the host packages plugins can import whose imports
 	// reach forks, with the forked modules they reach.
 	Exposed []Exposed `json:"exposed,omitempty"`
@@ -109,6 +111,10 @@ type Shared struct {
 	Version     string `json:"version"`
 	Fingerprint string `json:"fingerprint"` // under -trimpath, hex
 	Why         string `json:"why"`         // "kept", "exposed by example.com/sdk/api.Plugin.Handle", "imported by ..."
+	// Unbuilt says that no Go file of the package builds on the lock's
+	// Platform: a binary for it does not link the package, and it has no
+	// fingerprint (written "-").
+	Unbuilt bool `json:"unbuilt,omitempty"`
 }
 
 // Acceptance is a hazard accepted on purpose, with the reason given.
@@ -136,6 +142,21 @@ type Fork struct {
 	Remedies []Remedy `json:"remedies,omitempty"`
 	Files    int      `json:"files,omitempty"` // files of the fork tree
 	Bytes    int64    `json:"bytes,omitempty"` // their size
+	// ExposedBy are the declarations of the exported API of host packages
+	// plugins can import that refer to the fork's types.
+	ExposedBy []ExposedBy `json:"exposed_by,omitempty"`
+	// KeepPins are the modules that keeping the module (--keep PATH) would
+	// pin for plugins, as path@version: recorded with ExposedBy.
+	KeepPins []string `json:"keep_pins,omitempty"`
+}
+
+// ExposedBy is a declaration of a host package's exported API that refers
+// to a type of a forked package.
+type ExposedBy struct {
+	Package string `json:"package"` // the host package
+	Decl    string `json:"decl"`    // as plugins name it in the package: "Request.ID"
+	Kind    string `json:"kind"`    // what part of it refers to the type: "field", "parameter", ...
+	Type    string `json:"type"`    // the forked package whose type it is, by upstream path
 }
 
 // Require is how the host's go.mod required a fork's upstream module
@@ -190,6 +211,10 @@ func (l *Lock) Normal() *Lock {
 			return strings.Compare(a.Package+"\x00"+a.Pos, b.Package+"\x00"+b.Pos)
 		})
 		f.Remedies = slices.SortedFunc(slices.Values(f.Remedies), func(a, b Remedy) int { return strings.Compare(a.Package, b.Package) })
+		f.ExposedBy = slices.SortedFunc(slices.Values(f.ExposedBy), func(a, b ExposedBy) int {
+			return strings.Compare(a.Package+"\x00"+a.Decl+"\x00"+a.Type, b.Package+"\x00"+b.Decl+"\x00"+b.Type)
+		})
+		f.KeepPins = slices.Sorted(slices.Values(f.KeepPins))
 	}
 	return &n
 }
@@ -217,8 +242,15 @@ func (l *Lock) Format() []byte {
 	for _, a := range l.Accepted {
 		fmt.Fprintf(&b, "accept %s %s\n", quote(a.Package), strconv.Quote(a.Reason))
 	}
+	if l.Platform != "" {
+		fmt.Fprintf(&b, "platform %s\n", quote(l.Platform))
+	}
 	for _, e := range l.Surface {
-		fmt.Fprintf(&b, "surface %s %s %s %s %s\n", quote(e.Package), quote(e.Module), quote(e.Version), quote(e.Fingerprint), strconv.Quote(e.Why))
+		fp := e.Fingerprint
+		if e.Unbuilt {
+			fp = "-"
+		}
+		fmt.Fprintf(&b, "surface %s %s %s %s %s\n", quote(e.Package), quote(e.Module), quote(e.Version), quote(fp), strconv.Quote(e.Why))
 	}
 	for _, e := range l.Exposed {
 		fmt.Fprintf(&b, "exposed %s", quote(e.Package))
@@ -262,6 +294,16 @@ func (l *Lock) Format() []byte {
 			}
 			fmt.Fprintf(&b, "\tremedy %s %s %s", quote(r.Package), keep, strconv.Quote(strings.Join(r.Tags, ",")))
 			for _, p := range r.Pins {
+				fmt.Fprintf(&b, " %s", quote(p))
+			}
+			b.WriteString("\n")
+		}
+		for _, e := range f.ExposedBy {
+			fmt.Fprintf(&b, "\texposed-by %s %s %s %s\n", quote(e.Package), quote(e.Decl), quote(e.Kind), quote(e.Type))
+		}
+		if len(f.KeepPins) > 0 {
+			b.WriteString("\tkeep-pins")
+			for _, p := range f.KeepPins {
 				fmt.Fprintf(&b, " %s", quote(p))
 			}
 			b.WriteString("\n")
@@ -391,6 +433,18 @@ func Parse(filename string, data []byte) (*Lock, error) {
 					return nil, errorf("remedy: empty tag or pin")
 				}
 				cur.Remedies = append(cur.Remedies, r)
+			case "exposed-by":
+				f, err := fields(rest)
+				if err != nil || len(f) != 4 || slices.Contains(f, "") {
+					return nil, errorf("exposed-by: want \"exposed-by PACKAGE DECL KIND TYPE-PACKAGE\"")
+				}
+				cur.ExposedBy = append(cur.ExposedBy, ExposedBy{Package: f[0], Decl: f[1], Kind: f[2], Type: f[3]})
+			case "keep-pins":
+				f, err := fields(rest)
+				if err != nil || len(f) == 0 || slices.Contains(f, "") {
+					return nil, errorf("keep-pins: want \"keep-pins MODULE@VERSION...\"")
+				}
+				cur.KeepPins = f
 			default:
 				return nil, errorf("unknown fork field %q", key)
 			}
@@ -419,7 +473,13 @@ func Parse(filename string, data []byte) (*Lock, error) {
 			if err != nil || len(f) != 5 {
 				return nil, errorf("surface: want \"surface PACKAGE MODULE VERSION FINGERPRINT WHY\"")
 			}
-			l.Surface = append(l.Surface, Shared{Package: f[0], Module: f[1], Version: f[2], Fingerprint: f[3], Why: f[4]})
+			e := Shared{Package: f[0], Module: f[1], Version: f[2], Fingerprint: f[3], Why: f[4]}
+			if e.Fingerprint == "-" {
+				e.Fingerprint, e.Unbuilt = "", true
+			}
+			l.Surface = append(l.Surface, e)
+		case "platform":
+			l.Platform = val
 		case "exposed":
 			f, err := fields(rest)
 			if err != nil || len(f) < 2 || slices.Contains(f, "") {
@@ -483,7 +543,7 @@ func Parse(filename string, data []byte) (*Lock, error) {
 // quoted (see fields).
 var multiField = map[string]bool{
 	"fork": true, "registers": true, "accept": true, "surface": true, "exposed": true,
-	"not-shared": true, "finding": true, "remedy": true, "files": true,
+	"not-shared": true, "finding": true, "remedy": true, "files": true, "exposed-by": true, "keep-pins": true,
 }
 
 // fields splits the rest of a line into its values, each bare or quoted.
@@ -563,6 +623,11 @@ func (l *Lock) validate(filename string, dirLines map[string]int) error {
 		if f.Require == "" {
 			return fmt.Errorf("fork %s: missing require", f.Path)
 		}
+		for _, e := range f.ExposedBy {
+			if !pkgpath.Within(e.Type, f.Path) {
+				return fmt.Errorf("fork %s: exposed-by: package %s is not in module %s", f.Path, e.Type, f.Path)
+			}
+		}
 		for _, r := range f.Registrations {
 			if !pkgpath.Within(r.Package, f.Path) {
 				return fmt.Errorf("fork %s: registers: package %s is not in module %s", f.Path, r.Package, f.Path)
@@ -584,7 +649,10 @@ func (l *Lock) validate(filename string, dirLines map[string]int) error {
 		if !pkgpath.Within(e.Package, e.Module) || !semver.IsValid(e.Version) {
 			return fmt.Errorf("surface %s: not a package of %s at a valid version (%q)", e.Package, e.Module, e.Version)
 		}
-		if len(e.Fingerprint) != 16 || strings.Trim(e.Fingerprint, "0123456789abcdef") != "" {
+		if e.Unbuilt && l.Platform == "" {
+			return fmt.Errorf("surface %s: no fingerprint, but no platform it does not build on", e.Package)
+		}
+		if !e.Unbuilt && (len(e.Fingerprint) != 16 || strings.Trim(e.Fingerprint, "0123456789abcdef") != "") {
 			return fmt.Errorf("surface %s: fingerprint %q is not 16 hex digits", e.Package, e.Fingerprint)
 		}
 	}

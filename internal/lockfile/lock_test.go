@@ -23,6 +23,11 @@ func sampleLock() *Lock {
 					{Package: "example.com/a/db", Tags: []string{"nodb", "x"}, Pins: []string{"example.com/a@v0.0.0-20200101000000-abcdefabcdef"}},
 					{Package: "example.com/a", Root: true},
 				},
+				ExposedBy: []ExposedBy{
+					{Package: "example.com/host/sdk", Decl: "Request.ID", Kind: "field", Type: "example.com/a/id"},
+					{Package: "example.com/host/sdk", Decl: "New", Kind: "result", Type: "example.com/a"},
+				},
+				KeepPins: []string{"example.com/z@v1.0.0", "example.com/a@v0.0.0-20200101000000-abcdefabcdef"},
 				Registrations: []hazard.Registration{
 					{Package: "example.com/a/db", Registry: hazard.SQL, Name: "a db", Var: "driverName", Pos: "third_party/forked/example.com/a/db/db.go:9:2", Call: `sql.Register(driverName, &Driver{})`},
 					{Package: "example.com/a", Registry: hazard.HTTP, Name: "/debug/a", Pos: "third_party/forked/example.com/a/a.go:3:4", Call: `http.HandleFunc("/debug/a", h)`, Panic: "/debug/a is taken:\n\t\"twice\""},
@@ -39,7 +44,9 @@ func sampleLock() *Lock {
 		Surface: []Shared{
 			{Package: "example.com/b/x", Module: "example.com/b", Version: "v1.2.0", Fingerprint: "0123456789abcdef", Why: "exposed by example.com/api.Plugin.Handle"},
 			{Package: "example.com/api", Module: "example.com/api", Version: "v1.0.0", Fingerprint: "fedcba9876543210", Why: "kept"},
+			{Package: "example.com/b/win", Module: "example.com/b", Version: "v1.2.0", Unbuilt: true, Why: "imported by example.com/b/x"},
 		},
+		Platform: "linux/amd64",
 	}
 }
 
@@ -57,11 +64,12 @@ func TestLockRoundTrip(t *testing.T) {
 		t.Errorf("fields lost: %+v", got)
 	}
 	if !reflect.DeepEqual(got.Forks[1].Registrations, []hazard.Registration{l.Forks[1].Registrations[1], l.Forks[1].Registrations[0]}) ||
-		!reflect.DeepEqual(got.Accepted, l.Accepted) || !reflect.DeepEqual(got.Surface, []Shared{l.Surface[1], l.Surface[0]}) {
+		!reflect.DeepEqual(got.Accepted, l.Accepted) || !reflect.DeepEqual(got.Surface, []Shared{l.Surface[1], l.Surface[2], l.Surface[0]}) || got.Platform != l.Platform {
 		t.Errorf("registrations or accepted hazards lost:\n%+v\n%+v", got.Forks[1].Registrations, got.Accepted)
 	}
 	if !reflect.DeepEqual(got.Exposed, l.Exposed) || !reflect.DeepEqual(got.NotShared, l.NotShared) || !reflect.DeepEqual(got.HostFiles, l.HostFiles) ||
-		!reflect.DeepEqual(got.Findings, l.Findings) || !reflect.DeepEqual(got.Forks[1].Remedies, []Remedy{l.Forks[1].Remedies[1], l.Forks[1].Remedies[0]}) {
+		!reflect.DeepEqual(got.Findings, l.Findings) || !reflect.DeepEqual(got.Forks[1].ExposedBy, []ExposedBy{l.Forks[1].ExposedBy[1], l.Forks[1].ExposedBy[0]}) ||
+		!reflect.DeepEqual(got.Forks[1].KeepPins, []string{l.Forks[1].KeepPins[1], l.Forks[1].KeepPins[0]}) || !reflect.DeepEqual(got.Forks[1].Remedies, []Remedy{l.Forks[1].Remedies[1], l.Forks[1].Remedies[0]}) {
 		t.Errorf("what the result needs was lost:\n%s", text)
 	}
 	if got.Version != lockVersion {
@@ -92,7 +100,7 @@ func TestParseLockErrors(t *testing.T) {
 	}{
 		{"not a lock", "hello\n", "plugfork.lock:1: not a plugfork lock"},
 		{"future", strings.Replace(good, "plugfork 3", "plugfork 9", 1), `lock format "9" is not supported`},
-		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:30: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
+		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:32: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
 		{"absolute dir", strings.Replace(good, "dir third_party/forked\n", "dir /etc\n", 1), `must be relative`},
 		{"dotdot dir", strings.Replace(good, "dir third_party/forked\n", "dir ../x\n", 1), `must stay inside the host module`},
 		{"wrong fork path", strings.Replace(good, "path gitlab.example.com/workflow/example.com/a\n", "path evil.com/x\n", 1), `is not gitlab.example.com/workflow/example.com/a`},
@@ -113,6 +121,10 @@ func TestParseLockErrors(t *testing.T) {
 		{"short surface", strings.Replace(good, `surface example.com/api example.com/api v1.0.0 fedcba9876543210 "kept"`, `surface example.com/api "kept"`, 1), `surface: want "surface PACKAGE MODULE VERSION FINGERPRINT WHY"`},
 		{"surface outside its module", strings.Replace(good, `surface example.com/api example.com/api`, `surface example.com/api example.com/b`, 1), `surface example.com/api: not a package of example.com/b`},
 		{"bad fingerprint", strings.Replace(good, `fedcba9876543210`, `xyz`, 1), `fingerprint "xyz" is not 16 hex digits`},
+		{"unbuilt without platform", strings.Replace(good, "platform linux/amd64\n", "", 1), `surface example.com/b/win: no fingerprint, but no platform it does not build on`},
+		{"short exposed-by", strings.Replace(good, "exposed-by example.com/host/sdk New result example.com/a", "exposed-by example.com/host/sdk New result", 1), `exposed-by: want "exposed-by PACKAGE DECL KIND TYPE-PACKAGE"`},
+		{"exposed-by outside", strings.Replace(good, "field example.com/a/id", "field example.com/b", 1), `fork example.com/a: exposed-by: package example.com/b is not in module example.com/a`},
+		{"empty keep-pins", strings.Replace(good, "keep-pins example.com/a@v0.0.0-20200101000000-abcdefabcdef example.com/z@v1.0.0", "keep-pins", 1), `keep-pins: want`},
 		{"surface twice", strings.Replace(good, `surface example.com/b/x`, "surface example.com/api example.com/api v1.0.0 fedcba9876543210 \"kept\"\nsurface example.com/b/x", 1), `surface example.com/api: listed twice`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

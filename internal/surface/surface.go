@@ -27,21 +27,44 @@ type Exported struct {
 	Fingerprint string // the 8-byte fingerprint the linker compares, in hex
 }
 
+// Proof is what the compiler exported of a set of packages on one
+// platform.
+type Proof struct {
+	Platform string              // GOOS/GOARCH, as the go command builds for
+	Exported map[string]Exported // by path
+	// Unbuilt are the packages none of whose Go files build on Platform
+	// (x/sys/windows on linux), sorted: a binary for Platform does not
+	// link them, so they have no fingerprint there to differ.
+	Unbuilt []string
+}
+
 // Export compiles pkgs in r's directory with -trimpath (so that the
 // fingerprints do not depend on where the source lies, only on what it
-// says) and returns their export data and fingerprints, by path.
-func Export(ctx context.Context, r gocmd.Runner, pkgs []string) (map[string]Exported, error) {
-	out := map[string]Exported{}
+// says), on the platform the go command builds for there, and returns
+// their export data and fingerprints; a package that does not build on
+// that platform is listed as such.
+func Export(ctx context.Context, r gocmd.Runner, pkgs []string) (*Proof, error) {
+	env, err := r.GoEnv(ctx, "GOOS", "GOARCH")
+	if err != nil {
+		return nil, fmt.Errorf("reading the platform of the proof: %w", err)
+	}
+	pf := &Proof{Platform: env[0] + "/" + env[1], Exported: map[string]Exported{}}
 	if len(pkgs) == 0 {
-		return out, nil
+		return pf, nil
 	}
 	type listed struct {
-		ImportPath string
-		Export     string
-		Error      *struct{ Err string }
+		ImportPath        string
+		Export            string
+		GoFiles, CgoFiles []string
+		IgnoredGoFiles    []string
+		Error             *struct{ Err string }
 	}
 	var errs []string
-	err := gocmd.JSON(ctx, r, func(p *listed) error {
+	err = gocmd.JSON(ctx, r, func(p *listed) error {
+		if p.Error != nil && len(p.GoFiles)+len(p.CgoFiles) == 0 && len(p.IgnoredGoFiles) > 0 {
+			pf.Unbuilt = append(pf.Unbuilt, p.ImportPath) // build constraints exclude all its files
+			return nil
+		}
 		if p.Error != nil {
 			errs = append(errs, p.ImportPath+": "+strings.TrimSpace(p.Error.Err))
 			return nil
@@ -50,16 +73,17 @@ func Export(ctx context.Context, r gocmd.Runner, pkgs []string) (map[string]Expo
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.ImportPath, err)
 		}
-		out[p.ImportPath] = Exported{Path: p.ImportPath, File: p.Export, Fingerprint: fp}
+		pf.Exported[p.ImportPath] = Exported{Path: p.ImportPath, File: p.Export, Fingerprint: fp}
 		return nil
-	}, append([]string{"list", "-e", "-export", "-trimpath", "-json=ImportPath,Export,Error", "--"}, pkgs...)...)
+	}, append([]string{"list", "-e", "-export", "-trimpath", "-json=ImportPath,Export,GoFiles,CgoFiles,IgnoredGoFiles,Error", "--"}, pkgs...)...)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("compiling the kept packages:\n\t%s", strings.Join(errs, "\n\t"))
+		return nil, fmt.Errorf("compiling the kept packages for %s:\n\t%s", pf.Platform, strings.Join(errs, "\n\t"))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("compiling the kept packages: %w", err)
+		return nil, fmt.Errorf("compiling the kept packages for %s: %w", pf.Platform, err)
 	}
-	return out, nil
+	slices.Sort(pf.Unbuilt)
+	return pf, nil
 }
 
 // objMagic begins the object file in a package's archive; the linker's
@@ -92,7 +116,9 @@ type Reason struct {
 // declarations the kept packages' exported API refers to, transitively
 // (through the types of exported objects, their methods, fields and
 // parameters), with the first object that exposes it. thirdParty reports
-// which packages count (the standard library is shared always).
+// which packages count (the standard library is shared always). A kept
+// package exports lacks, one that does not build on the platform of the
+// proof, exposes nothing there.
 func Compute(exports map[string]Exported, kept []string, thirdParty func(string) bool) ([]Reason, error) {
 	fset := token.NewFileSet()
 	imports := map[string]*types.Package{}
@@ -103,7 +129,7 @@ func Compute(exports map[string]Exported, kept []string, thirdParty func(string)
 	for _, k := range slices.Sorted(slices.Values(kept)) {
 		e, ok := exports[k]
 		if !ok {
-			return nil, fmt.Errorf("%s: no export data", k)
+			continue // it does not build on the platform: it exposes nothing there
 		}
 		pkg, err := read(fset, imports, e)
 		if err != nil {
@@ -171,11 +197,133 @@ func read(fset *token.FileSet, imports map[string]*types.Package, e Exported) (*
 	return pkg, nil
 }
 
+// ExposureKind says what part of an exported API refers to a type.
+type ExposureKind string
+
+// The kinds of Exposure.
+const (
+	ExposedParam    ExposureKind = "parameter"      // of a function or method
+	ExposedResult   ExposureKind = "result"         // of a function or method
+	ExposedField    ExposureKind = "field"          // of a struct type
+	ExposedEmbedded ExposureKind = "embedded"       // a struct's embedded field or an interface's embedded type: its methods join the method set
+	ExposedAlias    ExposureKind = "alias"          // type T = ...
+	ExposedType     ExposureKind = "type"           // type T ...: what it is defined as
+	ExposedVar      ExposureKind = "var"            // a variable's type
+	ExposedConst    ExposureKind = "const"          // a constant's type
+	ExposedTypeArg  ExposureKind = "type parameter" // a constraint
+)
+
+// Exposure is an exported declaration of a package's API whose type refers
+// to a type declared in another package: an importer that uses the
+// declaration uses that package's type.
+type Exposure struct {
+	Decl    string       // as importers name it, without the package: "Request.ID", "New", "Logger.WithFields"
+	Kind    ExposureKind // what part of the declaration refers to it
+	Package string       // the package that declares the type
+}
+
+// Exposes walks the exported API of pkg (its exported functions, variables,
+// constants and types, the exported fields and methods of those types,
+// with every type they refer to, transitively) and returns each exposure
+// of a type of a package match reports, sorted: one per declaration and
+// package, of the first kind found (a type's parameters, then its fields
+// or methods; a function's parameters, then its results). The types of
+// packages skip reports are not looked into (the standard library refers
+// to no third-party type), nor the exported types of pkg, which have
+// exposures of their own.
+func Exposes(pkg *types.Package, match, skip func(path string) bool) []Exposure {
+	type key struct{ decl, pkg string }
+	seen := map[key]bool{}
+	var out []Exposure
+	stop := func(obj *types.TypeName) bool {
+		return skip(obj.Pkg().Path()) || obj.Pkg() == pkg && obj.Exported()
+	}
+	visit := func(decl string, kind ExposureKind, t types.Type) {
+		w := walker{seen: map[types.Type]bool{}, skip: stop, found: func(p *types.Package, _ string) {
+			if k := (key{decl, p.Path()}); match(p.Path()) && !seen[k] {
+				seen[k] = true
+				out = append(out, Exposure{Decl: decl, Kind: kind, Package: p.Path()})
+			}
+		}}
+		w.typ(t, decl)
+	}
+	signature := func(decl string, sig *types.Signature) {
+		visit(decl, ExposedParam, sig.Params())
+		visit(decl, ExposedResult, sig.Results())
+		for tp := range sig.TypeParams().TypeParams() {
+			visit(decl, ExposedTypeArg, tp.Constraint())
+		}
+	}
+	scope := pkg.Scope()
+	for _, name := range scope.Names() {
+		switch obj := scope.Lookup(name).(type) {
+		case *types.Func:
+			if obj.Exported() {
+				signature(name, obj.Signature())
+			}
+		case *types.Var:
+			if obj.Exported() {
+				visit(name, ExposedVar, obj.Type())
+			}
+		case *types.Const:
+			if obj.Exported() {
+				visit(name, ExposedConst, obj.Type())
+			}
+		case *types.TypeName:
+			if !obj.Exported() {
+				continue
+			}
+			if obj.IsAlias() {
+				visit(name, ExposedAlias, types.Unalias(obj.Type()))
+				continue
+			}
+			named, ok := obj.Type().(*types.Named)
+			if !ok {
+				continue
+			}
+			for tp := range named.TypeParams().TypeParams() {
+				visit(name, ExposedTypeArg, tp.Constraint())
+			}
+			switch u := named.Underlying().(type) {
+			case *types.Struct:
+				for f := range u.Fields() {
+					switch {
+					case f.Embedded():
+						visit(name+"."+f.Name(), ExposedEmbedded, f.Type())
+					case f.Exported():
+						visit(name+"."+f.Name(), ExposedField, f.Type())
+					}
+				}
+			case *types.Interface:
+				for m := range u.ExplicitMethods() {
+					signature(name+"."+m.Name(), m.Signature())
+				}
+				for e := range u.EmbeddedTypes() {
+					visit(name, ExposedEmbedded, e)
+				}
+			default:
+				visit(name, ExposedType, u)
+			}
+			for m := range named.Methods() {
+				if m.Exported() {
+					signature(name+"."+m.Name(), m.Signature())
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Exposure) int {
+		return strings.Compare(a.Decl+"\x00"+string(a.Kind)+"\x00"+a.Package, b.Decl+"\x00"+string(b.Kind)+"\x00"+b.Package)
+	})
+	return out
+}
+
 // walker visits the types an exported API refers to, and the packages
-// that declare the named ones.
+// that declare the named ones. It does not look into the named types
+// skip reports (nil: none).
 type walker struct {
 	seen  map[types.Type]bool
 	found func(p *types.Package, by string)
+	skip  func(*types.TypeName) bool
 }
 
 func (w *walker) typ(t types.Type, by string) {
@@ -185,11 +333,14 @@ func (w *walker) typ(t types.Type, by string) {
 	w.seen[t] = true
 	switch t := t.(type) {
 	case *types.Named:
-		if p := t.Obj().Pkg(); p != nil {
-			w.found(p, by)
-		}
 		for a := range t.TypeArgs().Types() {
 			w.typ(a, by)
+		}
+		if p := t.Obj().Pkg(); p != nil {
+			w.found(p, by)
+			if w.skip != nil && w.skip(t.Obj()) {
+				return
+			}
 		}
 		// A dependency's declaration refers to what its own API does:
 		// its underlying type and its methods.

@@ -67,6 +67,11 @@ import "example.com/widget"
 
 // Addr is inlinable: its body, which calls widget, is in the export data.
 func Addr() string { return widget.Addr() }
+-- sdk/win/win_windows.go --
+package win
+
+// Console is only on windows.
+type Console struct{ Handle uintptr }
 -- sdk/above/above.go --
 package above
 
@@ -148,12 +153,12 @@ func TestFingerprintCoversImports(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range contractPkgs {
-		if len(up[p].Fingerprint) != 16 {
-			t.Fatalf("%s: fingerprint %q", p, up[p].Fingerprint)
+		u, f := up.Exported[p].Fingerprint, fk.Exported[p].Fingerprint
+		if len(u) != 16 {
+			t.Fatalf("%s: fingerprint %q", p, u)
 		}
-		same := up[p].Fingerprint == fk[p].Fingerprint
-		if want := p == "example.com/sdk/api"; same != want {
-			t.Errorf("%s: fingerprint upstream %s, forked %s; want them equal: %v", p, up[p].Fingerprint, fk[p].Fingerprint, want)
+		if want := p == "example.com/sdk/api"; (u == f) != want {
+			t.Errorf("%s: fingerprint upstream %s, forked %s; want them equal: %v", p, u, f, want)
 		}
 	}
 	// The same sources, compiled again, keep their fingerprints.
@@ -162,8 +167,8 @@ func TestFingerprintCoversImports(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range contractPkgs {
-		if again[p].Fingerprint != up[p].Fingerprint {
-			t.Errorf("%s: fingerprint %s, then %s", p, up[p].Fingerprint, again[p].Fingerprint)
+		if again.Exported[p].Fingerprint != up.Exported[p].Fingerprint {
+			t.Errorf("%s: fingerprint %s, then %s", p, up.Exported[p].Fingerprint, again.Exported[p].Fingerprint)
 		}
 	}
 }
@@ -176,7 +181,7 @@ func TestCompute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reasons, err := Compute(ex, []string{"example.com/sdk/typed"}, func(p string) bool { return strings.HasPrefix(p, "example.com/") })
+	reasons, err := Compute(ex.Exported, []string{"example.com/sdk/typed"}, func(p string) bool { return strings.HasPrefix(p, "example.com/") })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,5 +210,20 @@ func TestExportErrors(t *testing.T) {
 	_, err := Export(context.Background(), upstream, []string{"example.com/sdk/missing"})
 	if err == nil || !strings.Contains(err.Error(), "example.com/sdk/missing") {
 		t.Fatalf("error %v; want one naming example.com/sdk/missing", err)
+	}
+}
+
+// TestExportPlatform: a package none of whose files build on the platform
+// (a windows-only one on linux) is listed as not built there, not an
+// error, and the platform is the go command's.
+func TestExportPlatform(t *testing.T) {
+	upstream, _ := views(t)
+	upstream.Env = append(upstream.Env, "GOOS=linux", "GOARCH=amd64")
+	pf, err := Export(context.Background(), upstream, []string{"example.com/sdk/api", "example.com/sdk/win"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pf.Platform != "linux/amd64" || len(pf.Unbuilt) != 1 || pf.Unbuilt[0] != "example.com/sdk/win" || len(pf.Exported) != 1 || len(pf.Exported["example.com/sdk/api"].Fingerprint) != 16 {
+		t.Errorf("proof %+v; want linux/amd64, api exported, win not built", pf)
 	}
 }

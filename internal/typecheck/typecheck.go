@@ -47,6 +47,9 @@ type Config struct {
 	// Progress, when set, is told how many packages are checked, of how
 	// many, as the check goes.
 	Progress func(done, total int)
+	// API, when set, is called with the API of each package checked, as
+	// its importers see it, from the goroutines that check them.
+	API func(*types.Package)
 }
 
 // listed is a package as go list -deps -compiled -json prints it.
@@ -94,6 +97,7 @@ func Check(ctx context.Context, cfg Config) ([]Error, error) {
 		sizes:    types.SizesFor("gc", goarch),
 		byPath:   map[string]*node{},
 		progress: cfg.Progress,
+		api:      cfg.API,
 		imported: map[string]*types.Package{},
 	}
 	return c.run(ctx, pkgs)
@@ -113,6 +117,7 @@ type checker struct {
 	fset     *token.FileSet
 	sizes    types.Sizes
 	progress func(done, total int)
+	api      func(*types.Package)
 
 	mu     sync.Mutex
 	byPath map[string]*node
@@ -289,6 +294,9 @@ func (c *checker) check(n *node) {
 		}
 	}
 	n.types = c.compact(pkg, bodies)
+	if c.api != nil && n.types != nil {
+		c.api(n.types)
+	}
 	if n.types != pkg {
 		// Its errors have their positions, and its API positions of its
 		// own: its line tables can go.
