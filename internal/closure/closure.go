@@ -84,6 +84,52 @@ type Package struct {
 	// (--keep example.com/sdk), not by its own path.
 	KeptByModule bool
 	Direct       bool // imported by a host package
+	// Via is the package through which the walk first reached this one
+	// ("" for a host package), and Sites the file of each import: where a
+	// package is reached from.
+	Via   string
+	Sites map[string]Site
+}
+
+// Site is where a package imports another: the file, and its build
+// constraint ("" for none). Of several files, an unconstrained one.
+type Site struct {
+	File       string // base name
+	Constraint string // the //go:build expression
+}
+
+// ReachedFrom returns the import chain by which the walk reached the
+// package path, from a host package down to path, each step with the file
+// that imports the next: where a fork's file comes from.
+func (c *Closure) ReachedFrom(path string) []Step {
+	byPath := map[string]*Package{}
+	for _, p := range c.Host {
+		byPath[p.Path] = p
+	}
+	for _, m := range []map[string]*Package{c.Pinned, c.Forked} {
+		maps.Copy(byPath, m)
+	}
+	var chain []Step
+	seen := map[string]bool{}
+	for p := byPath[path]; p != nil && !seen[p.Path]; p = byPath[p.Via] {
+		seen[p.Path] = true
+		st := Step{Package: p.Path}
+		if next := len(chain); next > 0 {
+			site := p.Sites[chain[next-1].Package]
+			st.File, st.Constraint = site.File, site.Constraint
+		}
+		chain = append(chain, st)
+	}
+	slices.Reverse(chain)
+	return chain
+}
+
+// Step is one package of an import chain, with the file of it that imports
+// the next package ("" for the last).
+type Step struct {
+	Package    string `json:"package"`
+	File       string `json:"file,omitempty"`
+	Constraint string `json:"constraint,omitempty"`
 }
 
 // ListModules returns the build list of the module in r's directory,
@@ -189,6 +235,7 @@ type Config struct {
 	HostDir  string       // the host's root directory
 	Tests    bool         // walk the imports of dependencies' tests too
 	Keep     []string     // patterns of packages or modules that stay shared
+	Scope    Scope        // the builds whose files count (zero: all)
 	Mods     []*Module    // the build list, without the main module
 	Run      gocmd.Runner // the go command, for modules not yet downloaded
 }
@@ -241,7 +288,7 @@ func Build(ctx context.Context, cfg Config, hostRels []string) (*Closure, error)
 				if err != nil {
 					return nil, err
 				}
-				p.Mod, p.Rel = m, rel
+				p.Mod, p.Rel, p.Via = m, rel, it.pkg.Path
 				p.Kept, p.KeptByModule = w.keep.Keeps(imp, m.Path)
 				w.pkgs[imp] = p
 			}
@@ -503,8 +550,8 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 		if err != nil {
 			return nil, err
 		}
-		if info.Ignored {
-			continue
+		if info.Ignored || !w.cfg.Scope.Builds(name, src) {
+			continue // in no build (of the scope)
 		}
 		p.Files = append(p.Files, name)
 		if modtree.Classify(dir, e) == modtree.Hidden {
@@ -516,7 +563,17 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 			// library is the package.
 			p.Name = info.Name
 		}
+		cons := ""
+		if x := fileConstraint(src); x != nil {
+			cons = x.String()
+		}
 		for _, imp := range info.Imports {
+			if old, ok := p.Sites[imp]; !ok || old.Constraint != "" && cons == "" {
+				if p.Sites == nil {
+					p.Sites = map[string]Site{}
+				}
+				p.Sites[imp] = Site{File: name, Constraint: cons}
+			}
 			imports[imp] = true
 			if !isTest {
 				buildImports[imp] = true
