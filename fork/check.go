@@ -13,9 +13,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/plugfork/plugfork/internal/closure"
 	"github.com/plugfork/plugfork/internal/hazard"
 	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 	"github.com/plugfork/plugfork/internal/plural"
 	"github.com/plugfork/plugfork/internal/swap"
@@ -48,9 +50,12 @@ type CheckResult struct {
 	Schema   string         `json:"schema"`
 	OK       bool           `json:"ok"`
 	Findings []CheckFinding `json:"findings"`
-	Forks    int            `json:"forks"`
-	Files    int            `json:"files_scanned"`
-	Millis   int64          `json:"ms"`
+	// Notes are what check reports without failing: the imports of files
+	// outside the lock's scope that a build outside it would need.
+	Notes  []CheckFinding `json:"notes,omitempty"`
+	Forks  int            `json:"forks"`
+	Files  int            `json:"files_scanned"`
+	Millis int64          `json:"ms"`
 }
 
 // CheckKind classifies a CheckFinding.
@@ -67,6 +72,11 @@ const (
 	KindInterrupted    CheckKind = "interrupted"     // a fork was interrupted and not finished
 	KindHazard         CheckKind = "hazard"          // a fork registers a fixed name at init, and nobody took a remedy or accepted it
 	KindSurface        CheckKind = "surface"         // the shared surface is not what the fork proved: plugins built against it would not load
+	// KindOutsideScope is a note, not a finding: a host file that no
+	// build of the lock's scope compiles imports a package that is not
+	// forked, so a build outside the scope would share it with plugins, or
+	// miss it.
+	KindOutsideScope CheckKind = "outside-scope"
 )
 
 // CheckFinding is one problem, where it is and the command that fixes it.
@@ -96,7 +106,11 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 		lock = &lockfile.Lock{}
 	}
 	root, mf := h.Root, h.File
-	c := &checker{root: root, h: h, lock: lock}
+	scope, err := closure.NewScope(lock.Platforms, lock.Tags)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", LockFile, err)
+	}
+	c := &checker{root: root, h: h, lock: lock, scope: scope}
 	res := &CheckResult{Schema: CheckSchema, Forks: len(lock.Forks)}
 	if swap.Pending(root) {
 		c.add(CheckFinding{Kind: KindInterrupted, Message: "a plugfork run was interrupted while changing the host", Fix: "plugfork fork (finishes it)"})
@@ -112,7 +126,8 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 	if cfg.Linked != nil {
 		c.linked(cfg.Linked, cfg.Binary)
 	}
-	res.Findings = c.findings
+	res.Findings, res.Notes = c.findings, c.notes
+	slices.SortStableFunc(res.Notes, func(a, b CheckFinding) int { return strings.Compare(a.Pos+"\x00"+a.Path, b.Pos+"\x00"+b.Path) })
 	slices.SortStableFunc(res.Findings, func(a, b CheckFinding) int {
 		return strings.Compare(string(a.Kind)+"\x00"+a.Pos+"\x00"+a.Module+"\x00"+a.Path, string(b.Kind)+"\x00"+b.Pos+"\x00"+b.Module+"\x00"+b.Path)
 	})
@@ -126,7 +141,9 @@ type checker struct {
 	root     string
 	h        *hostmodel.Host
 	lock     *lockfile.Lock // the host's, or an empty one
+	scope    closure.Scope  // the lock's
 	findings []CheckFinding
+	notes    []CheckFinding
 	files    int
 }
 
@@ -138,6 +155,8 @@ type scanned struct {
 	full    string // the file
 	display string // relative to the host root
 	parse   bool
+	host    bool // a file of the host's packages
+	outside bool // a host file no build of the scope compiles
 	imports []rewrite.Import
 	sum     string
 	err     error
@@ -165,7 +184,7 @@ func (c *checker) scan() (map[string]string, error) {
 	}
 	for _, name := range host {
 		if strings.HasSuffix(name, ".go") {
-			add("", name, true, false)
+			add("", name, true, false).host = true
 		}
 	}
 	trees := map[string]map[string]*scanned{} // fork dir -> file -> item
@@ -205,6 +224,9 @@ func (c *checker) scan() (map[string]string, error) {
 				if it.parse {
 					it.imports, it.err = rewrite.Imports(it.display, src)
 				}
+				if it.host {
+					it.outside = !c.scope.Builds(it.display, src)
+				}
 			}
 		})
 	}
@@ -219,6 +241,10 @@ func (c *checker) scan() (map[string]string, error) {
 		}
 		c.files++
 		for _, imp := range it.imports {
+			if it.outside {
+				c.outsideScope(imp)
+				continue
+			}
 			if c.h.Shared(imp.Path) {
 				c.add(CheckFinding{
 					Kind: KindUnforkedImport, Pos: imp.Pos.String(), Path: imp.Path,
@@ -237,6 +263,42 @@ func (c *checker) scan() (map[string]string, error) {
 		hashes[dir] = lockfile.HashSums(sums)
 	}
 	return hashes, nil
+}
+
+// outsideScope notes an import of a host file that no build of the scope
+// compiles, when a build outside the scope would need a package that is
+// not forked: a shared one, or one of a forked module that its fork left
+// out.
+func (c *checker) outsideScope(imp rewrite.Import) {
+	why := ""
+	if c.h.Shared(imp.Path) {
+		why = "which is neither forked nor kept: a build outside the scope would share it with plugins"
+	} else if f := c.forkOf(imp.Path); f != nil {
+		dir := path.Join(f.ForkDir, strings.TrimPrefix(strings.TrimPrefix(imp.Path, f.ForkPath), "/"))
+		if modtree.HasGoFiles(filepath.Join(c.root, filepath.FromSlash(dir))) {
+			return
+		}
+		why = "which its fork " + f.ForkDir + " does not hold: a build outside the scope would not compile"
+	} else {
+		return
+	}
+	c.notes = append(c.notes, CheckFinding{
+		Kind: KindOutsideScope, Pos: imp.Pos.String(), Path: imp.Path,
+		Message: fmt.Sprintf("a file outside the scope (%s) imports %s, %s", c.scope, imp.Path, why),
+		Fix:     "plugfork fork with --platform and --tags that include its build, if the host makes it",
+	})
+}
+
+// forkOf returns the fork whose module path holds the import path, the
+// longest, or nil.
+func (c *checker) forkOf(imp string) *lockfile.Fork {
+	var best *lockfile.Fork
+	for i, f := range c.lock.Forks {
+		if pkgpath.Within(imp, f.ForkPath) && (best == nil || len(f.ForkPath) > len(best.ForkPath)) {
+			best = &c.lock.Forks[i]
+		}
+	}
+	return best
 }
 
 // readInto reads the file into buf, grown as needed, and returns the

@@ -58,6 +58,13 @@ type Config struct {
 	Whole    bool     // copy whole modules
 	DryRun   bool     // plan only, write nothing
 	Patterns []string // host packages whose closure is forked (default ./...)
+	// Platforms (GOOS/GOARCH) and Tags scope the closure to the builds the
+	// host makes; PlatformsSet and TagsSet say they were given (empty
+	// clears the lock's), else the lock's scope holds.
+	Platforms    []string
+	Tags         []string
+	PlatformsSet bool
+	TagsSet      bool
 	// Accept are hazards to accept, by registering package, with the
 	// reason; they join the lock's.
 	Accept []Acceptance
@@ -85,6 +92,8 @@ type Result struct {
 	NotShared []NotShared  `json:"not_shared,omitempty"` // packages of kept modules forked all the same
 	Findings  []Finding    `json:"findings,omitempty"`
 	Hazards   []Hazard     `json:"hazards,omitempty"` // where two copies of a library in one process break
+	Scope     Scope        `json:"scope"`             // the builds whose files the forks hold
+	Size      Size         `json:"size"`              // how much the forks weigh, and where it comes from
 	Timings   Timings      `json:"timings"`
 }
 
@@ -148,6 +157,7 @@ const (
 	FindingCgo                       = FindingKind(rewrite.FindingCgo)           // a file uses cgo: its C symbols are not renamed
 	FindingStringLiteral             = FindingKind(rewrite.FindingStringLiteral) // a string literal holds a forked path
 	FindingLdflags       FindingKind = "ldflags"                                 // a build file's -ldflags -X names a forked package
+	FindingLargeFile     FindingKind = "large-file"                              // a fork's file is over the size git hosts refuse
 )
 
 func newFinding(f rewrite.Finding) Finding {
@@ -360,6 +370,9 @@ func newResult(l, old *lockfile.Lock, recovered bool) *Result {
 		res.Findings = append(res.Findings, Finding{Pos: f.Pos, Kind: FindingKind(f.Kind), Path: f.Path, Message: f.Message, Behaviour: f.Behaviour})
 	}
 	res.Hazards = hostmodel.LockHazards(l)
+	res.Scope = Scope{Platforms: l.Platforms, Tags: l.Tags}
+	res.Size = sizeOf(l)
+	res.Findings = append(res.Findings, largeFindings(res.Size)...)
 	return res
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/hostmodel"
+	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 	"golang.org/x/mod/modfile"
@@ -101,7 +102,7 @@ type Site struct {
 // ReachedFrom returns the import chain by which the walk reached the
 // package path, from a host package down to path, each step with the file
 // that imports the next: where a fork's file comes from.
-func (c *Closure) ReachedFrom(path string) []Step {
+func (c *Closure) ReachedFrom(path string) []lockfile.Step {
 	byPath := map[string]*Package{}
 	for _, p := range c.Host {
 		byPath[p.Path] = p
@@ -109,11 +110,11 @@ func (c *Closure) ReachedFrom(path string) []Step {
 	for _, m := range []map[string]*Package{c.Pinned, c.Forked} {
 		maps.Copy(byPath, m)
 	}
-	var chain []Step
+	var chain []lockfile.Step
 	seen := map[string]bool{}
 	for p := byPath[path]; p != nil && !seen[p.Path]; p = byPath[p.Via] {
 		seen[p.Path] = true
-		st := Step{Package: p.Path}
+		st := lockfile.Step{Package: p.Path}
 		if next := len(chain); next > 0 {
 			site := p.Sites[chain[next-1].Package]
 			st.File, st.Constraint = site.File, site.Constraint
@@ -122,14 +123,6 @@ func (c *Closure) ReachedFrom(path string) []Step {
 	}
 	slices.Reverse(chain)
 	return chain
-}
-
-// Step is one package of an import chain, with the file of it that imports
-// the next package ("" for the last).
-type Step struct {
-	Package    string `json:"package"`
-	File       string `json:"file,omitempty"`
-	Constraint string `json:"constraint,omitempty"`
 }
 
 // ListModules returns the build list of the module in r's directory,
