@@ -177,7 +177,7 @@ func largeFindings(s Size) []Finding {
 		}
 		msg := fmt.Sprintf("%s is %s: git hosts refuse files over %s", f.Path, MiB(f.Bytes), MiB(limitBytes))
 		if c := constrained(f.ReachedFrom); c != nil {
-			msg += fmt.Sprintf("; it is reached only through %s (//go:build %s): --platform and --tags can leave it out", c.File, c.Constraint)
+			msg += fmt.Sprintf("; it is reached through %s (//go:build %s): --platform and --tags can leave it out", c.File, c.Constraint)
 		}
 		out = append(out, Finding{Pos: f.Path, Kind: FindingLargeFile, Path: f.Module, Message: msg})
 	}
