@@ -175,7 +175,7 @@ func largeFindings(s Size) []Finding {
 		if f.Level != SizeRefused {
 			continue
 		}
-		msg := fmt.Sprintf("%s is %s: git hosts refuse files over %s", f.Path, MiB(f.Bytes), MiB(limitBytes))
+		msg := fmt.Sprintf("%s is %s: git hosts refuse files over %s", f.Path, FormatSize(f.Bytes), FormatSize(limitBytes))
 		if c := constrained(f.ReachedFrom); c != nil {
 			msg += fmt.Sprintf("; it is reached through %s (//go:build %s): --platform and --tags can leave it out", c.File, c.Constraint)
 		}
@@ -195,8 +195,14 @@ func constrained(chain []Step) *Step {
 	return nil
 }
 
-// MiB formats a size in mebibytes, as git hosts state their limits:
-// "87.3 MiB".
-func MiB(n int64) string {
-	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+// FormatSize formats a size in binary units, as git hosts state their
+// limits: "122.4 MiB", "6.4 KiB", "300 B".
+func FormatSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }

@@ -132,7 +132,7 @@ func TestSizeLevels(t *testing.T) {
 			large = append(large, f)
 		}
 	}
-	wantMsg := "third_party/forked/example.com/bigbind/linuxamd64/libbig.a is 0.0 MiB: git hosts refuse files over 0.0 MiB; it is reached through extra.go (//go:build x_extra): --platform and --tags can leave it out"
+	wantMsg := "third_party/forked/example.com/bigbind/linuxamd64/libbig.a is 6.4 KiB: git hosts refuse files over 4.9 KiB; it is reached through extra.go (//go:build x_extra): --platform and --tags can leave it out"
 	if len(large) != 1 || large[0].Message != wantMsg || large[0].Path != "example.com/bigbind" {
 		t.Errorf("large-file findings: %+v\nwant one: %s", large, wantMsg)
 	}

@@ -169,11 +169,11 @@ func renderSize(w io.Writer, res *fork.Result, verbose bool) {
 	if !verbose && len(large) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "size: %s in %s\n", fork.MiB(sz.Bytes), plural.S(sz.Files, "file"))
+	fmt.Fprintf(w, "size: %s in %s\n", fork.FormatSize(sz.Bytes), plural.S(sz.Files, "file"))
 	if verbose {
 		var mods []string
 		for _, m := range sz.Modules {
-			mods = append(mods, m.Module+" "+fork.MiB(m.Bytes))
+			mods = append(mods, m.Module+" "+fork.FormatSize(m.Bytes))
 		}
 		fmt.Fprintf(w, "\tlargest modules: %s\n", strings.Join(mods, ", "))
 	}
@@ -185,7 +185,7 @@ func renderSize(w io.Writer, res *fork.Result, verbose bool) {
 		case fork.SizeRefused:
 			note = ": git hosts refuse files over 100 MiB"
 		}
-		fmt.Fprintf(w, "\t%s %s%s\n", f.Path, fork.MiB(f.Bytes), note)
+		fmt.Fprintf(w, "\t%s %s%s\n", f.Path, fork.FormatSize(f.Bytes), note)
 		if len(f.ReachedFrom) > 0 {
 			var steps []string
 			for _, st := range f.ReachedFrom {
