@@ -224,7 +224,8 @@ func (c *checker) scan() (map[string]string, error) {
 				if it.parse {
 					it.imports, it.err = rewrite.Imports(it.display, src)
 				}
-				if it.host {
+				if it.host && !c.scope.IsZero() {
+					// Unscoped, every file counts, as it always did.
 					it.outside = !c.scope.Builds(it.display, src)
 				}
 			}
