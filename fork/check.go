@@ -285,7 +285,7 @@ func (c *checker) outsideScope(imp rewrite.Import) {
 	}
 	c.notes = append(c.notes, CheckFinding{
 		Kind: KindOutsideScope, Pos: imp.Pos.String(), Path: imp.Path,
-		Message: fmt.Sprintf("a file outside the scope (%s) imports %s, %s", c.scope, imp.Path, why),
+		Message: fmt.Sprintf("a file outside the scope (%s) imports %s, %s", Scope{Platforms: c.lock.Platforms, Tags: c.lock.Tags}, imp.Path, why),
 		Fix:     "plugfork fork with --platform and --tags that include its build, if the host makes it",
 	})
 }

@@ -31,6 +31,20 @@ type Scope struct {
 	Tags      []string `json:"tags,omitempty"`      // custom build tags set in every scoped build
 }
 
+// String returns the scope as fork's text output says it: "linux/amd64,
+// darwin/arm64, tags goplugin"; "every platform" or "tags none" for what it
+// leaves open.
+func (s Scope) String() string {
+	platforms, tags := "every platform", "none"
+	if len(s.Platforms) > 0 {
+		platforms = strings.Join(s.Platforms, ",")
+	}
+	if len(s.Tags) > 0 {
+		tags = strings.Join(s.Tags, ",")
+	}
+	return platforms + ", tags " + tags
+}
+
 // Size is how much the forks weigh: in all, their largest modules, and
 // their largest files with where each is reached from.
 type Size struct {

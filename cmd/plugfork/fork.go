@@ -150,15 +150,7 @@ func renderFork(w io.Writer, res *fork.Result, verbose bool) {
 func renderSize(w io.Writer, res *fork.Result, verbose bool) {
 	sz := res.Size
 	if len(res.Scope.Platforms) > 0 || len(res.Scope.Tags) > 0 {
-		platforms := "every platform"
-		if len(res.Scope.Platforms) > 0 {
-			platforms = strings.Join(res.Scope.Platforms, ",")
-		}
-		tags := "none"
-		if len(res.Scope.Tags) > 0 {
-			tags = strings.Join(res.Scope.Tags, ",")
-		}
-		fmt.Fprintf(w, "scope: %s, tags %s (files of other builds are not forked)\n", platforms, tags)
+		fmt.Fprintf(w, "scope: %s (files of other builds are not forked)\n", res.Scope)
 	}
 	var large []fork.LargeFile
 	for _, f := range sz.Largest {

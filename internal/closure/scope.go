@@ -21,24 +21,6 @@ type Scope struct {
 // IsZero reports whether the scope is every build.
 func (s Scope) IsZero() bool { return len(s.Platforms) == 0 && len(s.Tags) == 0 }
 
-// String returns the scope as the flags say it: "linux/amd64,darwin/arm64
-// tags x,y", "all builds" for the zero Scope.
-func (s Scope) String() string {
-	if s.IsZero() {
-		return "all builds"
-	}
-	var parts []string
-	if len(s.Platforms) > 0 {
-		parts = append(parts, strings.Join(s.Platforms, ","))
-	} else {
-		parts = append(parts, "every platform")
-	}
-	if len(s.Tags) > 0 {
-		parts = append(parts, "tags "+strings.Join(s.Tags, ","))
-	}
-	return strings.Join(parts, " ")
-}
-
 // NewScope returns the scope of the platforms and tags, sorted and
 // checked: a platform is GOOS/GOARCH of a known GOOS and GOARCH, a tag a
 // build tag.
