@@ -74,7 +74,7 @@ type Config struct {
 
 // Result is what a fork did (or, with DryRun, would do). Its JSON form is
 // the schema ResultSchema; kinds and statuses are the constants of
-// ForkStatus, FindingKind and hazard.Kind.
+// ForkStatus, FindingKind, hazard.Kind and SizeLevel.
 type Result struct {
 	Schema    string       `json:"schema"`
 	Prefix    string       `json:"prefix"`

@@ -190,23 +190,21 @@ func largeFindings(s Size) []Finding {
 			continue
 		}
 		msg := fmt.Sprintf("%s is %s: git hosts refuse files over %s", f.Path, FormatSize(f.Bytes), FormatSize(limitBytes))
-		if c := constrained(f.ReachedFrom); c != nil {
-			msg += fmt.Sprintf("; it is reached through %s (//go:build %s): --platform and --tags can leave it out", c.File, c.Constraint)
+		if i := constrained(f.ReachedFrom); i >= 0 {
+			c := f.ReachedFrom[i]
+			msg += fmt.Sprintf("; only builds with %s reach it (%s of %s imports %s): --platform and --tags can leave it out",
+				c.Constraint, c.File, c.Package, f.ReachedFrom[i+1].Package)
 		}
 		out = append(out, Finding{Pos: f.Path, Kind: FindingLargeFile, Path: f.Module, Message: msg})
 	}
 	return out
 }
 
-// constrained returns the first step of an import chain whose importing
-// file has a build constraint, or nil.
-func constrained(chain []Step) *Step {
-	for i := range chain {
-		if chain[i].Constraint != "" {
-			return &chain[i]
-		}
-	}
-	return nil
+// constrained returns the index of the first step of an import chain
+// whose importing file has a build constraint, or -1. The chain has the
+// fewest such steps (closure.ReachedFrom): with one, every chain has one.
+func constrained(chain []Step) int {
+	return slices.IndexFunc(chain, func(s Step) bool { return s.Constraint != "" })
 }
 
 // FormatSize formats a size in binary units, as git hosts state their

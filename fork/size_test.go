@@ -132,7 +132,7 @@ func TestSizeLevels(t *testing.T) {
 			large = append(large, f)
 		}
 	}
-	wantMsg := "third_party/forked/example.com/bigbind/linuxamd64/libbig.a is 6.4 KiB: git hosts refuse files over 4.9 KiB; it is reached through extra.go (//go:build x_extra): --platform and --tags can leave it out"
+	wantMsg := "third_party/forked/example.com/bigbind/linuxamd64/libbig.a is 6.4 KiB: git hosts refuse files over 4.9 KiB; only builds with x_extra reach it (extra.go of example.com/host imports example.com/bigbind): --platform and --tags can leave it out"
 	if len(large) != 1 || large[0].Message != wantMsg || large[0].Path != "example.com/bigbind" {
 		t.Errorf("large-file findings: %+v\nwant one: %s", large, wantMsg)
 	}

@@ -183,7 +183,7 @@ func renderSize(w io.Writer, res *fork.Result, verbose bool) {
 			for _, st := range f.ReachedFrom {
 				s := st.Package
 				if st.Constraint != "" {
-					s += " (" + st.File + ": //go:build " + st.Constraint + ")"
+					s += " (" + st.File + ", built with " + st.Constraint + ")"
 				}
 				steps = append(steps, s)
 			}

@@ -85,41 +85,70 @@ type Package struct {
 	// (--keep example.com/sdk), not by its own path.
 	KeptByModule bool
 	Direct       bool // imported by a host package
-	// Via is the package through which the walk first reached this one
-	// ("" for a host package), and Sites the file of each import: where a
-	// package is reached from.
-	Via   string
+	// Sites are the files of the imports: where a package is reached from.
 	Sites map[string]Site
 }
 
 // Site is where a package imports another: the file, and its build
 // constraint ("" for none). Of several files, an unconstrained one.
 type Site struct {
-	File       string // base name
-	Constraint string // the //go:build expression
+	File string // base name
+	// Constraint is the file's: its name's GOOS and GOARCH and its
+	// //go:build expression, as one expression.
+	Constraint string
 }
 
-// ReachedFrom returns the import chain by which the walk reached the
-// package path, from a host package down to path, each step with the file
-// that imports the next: where a fork's file comes from.
+// ReachedFrom returns an import chain from a host package down to the
+// package path, each step with the file that imports the next and that
+// file's build constraint: where a fork's file comes from. Of the chains,
+// one with the fewest constrained steps: a chain with one means that every
+// chain has one, so only builds that set them reach path.
 func (c *Closure) ReachedFrom(path string) []lockfile.Step {
 	byPath := map[string]*Package{}
-	for _, p := range c.Host {
-		byPath[p.Path] = p
-	}
 	for _, m := range []map[string]*Package{c.Pinned, c.Forked} {
 		maps.Copy(byPath, m)
 	}
-	var chain []lockfile.Step
-	seen := map[string]bool{}
-	for p := byPath[path]; p != nil && !seen[p.Path]; p = byPath[p.Via] {
-		seen[p.Path] = true
-		st := lockfile.Step{Package: p.Path}
-		if next := len(chain); next > 0 {
-			site := p.Sites[chain[next-1].Package]
-			st.File, st.Constraint = site.File, site.Constraint
+	for _, p := range c.Host {
+		byPath[p.Path] = p
+	}
+	// A 0-1 breadth-first search: an import through a constrained file
+	// costs 1, any other 0.
+	dist, pred := map[string]int{}, map[string]string{}
+	var deque []string
+	for _, p := range c.Host {
+		dist[p.Path] = 0
+		deque = append(deque, p.Path)
+	}
+	for len(deque) > 0 {
+		cur := deque[0]
+		deque = deque[1:]
+		p := byPath[cur]
+		for _, imp := range p.Imports {
+			if byPath[imp] == nil {
+				continue
+			}
+			cost := 0
+			if p.Sites[imp].Constraint != "" {
+				cost = 1
+			}
+			if d, ok := dist[imp]; ok && d <= dist[cur]+cost {
+				continue
+			}
+			dist[imp], pred[imp] = dist[cur]+cost, cur
+			if cost == 0 {
+				deque = append([]string{imp}, deque...)
+			} else {
+				deque = append(deque, imp)
+			}
 		}
-		chain = append(chain, st)
+	}
+	if _, ok := dist[path]; !ok {
+		return nil
+	}
+	chain := []lockfile.Step{{Package: path}}
+	for cur := path; pred[cur] != ""; cur = pred[cur] {
+		site := byPath[pred[cur]].Sites[cur]
+		chain = append(chain, lockfile.Step{Package: pred[cur], File: site.File, Constraint: site.Constraint})
 	}
 	slices.Reverse(chain)
 	return chain
@@ -281,7 +310,7 @@ func Build(ctx context.Context, cfg Config, hostRels []string) (*Closure, error)
 				if err != nil {
 					return nil, err
 				}
-				p.Mod, p.Rel, p.Via = m, rel, it.pkg.Path
+				p.Mod, p.Rel = m, rel
 				p.Kept, p.KeptByModule = w.keep.Keeps(imp, m.Path)
 				w.pkgs[imp] = p
 			}
@@ -556,10 +585,7 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 			// library is the package.
 			p.Name = info.Name
 		}
-		cons := ""
-		if x := fileConstraint(src); x != nil {
-			cons = x.String()
-		}
+		cons := siteConstraint(name, src)
 		for _, imp := range info.Imports {
 			if old, ok := p.Sites[imp]; !ok || old.Constraint != "" && cons == "" {
 				if p.Sites == nil {

@@ -203,3 +203,23 @@ func nameSuffix(name string) (goos, goarch string) {
 // knownArch are the GOARCH values the go command recognises in file names
 // and constraints.
 var knownArch = []string{"386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips", "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "ppc64le", "riscv", "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm"}
+
+// siteConstraint returns a Go file's constraint as one expression: its
+// name's GOOS and GOARCH and its build constraint ("" for none).
+func siteConstraint(name string, src []byte) string {
+	goos, goarch := nameSuffix(name)
+	var parts []string
+	for _, t := range []string{goos, goarch} {
+		if t != "" {
+			parts = append(parts, t)
+		}
+	}
+	if x := fileConstraint(src); x != nil {
+		e := x.String()
+		if _, or := x.(*constraint.OrExpr); or && len(parts) > 0 {
+			e = "(" + e + ")"
+		}
+		parts = append(parts, e)
+	}
+	return strings.Join(parts, " && ")
+}
