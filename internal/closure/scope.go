@@ -205,16 +205,18 @@ func nameSuffix(name string) (goos, goarch string) {
 var knownArch = []string{"386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips", "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "ppc64le", "riscv", "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm"}
 
 // siteConstraint returns a Go file's constraint as one expression: its
-// name's GOOS and GOARCH and its build constraint ("" for none).
+// name's GOOS and GOARCH (unless its build constraint names them) and its
+// build constraint ("" for none).
 func siteConstraint(name string, src []byte) string {
+	x := fileConstraint(src)
 	goos, goarch := nameSuffix(name)
 	var parts []string
 	for _, t := range []string{goos, goarch} {
-		if t != "" {
+		if t != "" && (x == nil || !hasTag(x, t)) {
 			parts = append(parts, t)
 		}
 	}
-	if x := fileConstraint(src); x != nil {
+	if x != nil {
 		e := x.String()
 		if _, or := x.(*constraint.OrExpr); or && len(parts) > 0 {
 			e = "(" + e + ")"
@@ -222,4 +224,19 @@ func siteConstraint(name string, src []byte) string {
 		parts = append(parts, e)
 	}
 	return strings.Join(parts, " && ")
+}
+
+// hasTag reports whether the constraint x names tag.
+func hasTag(x constraint.Expr, tag string) bool {
+	switch x := x.(type) {
+	case *constraint.TagExpr:
+		return x.Tag == tag
+	case *constraint.NotExpr:
+		return hasTag(x.X, tag)
+	case *constraint.AndExpr:
+		return hasTag(x.X, tag) || hasTag(x.Y, tag)
+	case *constraint.OrExpr:
+		return hasTag(x.X, tag) || hasTag(x.Y, tag)
+	}
+	return false
 }

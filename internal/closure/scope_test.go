@@ -109,6 +109,7 @@ func TestSiteConstraint(t *testing.T) {
 		{"a_windows.go", "package a\n", "windows"},
 		{"a_linux_arm64.go", "//go:build cgo || x\n\npackage a\n", "linux && arm64 && (cgo || x)"},
 		{"a.go", "//go:build x_extra\n\npackage a\n", "x_extra"},
+		{"a_linux_amd64.go", "//go:build !x && linux && amd64\n\npackage a\n", "!x && linux && amd64"},
 	} {
 		if got := siteConstraint(tt.name, []byte(tt.src)); got != tt.want {
 			t.Errorf("siteConstraint(%s) = %q, want %q", tt.name, got, tt.want)
