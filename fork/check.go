@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/plugfork/plugfork/internal/built"
+	"github.com/plugfork/plugfork/internal/closure"
 	"github.com/plugfork/plugfork/internal/hazard"
 	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 	"github.com/plugfork/plugfork/internal/plural"
 	"github.com/plugfork/plugfork/internal/swap"
@@ -44,9 +46,12 @@ type CheckResult struct {
 	Schema   string         `json:"schema"`
 	OK       bool           `json:"ok"`
 	Findings []CheckFinding `json:"findings"`
-	Forks    int            `json:"forks"`
-	Files    int            `json:"files_scanned"`
-	Millis   int64          `json:"ms"`
+	// Notes are what check reports without failing: the imports of files
+	// outside the lock's scope that a build outside it would need.
+	Notes  []CheckFinding `json:"notes,omitempty"`
+	Forks  int            `json:"forks"`
+	Files  int            `json:"files_scanned"`
+	Millis int64          `json:"ms"`
 }
 
 // CheckKind classifies a CheckFinding.
@@ -63,6 +68,11 @@ const (
 	KindInterrupted    CheckKind = "interrupted"     // a fork was interrupted and not finished
 	KindHazard         CheckKind = "hazard"          // a fork registers a fixed name at init, and nobody took a remedy or accepted it
 	KindSurface        CheckKind = "surface"         // the shared surface is not what the fork proved: plugins built against it would not load
+	// KindOutsideScope is a note, not a finding: a host file that no
+	// build of the lock's scope compiles imports a package that is not
+	// forked, so a build outside the scope would share it with plugins, or
+	// miss it.
+	KindOutsideScope CheckKind = "outside-scope"
 )
 
 // CheckFinding is one problem, where it is and the command that fixes it.
@@ -92,7 +102,11 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 		lock = &lockfile.Lock{}
 	}
 	root, mf := h.Root, h.File
-	c := &checker{root: root, h: h, lock: lock}
+	scope, err := closure.NewScope(lock.Platforms, lock.Tags)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", LockFile, err)
+	}
+	c := &checker{root: root, h: h, lock: lock, scope: scope}
 	res := &CheckResult{Schema: CheckSchema, Forks: len(lock.Forks)}
 	if swap.Pending(root) {
 		c.add(CheckFinding{Kind: KindInterrupted, Message: "a plugfork run was interrupted while changing the host", Fix: "plugfork fork (finishes it)"})
@@ -108,7 +122,8 @@ func Check(cfg CheckConfig) (*CheckResult, error) {
 	if cfg.Binary != nil {
 		c.linked(cfg.Binary)
 	}
-	res.Findings = append([]CheckFinding{}, c.findings...) // [] in JSON when clean
+	res.Findings, res.Notes = append([]CheckFinding{}, c.findings...), c.notes // findings: [] in JSON when clean
+	slices.SortStableFunc(res.Notes, func(a, b CheckFinding) int { return strings.Compare(a.Pos+"\x00"+a.Path, b.Pos+"\x00"+b.Path) })
 	slices.SortStableFunc(res.Findings, func(a, b CheckFinding) int {
 		return strings.Compare(string(a.Kind)+"\x00"+a.Pos+"\x00"+a.Module+"\x00"+a.Path, string(b.Kind)+"\x00"+b.Pos+"\x00"+b.Module+"\x00"+b.Path)
 	})
@@ -122,7 +137,9 @@ type checker struct {
 	root     string
 	h        *hostmodel.Host
 	lock     *lockfile.Lock // the host's, or an empty one
+	scope    closure.Scope  // the lock's
 	findings []CheckFinding
+	notes    []CheckFinding
 	files    int
 }
 
@@ -134,6 +151,8 @@ type scanned struct {
 	full    string // the file
 	display string // relative to the host root
 	parse   bool
+	host    bool // a file of the host's packages
+	outside bool // a host file no build of the scope compiles
 	imports []rewrite.Import
 	sum     string
 	err     error
@@ -161,7 +180,7 @@ func (c *checker) scan() (map[string]string, error) {
 	}
 	for _, name := range host {
 		if strings.HasSuffix(name, ".go") {
-			add("", name, true, false)
+			add("", name, true, false).host = true
 		}
 	}
 	trees := map[string]map[string]*scanned{} // fork dir -> file -> item
@@ -201,6 +220,10 @@ func (c *checker) scan() (map[string]string, error) {
 				if it.parse {
 					it.imports, it.err = rewrite.Imports(it.display, src)
 				}
+				if it.host && !c.scope.IsZero() {
+					// Unscoped, every file counts, as it always did.
+					it.outside = !c.scope.Builds(it.display, src)
+				}
 			}
 		})
 	}
@@ -215,6 +238,10 @@ func (c *checker) scan() (map[string]string, error) {
 		}
 		c.files++
 		for _, imp := range it.imports {
+			if it.outside {
+				c.outsideScope(imp)
+				continue
+			}
 			if c.h.Shared(imp.Path) {
 				c.add(CheckFinding{
 					Kind: KindUnforkedImport, Pos: imp.Pos.String(), Path: imp.Path,
@@ -233,6 +260,42 @@ func (c *checker) scan() (map[string]string, error) {
 		hashes[dir] = lockfile.HashSums(sums)
 	}
 	return hashes, nil
+}
+
+// outsideScope notes an import of a host file that no build of the scope
+// compiles, when a build outside the scope would need a package that is
+// not forked: a shared one, or one of a forked module that its fork left
+// out.
+func (c *checker) outsideScope(imp rewrite.Import) {
+	why := ""
+	if c.h.Shared(imp.Path) {
+		why = "which is neither forked nor kept: a build outside the scope would share it with plugins"
+	} else if f := c.forkOf(imp.Path); f != nil {
+		dir := path.Join(f.ForkDir, strings.TrimPrefix(strings.TrimPrefix(imp.Path, f.ForkPath), "/"))
+		if modtree.HasGoFiles(filepath.Join(c.root, filepath.FromSlash(dir))) {
+			return
+		}
+		why = "which its fork " + f.ForkDir + " does not hold: a build outside the scope would not compile"
+	} else {
+		return
+	}
+	c.notes = append(c.notes, CheckFinding{
+		Kind: KindOutsideScope, Pos: imp.Pos.String(), Path: imp.Path,
+		Message: fmt.Sprintf("a file outside the scope (%s) imports %s, %s", Scope{Platforms: c.lock.Platforms, Tags: c.lock.Tags}, imp.Path, why),
+		Fix:     "plugfork fork with --platform and --tags that include its build, if the host makes it",
+	})
+}
+
+// forkOf returns the fork whose module path holds the import path, the
+// longest, or nil.
+func (c *checker) forkOf(imp string) *lockfile.Fork {
+	var best *lockfile.Fork
+	for i, f := range c.lock.Forks {
+		if pkgpath.Within(imp, f.ForkPath) && (best == nil || len(f.ForkPath) > len(best.ForkPath)) {
+			best = &c.lock.Forks[i]
+		}
+	}
+	return best
 }
 
 // readInto reads the file into buf, grown as needed, and returns the

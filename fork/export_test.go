@@ -102,3 +102,11 @@ func (ph *Phases) Apply(ctx context.Context) (bool, error) {
 	}
 	return ph.s.apply(ctx, ph.st, lock, ph.gomod)
 }
+
+// SetSizeLimits lowers the sizes the size report judges files by, for a
+// test with small files; the returned func restores them.
+func SetSizeLimits(warn, limit int64, n int) (restore func()) {
+	w, l, k := warnBytes, limitBytes, largestN
+	warnBytes, limitBytes, largestN = warn, limit, n
+	return func() { warnBytes, limitBytes, largestN = w, l, k }
+}

@@ -58,6 +58,13 @@ type Config struct {
 	Whole    bool     // copy whole modules
 	DryRun   bool     // plan only, write nothing
 	Patterns []string // host packages whose closure is forked (default ./...)
+	// Platforms (GOOS/GOARCH) and Tags scope the closure to the builds the
+	// host makes; PlatformsSet and TagsSet say they were given (empty
+	// clears the lock's), else the lock's scope holds.
+	Platforms    []string
+	Tags         []string
+	PlatformsSet bool
+	TagsSet      bool
 	// Accept are hazards to accept, by registering package, with the
 	// reason; they join the lock's.
 	Accept []Acceptance
@@ -67,7 +74,7 @@ type Config struct {
 
 // Result is what a fork did (or, with DryRun, would do). Its JSON form is
 // the schema ResultSchema; kinds and statuses are the constants of
-// ForkStatus, FindingKind and hazard.Kind.
+// ForkStatus, FindingKind, hazard.Kind and SizeLevel.
 type Result struct {
 	Schema    string       `json:"schema"`
 	Prefix    string       `json:"prefix"`
@@ -86,10 +93,12 @@ type Result struct {
 	Exposed   []Exposed   `json:"exposed,omitempty"`    // host packages plugins can import that use forks
 	Exposures []Exposure  `json:"exposures,omitempty"`  // forked modules whose types those packages' exported API hands out
 	Surface   []Surface   `json:"surface,omitempty"`    // what host and plugins must share: the kept packages and what they import
-	Platform  string      `json:"platform,omitempty"`   // the GOOS/GOARCH the surface was proved on
+	Platform  string      `json:"proved_on,omitempty"`  // the GOOS/GOARCH the surface was proved on
 	NotShared []NotShared `json:"not_shared,omitempty"` // packages of kept modules forked all the same
 	Findings  []Finding   `json:"findings,omitempty"`
 	Hazards   []Hazard    `json:"hazards,omitempty"` // where two copies of a library in one process break
+	Scope     Scope       `json:"scope"`             // the builds whose files the forks hold
+	Size      Size        `json:"size"`              // how much the forks weigh, and where it comes from
 	Timings   Timings     `json:"timings"`
 }
 
@@ -153,6 +162,7 @@ const (
 	FindingCgo                       = FindingKind(rewrite.FindingCgo)           // a file uses cgo: its C symbols are not renamed
 	FindingStringLiteral             = FindingKind(rewrite.FindingStringLiteral) // a string literal holds a forked path
 	FindingLdflags       FindingKind = "ldflags"                                 // a build file's -ldflags -X names a forked package
+	FindingLargeFile     FindingKind = "large-file"                              // a fork's file is over the size git hosts refuse
 )
 
 func newFinding(f rewrite.Finding) Finding {
@@ -367,6 +377,9 @@ func newResult(l, old *lockfile.Lock, recovered bool) *Result {
 		res.Findings = append(res.Findings, Finding{Pos: f.Pos, Kind: FindingKind(f.Kind), Path: f.Path, Message: f.Message, Behaviour: f.Behaviour})
 	}
 	res.Hazards = hostmodel.LockHazards(l)
+	res.Scope = Scope{Platforms: l.Platforms, Tags: l.Tags}
+	res.Size = sizeOf(l)
+	res.Findings = append(res.Findings, largeFindings(res.Size)...)
 	return res
 }
 

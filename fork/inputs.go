@@ -85,7 +85,8 @@ func (s *session) upToDate(set settings) bool {
 	if old == nil || old.Inputs == "" || old.Version < lockfile.Complete || len(s.cfg.Patterns) > 0 || len(s.cfg.Accept) > 0 || s.cfg.DryRun || s.recovered {
 		return false
 	}
-	if set.Tests != old.Tests || set.Whole != old.Whole || !slices.Equal(sortedCopy(set.Keep), sortedCopy(old.Keep)) {
+	if set.Tests != old.Tests || set.Whole != old.Whole || !slices.Equal(sortedCopy(set.Keep), sortedCopy(old.Keep)) ||
+		!slices.Equal(set.Scope.Platforms, sortedCopy(old.Platforms)) || !slices.Equal(set.Scope.Tags, sortedCopy(old.Tags)) {
 		return false
 	}
 	if !lockfile.Intact(s.h.Root, old) {

@@ -33,6 +33,7 @@ type materialized struct {
 type forkOutput struct {
 	files    int
 	bytes    int64
+	largest  []sizedFile // its largest files, and every one over warnBytes
 	treeHash string
 	findings []Finding
 	// registrations are the fixed names the fork's packages register in
@@ -256,6 +257,7 @@ func finishFork(st *swap.Stage, fp *forkPlan, m *rewrite.Mapping, files []string
 		sums[rel] = r.sum
 		out.files++
 		out.bytes += r.size
+		out.largest = addLargest(out.largest, sizedFile{rel: rel, size: r.size})
 		out.findings = append(out.findings, r.findings...)
 		out.registrations = append(out.registrations, r.registrations...)
 	}

@@ -74,7 +74,7 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 		return nil, err
 	}
 	c, err := closure.Build(ctx, closure.Config{
-		HostPath: s.h.Path, HostDir: st.Dir, Tests: set.Tests, Keep: set.Keep, Mods: mods, Run: run,
+		HostPath: s.h.Path, HostDir: st.Dir, Tests: set.Tests, Keep: set.Keep, Scope: set.Scope, Mods: mods, Run: run,
 	}, hostRels)
 	if err != nil {
 		return nil, err

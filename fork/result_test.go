@@ -128,14 +128,14 @@ func TestOneResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(lockPath, bytes.Replace(data, []byte("\nplugfork 3\n"), []byte("\nplugfork 2\n"), 1), 0o666); err != nil {
+	if err := os.WriteFile(lockPath, bytes.Replace(data, []byte("\nplugfork 4\n"), []byte("\nplugfork 3\n"), 1), 0o666); err != nil {
 		t.Fatal(err)
 	}
 	redone, err := fork.Fork(ctx, fork.Config{Dir: dir, Env: env.Environ()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if data, err := os.ReadFile(lockPath); err != nil || redone.Skipped || !bytes.Contains(data, []byte("\nplugfork 3\n")) {
+	if data, err := os.ReadFile(lockPath); err != nil || redone.Skipped || !bytes.Contains(data, []byte("\nplugfork 4\n")) {
 		t.Errorf("a format 2 lock: skipped %v, lock now:\n%s", redone.Skipped, data)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/plugfork/plugfork/internal/closure"
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/lockfile"
@@ -137,6 +138,7 @@ type settings struct {
 	Keep     []string
 	Tests    bool
 	Whole    bool
+	Scope    closure.Scope
 	Accepted []lockfile.Acceptance // the lock's, with those given
 }
 
@@ -144,6 +146,7 @@ type settings struct {
 // fork) into the new lock's header.
 func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 	set := settings{Prefix: cfg.Prefix, Dir: cfg.ForkDir, Keep: cfg.Keep, Tests: cfg.Tests, Whole: cfg.Whole}
+	platforms, tags := cfg.Platforms, cfg.Tags
 	if old != nil {
 		if set.Prefix == "" {
 			set.Prefix = old.Prefix
@@ -156,6 +159,12 @@ func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 		if !cfg.KeepSet {
 			set.Keep = old.Keep
 		}
+		if !cfg.PlatformsSet {
+			platforms = old.Platforms
+		}
+		if !cfg.TagsSet {
+			tags = old.Tags
+		}
 		set.Tests = set.Tests || old.Tests
 		set.Whole = set.Whole || old.Whole
 		set.Accepted = slices.Clone(old.Accepted)
@@ -166,6 +175,10 @@ func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 		}
 		set.Accepted = slices.DeleteFunc(set.Accepted, func(b lockfile.Acceptance) bool { return b.Package == a.Package })
 		set.Accepted = append(set.Accepted, a)
+	}
+	var err error
+	if set.Scope, err = closure.NewScope(platforms, tags); err != nil {
+		return settings{}, fmt.Errorf("invalid scope: %w", err)
 	}
 	if set.Prefix == "" {
 		return settings{}, errNoPrefix
@@ -192,7 +205,8 @@ func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 // (see remedies). An accepted hazard of a package that registers nothing
 // (any more) is dropped; one just given is an error.
 func (set settings) lock(p *plan, m *materialized, given []lockfile.Acceptance, surface []Surface, exp *exposures, ldflags []Finding) (*lockfile.Lock, error) {
-	l := &lockfile.Lock{Prefix: set.Prefix, Dir: set.Dir, Keep: set.Keep, Tests: set.Tests, Whole: set.Whole, HostFiles: m.hostFiles}
+	l := &lockfile.Lock{Prefix: set.Prefix, Dir: set.Dir, Keep: set.Keep, Tests: set.Tests, Whole: set.Whole, HostFiles: m.hostFiles,
+		Platforms: set.Scope.Platforms, Tags: set.Scope.Tags, Largest: largest(p, m)}
 	for _, e := range surface {
 		l.Surface = append(l.Surface, lockfile.Shared{Package: e.Package, Module: e.Module, Version: e.Version, Fingerprint: e.Fingerprint, Why: e.Why, Unbuilt: e.NotBuilt})
 	}

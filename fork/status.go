@@ -21,11 +21,12 @@ type StatusResult struct {
 	Prefix string       `json:"prefix"`
 	Dir    string       `json:"dir"`
 	Keep   []string     `json:"keep,omitempty"`
+	Scope  *Scope       `json:"scope,omitempty"` // the builds the forks hold; nil: every build
 	Forks  []StatusFork `json:"forks"`
 	// Surface is what host and plugins share, with why.
 	Surface []Surface `json:"surface,omitempty"`
 	// Platform is the GOOS/GOARCH the surface was proved on.
-	Platform string `json:"platform,omitempty"`
+	Platform string `json:"proved_on,omitempty"`
 }
 
 // StatusFork is one fork's state.
@@ -57,6 +58,9 @@ func Status(ctx context.Context, dir string, env []string, updates bool) (*Statu
 		return nil, ErrNotForked
 	}
 	res := &StatusResult{Schema: StatusSchema, Prefix: lock.Prefix, Dir: lock.Dir, Keep: lock.Keep}
+	if len(lock.Platforms) > 0 || len(lock.Tags) > 0 {
+		res.Scope = &Scope{Platforms: lock.Platforms, Tags: lock.Tags}
+	}
 	for _, f := range lock.Forks {
 		sf := StatusFork{Path: f.Path, Version: f.Version, ForkPath: f.ForkPath, Dir: f.ForkDir, Packages: f.Packages}
 		forkDir := filepath.Join(root, filepath.FromSlash(f.ForkDir))

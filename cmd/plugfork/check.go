@@ -97,6 +97,9 @@ func renderCheck(inv *invocation, res *fork.CheckResult) {
 		}
 		fmt.Fprintf(w, "\tfix: %s\n", f.Fix)
 	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "note: %s: %s: %s\n\t%s\n", n.Pos, n.Kind, n.Message, n.Fix)
+	}
 	if res.OK {
 		fmt.Fprintf(w, "ok: %s, %s checked in %dms\n", plural.S(res.Forks, "fork"), plural.S(res.Files, "file"), res.Millis)
 	} else {

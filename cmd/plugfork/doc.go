@@ -41,7 +41,8 @@ as plugfork/error/v1: {schema, error, exit}.
 # Fork
 
 	plugfork fork [packages] [--prefix P] [--dir D] [--keep PATTERN]... [--tests]
-	              [--whole-modules] [--accept-hazard PACKAGE... --reason TEXT]
+	              [--whole-modules] [--platform GOOS/GOARCH,...] [--tags TAG,...]
+	              [--accept-hazard PACKAGE... --reason TEXT]
 	              [-v] [--dry-run] [--json]
 
 forks every third-party module that provides a package in the import closure
@@ -82,7 +83,7 @@ package of the surface), its fingerprints are compared upstream and forked
 before the swap (a difference stops the fork), and the lock records them;
 plugins must use exactly its versions (pinned). The proof compiles the
 surface for the platform the go command builds for (GOOS/GOARCH, recorded
-in the lock and shown as the platform): a package of the surface none of
+in the lock as proved-on and shown as proved_on): a package of the surface none of
 whose files build there (golang.org/x/sys/windows on linux) is not linked
 there, and is listed as not built rather than proved. A forked module whose
 types the exported API of host packages plugins can import hands out (a
@@ -90,20 +91,38 @@ field, a parameter or result, an embedded type, an alias) is reported with
 those declarations, the --keep that shares it and what that pins: a plugin
 that uses them with its own copy of the module does not compile. String
 literals holding forked paths, cgo packages and -ldflags -X flags in build
-files are reported, not rewritten. --json prints plugfork/fork/v1: prefix,
+files are reported, not rewritten.
+
+Forks hold every file go mod vendor would, whatever its build constraints.
+--platform GOOS/GOARCH,... and --tags TAG,... (as go build -tags) scope them
+to the builds the host really makes: only the files that build in one of
+those platforms with those tags (others off; cgo, race and architecture
+levels either way) are forked, and only their imports followed, so a module
+reached only through a file for another platform or tag (a prebuilt library
+behind //go:build x_extra) is not forked at all. The lock records the scope
+(platform and tag lines): re-runs, upgrade and check use it; given again,
+the flags replace it, and empty (--platform= --tags=) clear it. The size
+report says what the forks weigh, their largest modules and files and every
+file over 50 MiB (git hosts warn) or 100 MiB (they refuse it: a large-file
+finding), each with the import chain that reaches it and the build
+constraint of the importing file; the text output shows the files over the
+limits, -v the whole report. --json prints plugfork/fork/v1: prefix,
 dir, changed, skipped (the lock's inputs hash matched: nothing was staged),
 recovered, forks[{path, version, fork_path, dir, packages, files, bytes,
 status (added, updated or unchanged), previous_version}], removed,
 pinned[{module, version, packages}], surface[{package, module, version,
-why, fingerprint, not_built}], platform, not_shared[{package, imports}],
+why, fingerprint, not_built}], proved_on, not_shared[{package, imports}],
 host_files, exposures[{module, keep, pins, by[{package, decl, kind, type}]}],
 exposed[{package, forks}]
 (the host packages plugins can import, neither main nor internal, that use
 forks: plugins that import them must be built with plugfork plugin build, or
 the wiring plugin env prints), findings[{pos, kind (cgo, string-literal or
-ldflags), path, message}], hazards[{module, pos, call, kind (registry or
-singleton), message}] and timings{resolve_ms, download_ms, copy_rewrite_ms,
-typecheck_ms, apply_ms}.
+ldflags or large-file), path, message}], hazards[{module, pos, call, kind
+(registry or singleton), message}], scope{platforms, tags},
+size{bytes, files, largest_modules[{module, bytes, files}],
+largest_files[{path, module, bytes, level (warning or refused),
+reached_from[{package, file, constraint}]}]} and timings{resolve_ms,
+download_ms, copy_rewrite_ms, typecheck_ms, apply_ms}.
 
 Hazards are where two copies of a library in one process break, found in the
 forks: registries keyed by a name (database/sql.Register, flag on the command
@@ -151,10 +170,14 @@ module of the shared surface at another version than the fork proved; with
 another fingerprint than the lock's), and with --binary
 linked-unforked (a built host, stripped or not, links a shared third-party
 package); judged on a built host, a hazard whose fork it does not link (a
-build tag dropped it) or renamed with -X is clean. It runs no
+build tag dropped it) or renamed with -X is clean. In a host forked with a
+scope (--platform, --tags), a host file outside it that imports a package
+the forks do not hold is a note, outside-scope, not a finding: the scope is
+the host's decision, and a build outside it would share that package with
+plugins (or miss it). It runs no
 go command and no network. Exit 0 clean, 1 findings, 2 cannot judge. --json
 prints plugfork/check/v1: ok, findings[{kind, pos, module, path, files,
-message, fix}], forks, files_scanned, ms. --format sarif prints SARIF 2.1.0 for
+message, fix}], notes (the same shape), forks, files_scanned, ms. --format sarif prints SARIF 2.1.0 for
 code-scanning UIs: a rule per kind, a result per finding, located relative to
 the host root (%SRCROOT%): file:line:col, a drifted fork's files, the fork dir,
 or plugfork.lock.

@@ -40,13 +40,18 @@ nothing changes when nothing has to.`,
   # Keep the plugin API shared with plugins, show the plan only.
   plugfork fork --keep example.com/api/... --dry-run
 
-  # Machine-readable result with per-phase timings.
+  # Fork only what the release builds compile: files for other platforms
+  # and tags (and the modules only they import) stay out of the forks.
+  plugfork fork --platform linux/amd64,linux/arm64 --tags goplugin
+
+  # Machine-readable result with per-phase timings and the forks' size.
   plugfork fork --json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Dir = inv.Dir
 			cfg.Env = inv.Env
 			cfg.Patterns = args
 			cfg.KeepSet = cmd.Flags().Changed("keep")
+			cfg.PlatformsSet, cfg.TagsSet = cmd.Flags().Changed("platform"), cmd.Flags().Changed("tags")
 			if len(accept) > 0 && reason == "" {
 				return usageError{fmt.Errorf("--accept-hazard needs --reason: say why plugins will not link %s", strings.Join(accept, ", "))}
 			}
@@ -74,6 +79,8 @@ nothing changes when nothing has to.`,
 	f.StringVar(&cfg.Prefix, "prefix", "", "private import-path `prefix` of the forks (required the first time, then remembered)")
 	f.StringVar(&cfg.ForkDir, "dir", "", "`directory` of the forks, relative to the host root (default "+fork.DefaultDir+")")
 	f.StringArrayVar(&cfg.Keep, "keep", nil, "`pattern` of packages or modules to leave shared with plugins (repeatable)")
+	f.StringSliceVar(&cfg.Platforms, "platform", nil, "scope the closure to the `GOOS/GOARCH` builds the host makes (comma-separated; remembered; empty: every platform)")
+	f.StringSliceVar(&cfg.Tags, "tags", nil, "scope the closure to builds with these custom build `tags`, as go build -tags (comma-separated; remembered; others are off)")
 	f.BoolVar(&cfg.Tests, "tests", false, "keep _test.go files and testdata in forks")
 	f.BoolVar(&cfg.Whole, "whole-modules", false, "copy every file of forked modules, not only the closure's packages (_test.go files only with --tests)")
 	f.BoolVarP(&cfg.DryRun, "dry-run", "n", false, "print the plan, write nothing")
@@ -131,6 +138,7 @@ func renderFork(w io.Writer, res *fork.Result, verbose bool) {
 		fmt.Fprintf(w, "\tbuild plugins that import them with plugfork plugin build --host <this module>, or the wiring of plugfork plugin env\n")
 	}
 	renderExposures(w, res.Exposures, verbose)
+	renderSize(w, res, verbose)
 	renderSurface(w, res.Surface, res.Platform, res.NotShared)
 	renderHazards(w, res.Hazards, verbose)
 	renderFindings(w, res.Findings, verbose)
@@ -155,6 +163,57 @@ func renderExposures(w io.Writer, exposures []fork.Exposure, verbose bool) {
 		}
 		fmt.Fprintf(w, "exposed: %s's types are in the API plugins import: %s%s\n", x.Module, strings.Join(decls, ", "), more)
 		fmt.Fprintf(w, "\ta plugin that uses these with its own copy of %s does not compile; --keep %s shares it, and pins %s for plugins\n", x.Module, x.Keep, strings.Join(x.Pins, ", "))
+	}
+}
+
+// renderSize writes the scope, when there is one, and the size report:
+// always the files git hosts warn at or refuse, with where each is reached
+// from; with verbose, the total, the largest modules and files too.
+func renderSize(w io.Writer, res *fork.Result, verbose bool) {
+	sz := res.Size
+	if len(res.Scope.Platforms) > 0 || len(res.Scope.Tags) > 0 {
+		fmt.Fprintf(w, "scope: %s (files of other builds are not forked)\n", res.Scope)
+	}
+	var large []fork.LargeFile
+	for _, f := range sz.Largest {
+		if verbose || f.Level != "" {
+			large = append(large, f)
+		}
+	}
+	if !verbose && len(large) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "size: %s in %s\n", fork.FormatSize(sz.Bytes), plural.S(sz.Files, "file"))
+	if verbose {
+		var mods []string
+		for _, m := range sz.Modules {
+			mods = append(mods, m.Module+" "+fork.FormatSize(m.Bytes))
+		}
+		fmt.Fprintf(w, "\tlargest modules: %s\n", strings.Join(mods, ", "))
+	}
+	for _, f := range large {
+		note := ""
+		switch f.Level {
+		case fork.SizeWarning:
+			note = ": git hosts warn over 50 MiB"
+		case fork.SizeRefused:
+			note = ": git hosts refuse files over 100 MiB"
+		}
+		fmt.Fprintf(w, "\t%s %s%s\n", f.Path, fork.FormatSize(f.Bytes), note)
+		if len(f.ReachedFrom) > 0 {
+			var steps []string
+			for _, st := range f.ReachedFrom {
+				s := st.Package
+				if st.Constraint != "" {
+					s += " (" + st.File + ", built with " + st.Constraint + ")"
+				}
+				steps = append(steps, s)
+			}
+			fmt.Fprintf(w, "\t\treached from %s\n", strings.Join(steps, " -> "))
+		}
+	}
+	if len(large) > 0 && large[0].Level != "" {
+		fmt.Fprintf(w, "\tleave out what the host's builds never compile with --platform GOOS/GOARCH,... and --tags\n")
 	}
 }
 

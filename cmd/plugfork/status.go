@@ -56,7 +56,7 @@ vuln says that); without --vuln, status uses no network.`,
 			}
 			fmt.Fprintln(tw)
 			for _, f := range res.Forks {
-				fmt.Fprintf(tw, "%s@%s\t%s\t%s\t%d\t%s", f.Path, f.Version, f.ForkPath, f.Dir, f.Files, size(f.Bytes))
+				fmt.Fprintf(tw, "%s@%s\t%s\t%s\t%d\t%s", f.Path, f.Version, f.ForkPath, f.Dir, f.Files, fork.FormatSize(f.Bytes))
 				if updates {
 					switch {
 					case f.Latest != "":
@@ -74,6 +74,9 @@ vuln says that); without --vuln, status uses no network.`,
 			}
 			tw.Flush()
 			fmt.Fprintf(inv.Stdout, "%s under %s in %s\n", plural.S(len(res.Forks), "fork"), res.Prefix, res.Dir)
+			if sc := res.Scope; sc != nil {
+				fmt.Fprintf(inv.Stdout, "scope: %s\n", sc)
+			}
 			renderSurface(inv.Stdout, res.Surface, res.Platform, nil)
 			return nil
 		},
@@ -83,17 +86,6 @@ vuln says that); without --vuln, status uses no network.`,
 	cmd.Flags().BoolVar(&vulns, "vuln", false, "show the advisories the vulnerability database knows in each fork's upstream version")
 	cmd.Flags().StringVar(&db, "db", fork.DefaultVulnDB, "with --vuln, the vulnerability database `url` (file:///path for a local one)")
 	return cmd
-}
-
-// size formats a byte count for people.
-func size(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 // addKnownVulns fills in each fork's advisories from the database.

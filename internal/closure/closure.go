@@ -17,6 +17,7 @@ import (
 
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/hostmodel"
+	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 	"golang.org/x/mod/modfile"
@@ -84,6 +85,73 @@ type Package struct {
 	// (--keep example.com/sdk), not by its own path.
 	KeptByModule bool
 	Direct       bool // imported by a host package
+	// Sites are the files of the imports: where a package is reached from.
+	Sites map[string]Site
+}
+
+// Site is where a package imports another: the file, and its build
+// constraint ("" for none). Of several files, an unconstrained one.
+type Site struct {
+	File string // base name
+	// Constraint is the file's: its name's GOOS and GOARCH and its
+	// //go:build expression, as one expression.
+	Constraint string
+}
+
+// ReachedFrom returns an import chain from a host package down to the
+// package path, each step with the file that imports the next and that
+// file's build constraint: where a fork's file comes from. Of the chains,
+// one with the fewest constrained steps: a chain with one means that every
+// chain has one, so only builds that set them reach path.
+func (c *Closure) ReachedFrom(path string) []lockfile.Step {
+	byPath := map[string]*Package{}
+	for _, m := range []map[string]*Package{c.Pinned, c.Forked} {
+		maps.Copy(byPath, m)
+	}
+	for _, p := range c.Host {
+		byPath[p.Path] = p
+	}
+	// A 0-1 breadth-first search: an import through a constrained file
+	// costs 1, any other 0.
+	dist, pred := map[string]int{}, map[string]string{}
+	var deque []string
+	for _, p := range c.Host {
+		dist[p.Path] = 0
+		deque = append(deque, p.Path)
+	}
+	for len(deque) > 0 {
+		cur := deque[0]
+		deque = deque[1:]
+		p := byPath[cur]
+		for _, imp := range p.Imports {
+			if byPath[imp] == nil {
+				continue
+			}
+			cost := 0
+			if p.Sites[imp].Constraint != "" {
+				cost = 1
+			}
+			if d, ok := dist[imp]; ok && d <= dist[cur]+cost {
+				continue
+			}
+			dist[imp], pred[imp] = dist[cur]+cost, cur
+			if cost == 0 {
+				deque = append([]string{imp}, deque...)
+			} else {
+				deque = append(deque, imp)
+			}
+		}
+	}
+	if _, ok := dist[path]; !ok {
+		return nil
+	}
+	chain := []lockfile.Step{{Package: path}}
+	for cur := path; pred[cur] != ""; cur = pred[cur] {
+		site := byPath[pred[cur]].Sites[cur]
+		chain = append(chain, lockfile.Step{Package: pred[cur], File: site.File, Constraint: site.Constraint})
+	}
+	slices.Reverse(chain)
+	return chain
 }
 
 // ListModules returns the build list of the module in r's directory,
@@ -189,6 +257,7 @@ type Config struct {
 	HostDir  string       // the host's root directory
 	Tests    bool         // walk the imports of dependencies' tests too
 	Keep     []string     // patterns of packages or modules that stay shared
+	Scope    Scope        // the builds whose files count (zero: all)
 	Mods     []*Module    // the build list, without the main module
 	Run      gocmd.Runner // the go command, for modules not yet downloaded
 }
@@ -503,8 +572,8 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 		if err != nil {
 			return nil, err
 		}
-		if info.Ignored {
-			continue
+		if info.Ignored || !w.cfg.Scope.Builds(name, src) {
+			continue // in no build (of the scope)
 		}
 		p.Files = append(p.Files, name)
 		if modtree.Classify(dir, e) == modtree.Hidden {
@@ -516,7 +585,14 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 			// library is the package.
 			p.Name = info.Name
 		}
+		cons := siteConstraint(name, src)
 		for _, imp := range info.Imports {
+			if old, ok := p.Sites[imp]; !ok || old.Constraint != "" && cons == "" {
+				if p.Sites == nil {
+					p.Sites = map[string]Site{}
+				}
+				p.Sites[imp] = Site{File: name, Constraint: cons}
+			}
 			imports[imp] = true
 			if !isTest {
 				buildImports[imp] = true

@@ -7,7 +7,6 @@ import (
 	"go/build/constraint"
 	"go/parser"
 	"go/token"
-	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -156,34 +155,10 @@ var unixOS = []string{"aix", "android", "darwin", "dragonfly", "freebsd", "hurd"
 // //go:build line, or else the // +build lines, all of which must hold, as
 // the go command reads them.
 func BuildsForPlugins(name string, src []byte) bool {
-	var goBuild, plusBuild constraint.Expr
-	for _, line := range strings.Split(string(src), "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "package ") {
-			break
-		}
-		if !constraint.IsGoBuild(line) && !constraint.IsPlusBuild(line) {
-			continue
-		}
-		x, err := constraint.Parse(line)
-		switch {
-		case err != nil:
-		case constraint.IsGoBuild(line):
-			goBuild = x
-		case plusBuild == nil:
-			plusBuild = x
-		default:
-			plusBuild = &constraint.AndExpr{X: plusBuild, Y: x}
-		}
-	}
-	expr := goBuild
-	if expr == nil {
-		expr = plusBuild
-	}
-	base := strings.TrimSuffix(strings.TrimSuffix(path.Base(name), ".go"), "_test")
-	elems := strings.Split(base, "_")
+	expr := fileConstraint(src)
+	fileOS, _ := nameSuffix(name)
 	for _, goos := range PluginOS {
-		if fileOS := osSuffix(elems); fileOS != "" && fileOS != goos {
+		if fileOS != "" && fileOS != goos {
 			continue
 		}
 		if expr == nil || expr.Eval(func(tag string) bool {
@@ -199,17 +174,4 @@ func BuildsForPlugins(name string, src []byte) bool {
 		}
 	}
 	return false
-}
-
-// osSuffix returns the GOOS a file name's elements end with (x_linux,
-// x_linux_amd64), "" for none.
-func osSuffix(elems []string) string {
-	n := len(elems)
-	switch {
-	case n >= 2 && slices.Contains(knownOS, elems[n-1]):
-		return elems[n-1]
-	case n >= 3 && slices.Contains(knownOS, elems[n-2]):
-		return elems[n-2]
-	}
-	return ""
 }

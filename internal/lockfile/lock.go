@@ -27,12 +27,12 @@ const Name = "plugfork.lock"
 // hazards; 2: without what a fork's result needs beyond the forks: the
 // exposed host packages, the packages of kept modules not shared, the
 // findings, the rewritten host files, each fork's files, bytes and
-// remedies).
-const lockVersion = 3
+// remedies; 3: without the scope and the largest files).
+const lockVersion = 4
 
 // Complete is the first lock version that records everything a fork's
 // result holds: a no-op re-run answers from such a lock alone.
-const Complete = 3
+const Complete = 4
 
 // Lock records what a fork produced, so that a re-run reconciles with it,
 // check verifies against it, and unfork reverses it.
@@ -42,6 +42,10 @@ type Lock struct {
 	Keep   []string `json:"keep,omitempty"`
 	Tests  bool     `json:"tests,omitempty"`
 	Whole  bool     `json:"whole_modules,omitempty"`
+	// Platforms and Tags scope the closure to the builds the host makes
+	// (GOOS/GOARCH, custom build tags); none: every build.
+	Platforms []string `json:"platforms,omitempty"`
+	Tags      []string `json:"tags,omitempty"`
 	// Inputs is the h1: hash of everything a fork depends on in the host
 	// (go.mod, go.sum, sources, local replacements, fork trees) as the
 	// fork left it: a re-run that finds the same inputs has nothing to do.
@@ -65,7 +69,10 @@ type Lock struct {
 	HostFiles []string `json:"host_files,omitempty"`
 	// Findings are what the rewrite could not fix, in forks and host.
 	Findings []Finding `json:"findings,omitempty"`
-	Forks    []Fork    `json:"forks"` // sorted by Path
+	// Largest are the largest files of the forks, and every one over the
+	// size a git host warns at, with where each is reached from.
+	Largest []LargeFile `json:"largest,omitempty"`
+	Forks   []Fork      `json:"forks"` // sorted by Path
 
 	// Version is the format version the lock was read in (lockVersion for
 	// a lock made in memory); not written.
@@ -82,6 +89,25 @@ type Exposed struct {
 type NotShared struct {
 	Package string `json:"package"`
 	Imports string `json:"imports"`
+}
+
+// LargeFile is a file of a fork, by size, with the import chain that
+// reaches the package it belongs to.
+type LargeFile struct {
+	Path   string `json:"path"`   // slash-separated, relative to the host root
+	Module string `json:"module"` // the upstream module of its fork
+	Bytes  int64  `json:"bytes"`
+	// Chain is the import chain from a host package to the file's package
+	// (empty for a file of no package: a licence, an embedded tree).
+	Chain []Step `json:"chain,omitempty"`
+}
+
+// Step is one package of an import chain, with the file of it that
+// imports the next and that file's build constraint.
+type Step struct {
+	Package    string `json:"package"`
+	File       string `json:"file,omitempty"`
+	Constraint string `json:"constraint,omitempty"`
 }
 
 // Finding is something the rewrite found and could not fix.
@@ -196,6 +222,14 @@ func (f *Fork) Remedy(pkg string) *Remedy {
 func (l *Lock) Normal() *Lock {
 	n := *l
 	n.Keep = slices.Compact(slices.Sorted(slices.Values(l.Keep)))
+	n.Platforms = slices.Compact(slices.Sorted(slices.Values(l.Platforms)))
+	n.Tags = slices.Compact(slices.Sorted(slices.Values(l.Tags)))
+	n.Largest = slices.SortedStableFunc(slices.Values(l.Largest), func(a, b LargeFile) int {
+		if a.Bytes != b.Bytes {
+			return cmpInt64(b.Bytes, a.Bytes)
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
 	n.HostFiles = slices.Compact(slices.Sorted(slices.Values(l.HostFiles)))
 	n.Accepted = slices.SortedFunc(slices.Values(l.Accepted), func(a, b Acceptance) int { return strings.Compare(a.Package, b.Package) })
 	n.Surface = slices.SortedFunc(slices.Values(l.Surface), func(a, b Shared) int { return strings.Compare(a.Package, b.Package) })
@@ -236,6 +270,12 @@ func (l *Lock) Format() []byte {
 	if l.Whole {
 		b.WriteString("whole-modules\n")
 	}
+	for _, p := range l.Platforms {
+		fmt.Fprintf(&b, "platform %s\n", quote(p))
+	}
+	for _, t := range l.Tags {
+		fmt.Fprintf(&b, "tag %s\n", quote(t))
+	}
 	if l.Inputs != "" {
 		fmt.Fprintf(&b, "inputs %s\n", quote(l.Inputs))
 	}
@@ -243,7 +283,7 @@ func (l *Lock) Format() []byte {
 		fmt.Fprintf(&b, "accept %s %s\n", quote(a.Package), strconv.Quote(a.Reason))
 	}
 	if l.Platform != "" {
-		fmt.Fprintf(&b, "platform %s\n", quote(l.Platform))
+		fmt.Fprintf(&b, "proved-on %s\n", quote(l.Platform))
 	}
 	for _, e := range l.Surface {
 		fp := e.Fingerprint
@@ -267,6 +307,13 @@ func (l *Lock) Format() []byte {
 	}
 	for _, f := range l.Findings {
 		fmt.Fprintf(&b, "finding %s %s %s %s %s\n", quote(f.Kind), strconv.Quote(f.Pos), strconv.Quote(f.Path), strconv.Quote(f.Message), strconv.Quote(f.Behaviour))
+	}
+	for _, f := range l.Largest {
+		fmt.Fprintf(&b, "large-file %s %d %s", strconv.Quote(f.Path), f.Bytes, quote(f.Module))
+		for _, st := range f.Chain {
+			fmt.Fprintf(&b, " %s %s %s", quote(st.Package), strconv.Quote(st.File), strconv.Quote(st.Constraint))
+		}
+		b.WriteString("\n")
 	}
 	for _, f := range l.Forks {
 		b.WriteString("\n")
@@ -310,6 +357,16 @@ func (l *Lock) Format() []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func quote(s string) string {
@@ -462,6 +519,24 @@ func Parse(filename string, data []byte) (*Lock, error) {
 			l.Tests = true
 		case "whole-modules":
 			l.Whole = true
+		case "platform":
+			l.Platforms = append(l.Platforms, val)
+		case "tag":
+			l.Tags = append(l.Tags, val)
+		case "large-file":
+			f, err := fields(rest)
+			var size int64
+			if err == nil && len(f) >= 3 {
+				size, err = strconv.ParseInt(f[1], 10, 64)
+			}
+			if err != nil || len(f) < 3 || (len(f)-3)%3 != 0 || size < 0 || f[0] == "" || f[2] == "" {
+				return nil, errorf("large-file: want \"large-file PATH BYTES MODULE [PACKAGE FILE CONSTRAINT]...\"")
+			}
+			lf := LargeFile{Path: f[0], Bytes: size, Module: f[2]}
+			for i := 3; i < len(f); i += 3 {
+				lf.Chain = append(lf.Chain, Step{Package: f[i], File: f[i+1], Constraint: f[i+2]})
+			}
+			l.Largest = append(l.Largest, lf)
 		case "accept":
 			f, err := fields(rest)
 			if err != nil || len(f) != 2 || f[0] == "" {
@@ -478,7 +553,7 @@ func Parse(filename string, data []byte) (*Lock, error) {
 				e.Fingerprint, e.Unbuilt = "", true
 			}
 			l.Surface = append(l.Surface, e)
-		case "platform":
+		case "proved-on":
 			l.Platform = val
 		case "exposed":
 			f, err := fields(rest)
@@ -543,7 +618,7 @@ func Parse(filename string, data []byte) (*Lock, error) {
 // quoted (see fields).
 var multiField = map[string]bool{
 	"fork": true, "registers": true, "accept": true, "surface": true, "exposed": true,
-	"not-shared": true, "finding": true, "remedy": true, "files": true, "exposed-by": true, "keep-pins": true,
+	"not-shared": true, "finding": true, "remedy": true, "files": true, "exposed-by": true, "keep-pins": true, "large-file": true,
 }
 
 // fields splits the rest of a line into its values, each bare or quoted.

@@ -10,10 +10,17 @@ import (
 
 func sampleLock() *Lock {
 	return &Lock{
-		Prefix: "gitlab.example.com/workflow",
-		Dir:    "third_party/forked",
-		Keep:   []string{"example.com/api/...", "example.com/b"},
-		Tests:  true,
+		Prefix:    "gitlab.example.com/workflow",
+		Dir:       "third_party/forked",
+		Keep:      []string{"example.com/api/...", "example.com/b"},
+		Tests:     true,
+		Platforms: []string{"linux/amd64", "darwin/arm64"},
+		Tags:      []string{"goplugin"},
+		Largest: []LargeFile{
+			{Path: "third_party/forked/example.com/a/lib/lib a.a", Module: "example.com/a", Bytes: 60 << 20, Chain: []Step{
+				{Package: "example.com/host/extra", File: "extra.go", Constraint: "x_extra"}, {Package: "example.com/a/lib"}}},
+			{Path: "third_party/forked/example.com/a/LICENSE", Module: "example.com/a", Bytes: 1000},
+		},
 		Forks: []Fork{
 			{Path: "example.com/UpperCase", Version: "v1.0.0", Sum: "h1:abc=", ForkPath: "gitlab.example.com/workflow/example.com/UpperCase",
 				ForkDir: "third_party/forked/example.com/!upper!case", TreeHash: "h1:def=", Require: RequireDirect, Packages: 2},
@@ -72,6 +79,9 @@ func TestLockRoundTrip(t *testing.T) {
 		!reflect.DeepEqual(got.Forks[1].KeepPins, []string{l.Forks[1].KeepPins[1], l.Forks[1].KeepPins[0]}) || !reflect.DeepEqual(got.Forks[1].Remedies, []Remedy{l.Forks[1].Remedies[1], l.Forks[1].Remedies[0]}) {
 		t.Errorf("what the result needs was lost:\n%s", text)
 	}
+	if !reflect.DeepEqual(got.Platforms, []string{"darwin/arm64", "linux/amd64"}) || !reflect.DeepEqual(got.Tags, l.Tags) || !reflect.DeepEqual(got.Largest, l.Largest) {
+		t.Errorf("scope or largest files lost:\n%s", text)
+	}
 	if got.Version != lockVersion {
 		t.Errorf("read as version %d, want %d", got.Version, lockVersion)
 	}
@@ -80,7 +90,7 @@ func TestLockRoundTrip(t *testing.T) {
 // TestParseLockVersion1: a lock plugfork wrote before registrations and
 // accepted hazards is read, and written back as the current version.
 func TestParseLockVersion1(t *testing.T) {
-	v1 := strings.Replace(string((&Lock{Prefix: "p.example/x", Dir: "forks"}).Format()), "plugfork 3", "plugfork 1", 1)
+	v1 := strings.Replace(string((&Lock{Prefix: "p.example/x", Dir: "forks"}).Format()), "plugfork 4", "plugfork 1", 1)
 	l, err := Parse("plugfork.lock", []byte(v1))
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +98,7 @@ func TestParseLockVersion1(t *testing.T) {
 	if l.Version != 1 || l.Version >= Complete {
 		t.Errorf("read as version %d, want 1 (not complete)", l.Version)
 	}
-	if !strings.Contains(string(l.Format()), "plugfork 3\n") {
+	if !strings.Contains(string(l.Format()), "plugfork 4\n") {
 		t.Errorf("written as:\n%s", l.Format())
 	}
 }
@@ -99,14 +109,14 @@ func TestParseLockErrors(t *testing.T) {
 		name, edit, want string
 	}{
 		{"not a lock", "hello\n", "plugfork.lock:1: not a plugfork lock"},
-		{"future", strings.Replace(good, "plugfork 3", "plugfork 9", 1), `lock format "9" is not supported`},
-		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:32: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
+		{"future", strings.Replace(good, "plugfork 4", "plugfork 9", 1), `lock format "9" is not supported`},
+		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:35: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
 		{"absolute dir", strings.Replace(good, "dir third_party/forked\n", "dir /etc\n", 1), `must be relative`},
 		{"dotdot dir", strings.Replace(good, "dir third_party/forked\n", "dir ../x\n", 1), `must stay inside the host module`},
 		{"wrong fork path", strings.Replace(good, "path gitlab.example.com/workflow/example.com/a\n", "path evil.com/x\n", 1), `is not gitlab.example.com/workflow/example.com/a`},
 		{"bad require", strings.Replace(good, "require none", "require maybe", 1), `want direct, indirect or none`},
 		{"unknown", good + "frobnicate\n", `unknown directive "frobnicate"`},
-		{"field outside", strings.Replace(good, "plugfork 3\n", "plugfork 3\n\tsum h1:x=\n", 1), `sum outside a fork entry`},
+		{"field outside", strings.Replace(good, "plugfork 4\n", "plugfork 4\n\tsum h1:x=\n", 1), `sum outside a fork entry`},
 		{"bad files", strings.Replace(good, "files 7 12345", "files 7", 1), `files: want "files COUNT BYTES"`},
 		{"negative bytes", strings.Replace(good, "files 7 12345", "files 7 -1", 1), `files: want "files COUNT BYTES"`},
 		{"bad remedy", strings.Replace(good, "remedy example.com/a root", "remedy example.com/a both", 1), `remedy: want "remedy PACKAGE root|package TAGS PIN..."`},
@@ -141,7 +151,7 @@ func TestParseLockErrors(t *testing.T) {
 func FuzzParseLock(f *testing.F) {
 	f.Add(sampleLock().Format())
 	f.Add([]byte("plugfork 1\nprefix a.b/c\ndir x\n"))
-	f.Add([]byte("plugfork 3\nprefix a.b/c\ndir x\nexposed a.b/h a.b/d\nnot-shared a.b/k a.b/p\nhost-file \"m.go\"\nfinding cgo \"m.go:1:1\" \"\" \"m\" \"\"\n" +
+	f.Add([]byte("plugfork 4\nprefix a.b/c\ndir x\nexposed a.b/h a.b/d\nnot-shared a.b/k a.b/p\nhost-file \"m.go\"\nfinding cgo \"m.go:1:1\" \"\" \"m\" \"\"\n" +
 		"\nfork a.b/d v1.0.0\n\tsum h1:x=\n\tpath a.b/c/a.b/d\n\tdir x/a.b/d\n\ttree h1:y=\n\trequire none\n\tfiles 2 30\n\tremedy a.b/d root \"t\" a.b/d@v1.0.0\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := Parse("plugfork.lock", data)
