@@ -110,7 +110,7 @@ func TestParseLockErrors(t *testing.T) {
 	}{
 		{"not a lock", "hello\n", "plugfork.lock:1: not a plugfork lock"},
 		{"future", strings.Replace(good, "plugfork 4", "plugfork 9", 1), `lock format "9" is not supported`},
-		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:35: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
+		{"escape dir", strings.Replace(good, "dir third_party/forked/example.com/a\n", "dir ../../etc\n", 1), `plugfork.lock:37: fork example.com/a: dir "../../etc" is not where its fork lives (third_party/forked/example.com/a): the lock was edited by hand; restore it from version control (git checkout plugfork.lock), or write "dir third_party/forked/example.com/a" on that line`},
 		{"absolute dir", strings.Replace(good, "dir third_party/forked\n", "dir /etc\n", 1), `must be relative`},
 		{"dotdot dir", strings.Replace(good, "dir third_party/forked\n", "dir ../x\n", 1), `must stay inside the host module`},
 		{"wrong fork path", strings.Replace(good, "path gitlab.example.com/workflow/example.com/a\n", "path evil.com/x\n", 1), `is not gitlab.example.com/workflow/example.com/a`},
@@ -131,7 +131,7 @@ func TestParseLockErrors(t *testing.T) {
 		{"short surface", strings.Replace(good, `surface example.com/api example.com/api v1.0.0 fedcba9876543210 "kept"`, `surface example.com/api "kept"`, 1), `surface: want "surface PACKAGE MODULE VERSION FINGERPRINT WHY"`},
 		{"surface outside its module", strings.Replace(good, `surface example.com/api example.com/api`, `surface example.com/api example.com/b`, 1), `surface example.com/api: not a package of example.com/b`},
 		{"bad fingerprint", strings.Replace(good, `fedcba9876543210`, `xyz`, 1), `fingerprint "xyz" is not 16 hex digits`},
-		{"unbuilt without platform", strings.Replace(good, "platform linux/amd64\n", "", 1), `surface example.com/b/win: no fingerprint, but no platform it does not build on`},
+		{"unbuilt without platform", strings.Replace(good, "proved-on linux/amd64\n", "", 1), `surface example.com/b/win: no fingerprint, but no platform it does not build on`},
 		{"short exposed-by", strings.Replace(good, "exposed-by example.com/host/sdk New result example.com/a", "exposed-by example.com/host/sdk New result", 1), `exposed-by: want "exposed-by PACKAGE DECL KIND TYPE-PACKAGE"`},
 		{"exposed-by outside", strings.Replace(good, "field example.com/a/id", "field example.com/b", 1), `fork example.com/a: exposed-by: package example.com/b is not in module example.com/a`},
 		{"empty keep-pins", strings.Replace(good, "keep-pins example.com/a@v0.0.0-20200101000000-abcdefabcdef example.com/z@v1.0.0", "keep-pins", 1), `keep-pins: want`},
