@@ -112,7 +112,8 @@ recovered, forks[{path, version, fork_path, dir, packages, files, bytes,
 status (added, updated or unchanged), previous_version}], removed,
 pinned[{module, version, packages}], surface[{package, module, version,
 why, fingerprint, not_built}], proved_on, not_shared[{package, imports}],
-host_files, exposures[{module, keep, pins, by[{package, decl, kind, type}]}],
+host_files (those whose imports name forks), rewritten (those this run
+changes; none for a no-op re-run), exposures[{module, keep, pins, by[{package, decl, kind, type}]}],
 exposed[{package, forks}]
 (the host packages plugins can import, neither main nor internal, that use
 forks: plugins that import them must be built with plugfork plugin build, or
