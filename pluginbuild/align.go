@@ -59,9 +59,9 @@ func (v *view) loadError(err error) error {
 	}
 	if !v.plugin.requires(v.host.path) {
 		return fmt.Errorf("loading the plugin's packages with the host %s (%s): %w\n"+
-			"the plugin's go.mod does not require %s: if --host is not the module the plugin is written against, name that module's directory", v.host.path, v.host.root, err, v.host.path)
+			"the plugin's go.mod does not require %s: if --host is not the module the plugin is written against, name that module's directory", v.host.path, v.host.name(), err, v.host.path)
 	}
-	return fmt.Errorf("loading the plugin's packages with the host %s (%s): %w", v.host.path, v.host.root, err)
+	return fmt.Errorf("loading the plugin's packages with the host %s (%s): %w", v.host.path, v.host.name(), err)
 }
 
 // align moves every module that provides a package both the plugin and

@@ -15,7 +15,7 @@ import (
 type EnvConfig struct {
 	Dir        string   // the directory relative paths are taken from
 	Env        []string // the go command's environment
-	Host       string   // the host module's directory
+	Host       string   // the host module's directory, or MODULE@VERSION
 	HostBinary string   // the built host; "" for none
 }
 
@@ -62,7 +62,7 @@ func Env(ctx context.Context, cfg EnvConfig) (*EnvResult, error) {
 	if cfg.Host == "" {
 		return nil, errors.New("no --host: name the host module's directory")
 	}
-	h, err := readHost(ctx, absFrom(cfg.Dir, cfg.Host), cfg.Env)
+	h, err := readHost(ctx, cfg.Dir, cfg.Host, cfg.Env)
 	if err != nil {
 		return nil, err
 	}

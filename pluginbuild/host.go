@@ -24,10 +24,18 @@ type host struct {
 	lock  *lockfile.Lock  // the model's: nil for a host never forked
 	bin   *inspect.Binary // nil without --host-binary
 	env   []string        // the go command's environment, for the host's own view
+	// version is the published version --host named (MODULE@VERSION),
+	// whose source is in the module cache at root; "" for a directory.
+	version string
 }
 
-// readHost reads the host module rooted at dir.
-func readHost(ctx context.Context, dir string, env []string) (*host, error) {
+// readHost reads the host module --host names, relative to dir: a
+// directory, or MODULE@VERSION from the module cache.
+func readHost(ctx context.Context, dir, spec string, env []string) (*host, error) {
+	dir, version, err := locateHost(ctx, dir, spec, env)
+	if err != nil {
+		return nil, err
+	}
 	switch fi, err := os.Stat(dir); {
 	case errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("--host %s: no such directory: name the host module's root directory", dir)
@@ -43,9 +51,12 @@ func readHost(ctx context.Context, dir string, env []string) (*host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading --host: %w", err)
 	}
-	h := &host{module: module{root: dir, path: m.Path, gomod: m.GoMod}, file: m.File, model: m, lock: m.Lock, env: env}
+	h := &host{module: module{root: dir, path: m.Path, gomod: m.GoMod}, file: m.File, model: m, lock: m.Lock, env: env, version: version}
 	if m.File.Go != nil {
 		h.goVer = m.File.Go.Version
+	}
+	if err := h.checkReplaced(ctx); err != nil {
+		return nil, err
 	}
 	return h, nil
 }
@@ -61,7 +72,7 @@ func (h *host) readBinary(dir, name string) error {
 		return fmt.Errorf("reading --host-binary: %w", err)
 	}
 	if b.Main.Path != h.path {
-		return fmt.Errorf("--host-binary %s was built from %s, not from the host %s in %s: give the binary built from --host", name, b.Main.Path, h.path, h.root)
+		return fmt.Errorf("--host-binary %s was built from %s, not from the host %s (%s): give the binary built from --host", name, b.Main.Path, h.path, h.name())
 	}
 	h.bin = b
 	return nil
@@ -75,7 +86,7 @@ func (h *host) hazards() *inspect.Hazards {
 
 // info is the HostInfo of a result.
 func (h *host) info() HostInfo {
-	hi := HostInfo{Path: h.path, Dir: h.root}
+	hi := HostInfo{Path: h.path, Version: h.version, Dir: h.root}
 	if h.lock != nil {
 		hi.Prefix, hi.Forks = h.lock.Prefix, len(h.lock.Forks)
 	}

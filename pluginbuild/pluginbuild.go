@@ -34,7 +34,7 @@ const (
 type Config struct {
 	Dir        string   // a directory inside the plugin module
 	Env        []string // the go command's environment
-	Host       string   // the host module's directory (--host)
+	Host       string   // the host module's directory, or MODULE@VERSION (--host)
 	HostBinary string   // the built host (--host-binary); "" for none
 	Also       []string // plugins the host loads before this one, in order (--also)
 	Packages   []string // the plugin's main package (default ".")
@@ -76,12 +76,15 @@ type ModuleInfo struct {
 
 // HostInfo is what a plugin build knows of the host.
 type HostInfo struct {
-	Path   string `json:"path"`
-	Dir    string `json:"dir"`
-	Prefix string `json:"prefix,omitempty"` // the forks' prefix; "" for a host not forked
-	Forks  int    `json:"forks,omitempty"`
-	Binary string `json:"binary,omitempty"` // the host binary the build was checked against
-	Go     string `json:"go_version,omitempty"`
+	Path string `json:"path"`
+	// Version is the published version --host named (MODULE@VERSION),
+	// whose source Dir is in the module cache; "" for a directory.
+	Version string `json:"version,omitempty"`
+	Dir     string `json:"dir"`
+	Prefix  string `json:"prefix,omitempty"` // the forks' prefix; "" for a host not forked
+	Forks   int    `json:"forks,omitempty"`
+	Binary  string `json:"binary,omitempty"` // the host binary the build was checked against
+	Go      string `json:"go_version,omitempty"`
 }
 
 // Alignment is a module the plugin shares with the host, moved from the
@@ -199,9 +202,9 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 		return nil, err
 	}
 	if cfg.Host == "" {
-		return nil, errors.New("no --host: name the host module's directory (the framework the plugin is written against)")
+		return nil, errors.New("no --host: name the host module's directory, or MODULE@VERSION (the framework the plugin is written against)")
 	}
-	h, err := readHost(ctx, absFrom(cfg.Dir, cfg.Host), cfg.Env)
+	h, err := readHost(ctx, cfg.Dir, cfg.Host, cfg.Env)
 	if err != nil {
 		return nil, err
 	}
