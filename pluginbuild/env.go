@@ -3,6 +3,7 @@ package pluginbuild
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -124,6 +125,9 @@ func Env(ctx context.Context, cfg EnvConfig) (*EnvResult, error) {
 		r.Env = append(r.Env, "GOTOOLCHAIN="+h.bin.GoVersion)
 	} else {
 		r.Notes = append(r.Notes, "without --host-binary the host's build settings and Go release are not known: build plugins with the ones the host is built with (-trimpath, -tags, -race, -gcflags, the toolchain), and the versions are the host's build list, not what its binary links")
+	}
+	if h.version != "" {
+		r.Notes = append(r.Notes, fmt.Sprintf("the host is the published %s: the go.work uses its source in the module cache (read-only; go mod download -json %s prints where it is on each machine), so the host's packages compile as the host's own build compiles them only when the host is built with -trimpath from that version's source", h.name(), h.name()))
 	}
 	if r.Host.Forks > 0 {
 		r.Notes = append(r.Notes, "the host is forked: a plugin that imports host packages needs the workspace (or the replace lines) to resolve the forks")

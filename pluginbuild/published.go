@@ -103,7 +103,7 @@ func (h *host) checkReplaced(ctx context.Context) error {
 	case len(forks) > 0 && published:
 		fmt.Fprintf(&b, "Two ways out: in the host, fork with plugfork fork --layout inline (the forks become packages of the host module, which its published versions carry) and tag a new version; or build against a checkout of the host at %s, with --host DIR.", at)
 	case len(forks) > 0:
-		b.WriteString("Run plugfork fork in the host to make them again (plugfork status there says what is missing).")
+		b.WriteString("Run plugfork fork in the host to make them again.")
 	case published:
 		fmt.Fprintf(&b, "A plugin cannot build against this version; build against a checkout of the host at %s, with those directories beside it, with --host DIR.", at)
 	default:

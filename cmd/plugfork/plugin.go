@@ -17,7 +17,8 @@ func newPluginCmd(inv *invocation) *cobra.Command {
 		Short: "Build plugins against a host: plugin build, plugin env",
 		Long: `The plugin commands serve the teams that write plugins: run them in the
 plugin's module, with --host naming the host module's directory (forked by
-plugfork or not).`,
+plugfork or not), or a published version of it, MODULE@VERSION, taken from
+the module proxy as the go command takes it.`,
 	}
 	cmd.AddCommand(newPluginBuildCmd(inv), newPluginEnvCmd(inv))
 	return cmd
@@ -30,7 +31,7 @@ func newPluginBuildCmd(inv *invocation) *cobra.Command {
 		given  map[string]*string // the go build flags, by name
 	)
 	cmd := &cobra.Command{
-		Use:   "build [package] --host DIR [--host-binary FILE] [-o FILE] [--also PLUGIN]... [go build flags]",
+		Use:   "build [package] --host DIR|MODULE@VERSION [--host-binary FILE] [-o FILE] [--also PLUGIN]... [go build flags]",
 		Short: "Build a plugin that loads into the host: forks seen, shared modules aligned, judged",
 		Long: `Plugin build builds the plugin's main package (default ".") with
 -buildmode=plugin so that it loads into the host:
@@ -38,7 +39,11 @@ func newPluginBuildCmd(inv *invocation) *cobra.Command {
   - in a temporary workspace that uses the plugin module and the host module
     (--host): the host's own packages compile from the host's source, as the
     host's build compiled them, and the host's go.mod replaces apply, so a
-    plugin that imports a host package sees the host's forks;
+    plugin that imports a host package sees the host's forks. --host
+    MODULE@VERSION takes the host's source from the module cache (go mod
+    download, through GOPROXY, GOPRIVATE, GONOSUMDB and GOFLAGS), no checkout
+    needed: its forks must travel in it (plugfork fork --layout inline), and
+    the host must be built with -trimpath from that version's source;
   - every module that provides a package both the plugin and the host link is
     moved to exactly the host's version (go get, so minimal version selection
     moves what depends on it); a plugin that does not build at the host's
@@ -58,6 +63,9 @@ same plugin. Go build flags may be written as the go command writes them
 (-trimpath, -tags=x).`,
 		Example: `  # In the plugin's module, against a framework checked out beside it:
   plugfork plugin build --host ../framework
+
+  # Against a tagged framework through the module proxy, no checkout:
+  plugfork plugin build --host example.com/framework@v1.4.0 --host-binary ./host
 
   # Checked against the built host, judged, written only if it loads:
   plugfork plugin build --host ../framework --host-binary ../framework/bin/host -o biz.so
@@ -107,7 +115,7 @@ same plugin. Go build flags may be written as the go command writes them
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Host, "host", "", "the host module's `directory` (required)")
+	f.StringVar(&cfg.Host, "host", "", "the host module's `directory`, or MODULE@VERSION (required)")
 	f.StringVar(&cfg.HostBinary, "host-binary", "", "the built host `file`: check build settings against it and judge the plugin")
 	f.StringVarP(&cfg.Output, "o", "o", "", "write the plugin to `file` (default <package name>.so)")
 	f.StringArrayVar(&cfg.Also, "also", nil, "a `plugin` the host loads before this one (repeatable, in load order)")
@@ -131,6 +139,9 @@ same plugin. Go build flags may be written as the go command writes them
 func renderPluginBuild(w io.Writer, res *pluginbuild.Result, color bool) error {
 	tw := newTable(w, 2)
 	host := res.Host.Path + " (" + res.Host.Dir
+	if res.Host.Version != "" {
+		host = res.Host.Path + "@" + res.Host.Version + " (module cache"
+	}
 	if res.Host.Forks > 0 {
 		host += ", " + fmt.Sprintf("forked under %s", res.Host.Prefix)
 	}
@@ -172,15 +183,18 @@ func newPluginEnvCmd(inv *invocation) *cobra.Command {
 		asJSON bool
 	)
 	cmd := &cobra.Command{
-		Use:   "env --host DIR [--host-binary FILE] [--json]",
+		Use:   "env --host DIR|MODULE@VERSION [--host-binary FILE] [--json]",
 		Short: "Print what a plugin build must use (wiring, versions, flags, toolchain)",
 		Long: `Plugin env prints what a plugin build against the host must use, for build
 systems that do not call plugfork (Dockerfiles, Make, Bazel): a go.work that
 uses the plugin module and the host (or, without a workspace, the replace
 lines with absolute directories), the modules plugins share with the host at
 the host's versions, and, with --host-binary, the build flags, the
-environment and the Go release the host was built with.`,
+environment and the Go release the host was built with. --host
+MODULE@VERSION describes a published version of the host, from the module
+cache: the go.work then uses its directory there.`,
 		Example: `  plugfork plugin env --host ../framework --host-binary ../framework/bin/host
+  plugfork plugin env --host example.com/framework@v1.4.0 --host-binary ./host
   plugfork plugin env --host ../framework --json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -196,14 +210,18 @@ environment and the Go release the host was built with.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Host, "host", "", "the host module's `directory` (required)")
+	f.StringVar(&cfg.Host, "host", "", "the host module's `directory`, or MODULE@VERSION (required)")
 	f.StringVar(&cfg.HostBinary, "host-binary", "", "the built host `file`: its build settings, versions and Go release")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+pluginbuild.EnvSchema+")")
 	return cmd
 }
 
 func renderPluginEnv(w io.Writer, res *pluginbuild.EnvResult) error {
-	fmt.Fprintf(w, "# host %s (%s)\n", res.Host.Path, res.Host.Dir)
+	if res.Host.Version != "" {
+		fmt.Fprintf(w, "# host %s@%s (%s)\n", res.Host.Path, res.Host.Version, res.Host.Dir)
+	} else {
+		fmt.Fprintf(w, "# host %s (%s)\n", res.Host.Path, res.Host.Dir)
+	}
 	fmt.Fprintf(w, "\n# go.work, in the plugin module's root:\n%s", res.Workspace)
 	fmt.Fprintf(w, "\n# or, without a workspace, in the plugin's go.mod:\n")
 	for _, r := range res.Replace {
