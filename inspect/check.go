@@ -106,6 +106,7 @@ type CauseKind string
 const (
 	CauseModuleVersion  CauseKind = "module-version"   // the module's version differs
 	CauseModuleSource   CauseKind = "module-source"    // same version, another source (replace, local edit, devel tree)
+	CauseTrimpath       CauseKind = "trimpath"         // compiled from a directory without -trimpath: another directory differs
 	CauseToolchain      CauseKind = "toolchain"        // another Go toolchain release
 	CauseBuildSettings  CauseKind = "build-settings"   // build settings that change fingerprints differ
 	CauseUnknown        CauseKind = "unknown-build"    // same module and settings: source paths without -trimpath, say
@@ -453,6 +454,12 @@ func classify(pkg string, b *Binary, against string, p *Binary, forked bool) Cau
 		}
 		return c
 	}
+	if okb && okp && fromDir(mb) && fromDir(mp) && b.Setting("-trimpath") != "true" {
+		c.Kind = CauseTrimpath
+		c.Summary = fmt.Sprintf("%s: compiled from a directory in the %s and in the plugin, without -trimpath: the directory's path is part of the fingerprint, so the same source in another directory (a copy, a checkout elsewhere, the module cache) differs", c.Module, side)
+		c.Fix = fmt.Sprintf("build the %s and the plugin with -trimpath (plugfork plugin build takes it from the host binary); if the source of %s differs too, build the plugin from the %s's", strings.TrimPrefix(side, "plugin "), c.Module, strings.TrimPrefix(side, "plugin "))
+		return c
+	}
 	if okb && okp && (!sameReplace(mb.Replace, mp.Replace) || mb.Sum != mp.Sum || mb.Version == "(devel)" || mb.Replace != nil && mb.Replace.Version == "") {
 		c.Kind = CauseModuleSource
 		c.Summary = fmt.Sprintf("%s: %s %s, plugin %s: same version, another source (a replace or a local edit)", c.Module, side, c.Want, c.Have)
@@ -463,6 +470,12 @@ func classify(pkg string, b *Binary, against string, p *Binary, forked bool) Cau
 	c.Summary = "same version and build settings: another source directory or module cache without -trimpath, or an edited toolchain"
 	c.Fix = "build host and plugins with -trimpath, from the same sources"
 	return c
+}
+
+// fromDir reports whether m's packages are compiled from a directory: a
+// main or workspace module, or one replaced by a directory.
+func fromDir(m Module) bool {
+	return m.Version == "(devel)" || m.Replace != nil && m.Replace.Version == ""
 }
 
 func sameReplace(a, b *Module) bool {

@@ -17,7 +17,7 @@ func TestClassify(t *testing.T) {
 			Main:     Module{Path: "example.com/host", Version: "(devel)"},
 			Modules:  []Module{{Path: "github.com/pkg/errors", Version: "v0.8.1", Sum: "h1:a="}},
 			Settings: []Setting{{"-buildmode", "exe"}, {"CGO_ENABLED", "1"}},
-			Packages: []Package{{"runtime", "01"}, {"github.com/pkg/errors", "02"}, {"github.com/pkg/errors/sub", "03"}},
+			Packages: []Package{{"runtime", "01"}, {"github.com/pkg/errors", "02"}, {"github.com/pkg/errors/sub", "03"}, {"example.com/host/sdk", "05"}},
 		}
 	}
 	plugin := func(edit func(p *Binary)) *Binary {
@@ -51,6 +51,15 @@ func TestClassify(t *testing.T) {
 		}),
 			CauseBuildSettings, `build settings: -trimpath host unset, plugin "true"; -race host unset, plugin "true"`,
 			"without -trimpath, without -race"},
+		{"trimpath-host-package", plugin(func(p *Binary) {
+			p.Modules = append(p.Modules, Module{Path: "example.com/host", Version: "(devel)"})
+			p.Packages = []Package{{"runtime", "01"}, {"github.com/pkg/errors", "02"}, {"github.com/pkg/errors/sub", "03"}, {"example.com/host/sdk", "f5"}, {"example.com/p", "04"}}
+		}),
+			CauseTrimpath, "example.com/host: compiled from a directory in the host and in the plugin, without -trimpath", "build the host and the plugin with -trimpath"},
+		{"trimpath-fork", plugin(func(p *Binary) {
+			p.Modules[0].Replace = &Module{Path: "/elsewhere/third_party/forked/github.com/pkg/errors"}
+		}),
+			CauseTrimpath, "github.com/pkg/errors: compiled from a directory in the host and in the plugin", "-trimpath"},
 		{"unknown", plugin(func(p *Binary) {}),
 			CauseUnknown, "same version and build settings", "-trimpath"},
 		{"go-version", plugin(func(p *Binary) { p.GoVersion = "go1.25.3" }),
@@ -60,7 +69,12 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep, err := CheckBinaries(host(), tt.plugin)
+			h := host()
+			if tt.kind == CauseTrimpath && tt.plugin.Modules[0].Replace != nil {
+				// A fork, replaced by a directory in both.
+				h.Modules[0].Replace = &Module{Path: "./third_party/forked/github.com/pkg/errors"}
+			}
+			rep, err := CheckBinaries(h, tt.plugin)
 			if err != nil {
 				t.Fatal(err)
 			}

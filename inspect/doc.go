@@ -63,8 +63,8 @@
 //	      "note": "",         // for a file opened twice
 //	      "mismatches": [{"package": "example.com/dep", "against": "host", "want": "<hex>", "have": "<hex>"}],
 //	      "causes": [{
-//	        "kind": "module-version",   // CauseKind: module-version, module-source, toolchain,
-//	                                    // build-settings, unknown-build, same-plugin-path,
+//	        "kind": "module-version",   // CauseKind: module-version, module-source, trimpath,
+//	                                    // toolchain, build-settings, unknown-build, same-plugin-path,
 //	                                    // already-loaded, previous-failure, go-version,
 //	                                    // platform, init-panic
 //	        "against": "host",          // or the path of an earlier plugin
