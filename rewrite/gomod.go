@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
 
 	"github.com/plugfork/plugfork/internal/edit"
 )
@@ -186,4 +187,18 @@ func PlaceholderVersion(newModulePath string) string {
 		}
 	}
 	return major + ".0.0-00010101000000-000000000000"
+}
+
+// UpstreamVersion returns the version a fork at newModulePath of an
+// upstream module at version is required at: the upstream version itself
+// wherever the fork's path allows it (module.Check: a path ending /vN takes
+// only vN versions; any other path, a gopkg.in/....vN under a prefix among
+// them, only v0 and v1), so that build information tells an upgraded fork
+// from the old one; PlaceholderVersion otherwise (a v2+ upstream at a path
+// without /vN, +incompatible, no version).
+func UpstreamVersion(newModulePath, version string) string {
+	if semver.IsValid(version) && semver.Build(version) == "" && module.Check(newModulePath, version) == nil {
+		return version
+	}
+	return PlaceholderVersion(newModulePath)
 }

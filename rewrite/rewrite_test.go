@@ -44,6 +44,30 @@ func TestPlaceholderVersion(t *testing.T) {
 	}
 }
 
+func TestUpstreamVersion(t *testing.T) {
+	tests := []struct{ path, version, want string }{
+		{"gitlab.example.com/workflow/example.com/lib", "v1.4.2", "v1.4.2"},
+		{"gitlab.example.com/workflow/example.com/lib", "v0.3.0", "v0.3.0"},
+		{"gitlab.example.com/workflow/example.com/lib", "v0.0.0-20240101120000-0123456789ab", "v0.0.0-20240101120000-0123456789ab"},
+		{"gitlab.example.com/workflow/example.com/mod/v2", "v2.1.0", "v2.1.0"},
+		{"gitlab.example.com/workflow/example.com/mod/v2", "v2.1.0-rc.1", "v2.1.0-rc.1"},
+		// A path ending .vN is a major version only under gopkg.in/.
+		{"gitlab.example.com/workflow/gopkg.in/yaml.v3", "v3.0.1", "v0.0.0-00010101000000-000000000000"},
+		{"gitlab.example.com/workflow/gopkg.in/check.v1", "v1.0.0-20201130134442-10cb98267c6c", "v1.0.0-20201130134442-10cb98267c6c"},
+		{"gitlab.example.com/workflow/github.com/old/lib", "v2.3.0+incompatible", "v0.0.0-00010101000000-000000000000"},
+		{"gitlab.example.com/workflow/example.com/lib", "", "v0.0.0-00010101000000-000000000000"},
+	}
+	for _, tt := range tests {
+		got := UpstreamVersion(tt.path, tt.version)
+		if got != tt.want {
+			t.Errorf("UpstreamVersion(%q, %q) = %q, want %q", tt.path, tt.version, got, tt.want)
+		}
+		if err := module.Check(tt.path, got); err != nil {
+			t.Errorf("module.Check(%q, %q) = %v", tt.path, got, err)
+		}
+	}
+}
+
 func TestRewriteLinkname(t *testing.T) {
 	m := testMapping(t)
 	tests := []struct{ in, want string }{
