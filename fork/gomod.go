@@ -47,7 +47,7 @@ func wireGoMod(data []byte, forks []forkPlan, stillNeeded map[string]bool) ([]by
 				req = r
 			}
 		}
-		version := rewrite.PlaceholderVersion(fp.ForkPath)
+		version := rewrite.UpstreamVersion(fp.ForkPath, fp.Mod.Version)
 		if req != nil && !stillNeeded[fp.Mod.Path] {
 			setRequireLine(req.Syntax, fp.ForkPath, version)
 			continue
