@@ -475,7 +475,7 @@ func classify(pkg string, b *Binary, against string, p *Binary, forked bool) Cau
 // fromDir reports whether m's packages are compiled from a directory: a
 // main or workspace module, or one replaced by a directory.
 func fromDir(m Module) bool {
-	return m.Version == "(devel)" || m.Replace != nil && m.Replace.Version == ""
+	return m.Version == "(devel)" || m.Replace != nil && (m.Replace.Version == "" || m.Replace.Version == "(devel)")
 }
 
 func sameReplace(a, b *Module) bool {
@@ -508,6 +508,9 @@ func pinFix(module string, m Module, against string, forked bool) string {
 	}
 	if m.Version == "(devel)" {
 		return fmt.Sprintf("build the plugin against the host's source of %s%s", module, orFork(against, forked))
+	}
+	if fromDir(m) && forked {
+		return fmt.Sprintf("build the plugin against the host's source as the host binary was built from it (%s %s from %s): the host's source has moved on since (an upgraded fork), or the binary is out of date: rebuild it", module, m.Version, m.Replace.Path)
 	}
 	if m.Replace != nil {
 		r := m.Replace.Path

@@ -89,8 +89,8 @@ func (b *builder) align(ctx context.Context) ([]Alignment, string, error) {
 		off := map[string]*Alignment{}
 		for _, d := range deps {
 			m := d.Module
-			if d.Standard || m == nil || m.Main || !linked[d.ImportPath] {
-				continue
+			if d.Standard || m == nil || m.Main || !linked[d.ImportPath] || b.host.forked(m.Path) {
+				continue // a fork comes from the host's source, at the version it names
 			}
 			want, ok := versions[m.Path]
 			if !ok || want == m.Version {
