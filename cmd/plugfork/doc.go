@@ -214,8 +214,9 @@ plugfork/unfork/v1.
 reads the host and the plugins (ELF binaries, stripped too) and predicts, per
 plugin in load order, whether plugin.Open loads it; for a failure, every
 package whose fingerprint differs, grouped by cause (module version,
-toolchain, build settings, another source, an earlier plugin, the same plugin
-path), each with its fix; and a plugin whose init would panic inside
+toolchain, build settings, -trimpath missing where a package compiles from a
+directory, another source, an earlier plugin, the same plugin path), each
+with its fix; and a plugin whose init would panic inside
 plugin.Open because a copy of a registering package was there first (the
 host's fork, an earlier plugin), with the panic's text, from the table of
 well-known libraries and, with --lock, the registrations plugfork.lock
@@ -226,8 +227,8 @@ also call before plugin.Open.
 
 # Plugin build
 
-	plugfork plugin build [package] --host DIR [--host-binary FILE] [-o FILE]
-	                      [--also PLUGIN]... [-w] [--json] [go build flags]
+	plugfork plugin build [package] --host DIR|MODULE@VERSION [--host-binary FILE]
+	                      [-o FILE] [--also PLUGIN]... [-w] [--json] [go build flags]
 
 is for the teams that write plugins: run in the plugin's module, it builds
 the plugin's main package (default ".") with -buildmode=plugin so that it
@@ -242,6 +243,14 @@ plugin's own go.mod, go.sum and go.work are never written (-w writes them on
 purpose: the aligned requirements and a go.work that uses the host). A go.work
 of the user's own in effect is combined into the workspace; one that uses
 another copy of the host module is refused.
+
+--host MODULE@VERSION (a version or a query, as go get takes them) names a
+published version of the host instead of a checkout: its source is downloaded
+into the module cache as the go command downloads it (GOPROXY, GOPRIVATE,
+GONOSUMDB, GOFLAGS) and the workspace uses it there, read-only. Its forks must
+travel in it (plugfork fork --layout inline): forks as nested modules are left
+out of every module zip, which is refused with the ways out; and the host must
+be built with -trimpath from that version's source for its packages to match.
 
 Every module that provides a package both the plugin and the host link (by
 the host binary, or without one by the host's packages) is moved to exactly
@@ -264,14 +273,14 @@ plugin.Open would load it: exit 1, with inspect's explanation and no plugin
 written, otherwise. Without --host-binary the flags given are used and the
 result says they were not checked. Go build flags may be written as the go
 command writes them (-trimpath, -tags=x, -v). --json prints
-plugfork/plugin-build/v1: plugin{path, dir}, host{path, dir, prefix, forks,
-binary, go_version}, output, name, aligned[{module, from, to, packages}],
+plugfork/plugin-build/v1: plugin{path, dir}, host{path, version, dir, prefix,
+forks, binary, go_version}, output, name, aligned[{module, from, to, packages}],
 flags, env, checked, verdict (inspect's, see package inspect), wrote, notes,
 ms.
 
 # Plugin env
 
-	plugfork plugin env --host DIR [--host-binary FILE] [--json]
+	plugfork plugin env --host DIR|MODULE@VERSION [--host-binary FILE] [--json]
 
 prints what a plugin build against the host must use, for build systems that
 do not call plugfork: a go.work for the plugin module that uses it and the
