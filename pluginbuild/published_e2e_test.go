@@ -22,6 +22,12 @@ import (
 // that reaches it before the fixture proxy, with a module cache of its own
 // (the fixture proxy serves another example.com/framework v1.0.0).
 func publish(t *testing.T, dir, path, version string) []string {
+	return publishTo(t, env.Environ(), modproxy.URL(env.Proxy), dir, path, version)
+}
+
+// publishTo is publish on top of the environment base, with the proxy
+// fallback after the test's own.
+func publishTo(t *testing.T, base []string, fallback, dir, path, version string) []string {
 	t.Helper()
 	proxy := filepath.Join(t.TempDir(), "proxy")
 	vdir := filepath.Join(proxy, filepath.FromSlash(path), "@v")
@@ -49,7 +55,7 @@ func publish(t *testing.T, dir, path, version string) []string {
 		}
 	}
 	cache := filepath.Join(t.TempDir(), "modcache")
-	e := append(env.Environ(), "GOPROXY="+modproxy.URL(proxy)+","+modproxy.URL(env.Proxy), "GOMODCACHE="+cache)
+	e := append(base[:len(base):len(base)], "GOPROXY="+modproxy.URL(proxy)+","+fallback, "GOMODCACHE="+cache)
 	t.Cleanup(func() { // the module cache is read-only: the go command removes it
 		gocmd.Runner{Dir: dir, Env: e}.Run(context.Background(), "clean", "-modcache")
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/testgo"
 	"github.com/plugfork/plugfork/pluginbuild"
 )
@@ -65,4 +66,56 @@ func TestRealPluginBuild(t *testing.T) {
 	if len(got) != 4 || got[0] != "6ba7b810-9dad-11d1-80b4-00c04fd430c8" || got[2] != "ab933c76-cd1c-51f6-b1fb-1041e00704ae" {
 		t.Errorf("plugin says %q", out.Outcomes[0].Output)
 	}
+}
+
+// TestRealPublishedHost: the real framework, forked with the inline layout
+// and published as v1.0.0 through a file:// proxy in front of the real one
+// (GONOSUMDB for it, as for a company's private modules), is the host of a
+// plugin that requires it by version: plugfork plugin build --host
+// example.com/realframework@v1.0.0 builds it with no checkout, and it loads
+// into the -trimpath host built from the tag's source.
+func TestRealPublishedHost(t *testing.T) {
+	if os.Getenv("PLUGFORK_REAL") == "" {
+		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("builds and loads Go plugins: linux only")
+	}
+	real := &testgo.Env{Vars: []string{"GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1"}}
+	ctx := context.Background()
+	dir := t.TempDir()
+	testgo.ExtractFile(t, filepath.Join("testdata", "real", "sdk.txtar"), dir, "")
+	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
+	testgo.WriteLoader(t, filepath.Join(host, "cmd", "host"))
+	forkInline(t, host)
+	upstream := strings.TrimSpace(real.Go(t, host, "env", "GOPROXY"))
+	goEnv := publishTo(t, append(real.Environ(), "GONOSUMDB=example.com/realframework"), upstream, host, "example.com/realframework", "v1.0.0")
+	hostBin := real.BuildHost(t, filepath.Join(host, "cmd", "host"), filepath.Join(dir, "host.bin"), "-trimpath")
+
+	r := gocmd.Runner{Dir: plug, Env: goEnv}
+	for _, args := range [][]string{
+		{"mod", "edit", "-dropreplace=example.com/realframework", "-require=example.com/realframework@v1.0.0"},
+		{"mod", "tidy"},
+	} {
+		if _, err := r.Run(ctx, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gomod, _ := os.ReadFile(filepath.Join(plug, "go.mod"))
+	gosum, _ := os.ReadFile(filepath.Join(plug, "go.sum"))
+	b, err := pluginbuild.Build(ctx, pluginbuild.Config{Dir: plug, Env: goEnv, Host: "example.com/realframework@v1.0.0", HostBinary: hostBin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Loads() || b.Host.Version != "v1.0.0" {
+		t.Fatalf("plugin build: %+v", b)
+	}
+	out := testgo.Load(ctx, hostBin, b.Output)
+	if out.Err != nil || len(out.Outcomes) != 1 || !out.Outcomes[0].Loaded {
+		t.Fatalf("loading: %+v\n%s\n%s", out.Outcomes, out.Stdout, out.Stderr)
+	}
+	if got := strings.Fields(out.Outcomes[0].Output); len(got) != 4 || got[0] != "6ba7b810-9dad-11d1-80b4-00c04fd430c8" {
+		t.Errorf("plugin says %q", out.Outcomes[0].Output)
+	}
+	unchanged(t, plug, gomod, gosum)
 }
