@@ -42,17 +42,23 @@ func TestUpgradedForkTold(t *testing.T) {
 	if res.Loads() {
 		t.Fatalf("a plugin built against the upgraded fork is predicted to load into the old host")
 	}
-	var found bool
-	for _, c := range res.Verdict.Causes {
-		if c.Module != fork {
-			continue
-		}
-		found = true
-		if c.Kind != inspect.CauseModuleVersion || !strings.HasPrefix(c.Want, "v1.0.0 ") || !strings.HasPrefix(c.Have, "v1.2.0 ") || !strings.Contains(c.Fix, "upgraded fork") {
-			t.Errorf("cause of %s: %+v; want module-version v1.0.0 against v1.2.0, and the fix for an upgraded fork", fork, c)
+	c := fromCause(res.Verdict.Causes, fork)
+	if c.Kind != inspect.CauseModuleVersion || !strings.HasPrefix(c.Want, "v1.0.0 ") || !strings.HasPrefix(c.Have, "v1.2.0 ") || !strings.Contains(c.Fix, "upgraded fork") {
+		t.Errorf("cause of %s: %+v\nwant module-version v1.0.0 against v1.2.0, and the fix for an upgraded fork", fork, c)
+	}
+	// The plugin's build information names the host's directory, not the
+	// temporary workspace's.
+	if want := "v1.2.0 => " + filepath.Join(upgraded, "third_party", "forked", "example.com", "ident"); !strings.HasPrefix(c.Have, want) {
+		t.Errorf("the plugin links %s %q, want %q", fork, c.Have, want)
+	}
+}
+
+// fromCause returns the cause that names module (the zero Cause if none).
+func fromCause(causes []inspect.Cause, module string) inspect.Cause {
+	for _, c := range causes {
+		if c.Module == module {
+			return c
 		}
 	}
-	if !found {
-		t.Errorf("no cause names %s: %+v", fork, res.Verdict.Causes)
-	}
+	return inspect.Cause{}
 }

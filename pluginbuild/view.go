@@ -8,6 +8,7 @@ import (
 	"go/version"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
@@ -146,6 +147,17 @@ func (v *view) workFile() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The host's directory replacements (its forks) as absolute
+	// directories: they apply from the host's go.mod anyway, but the go
+	// command records a relative one in the plugin's build information
+	// relative to this temporary go.work, which would then name it.
+	for _, r := range v.host.replaces() {
+		if r.New.Version == "" && !slices.ContainsFunc(uwReplaces(uw), func(u *modfile.Replace) bool { return u.Old.Path == r.Old.Path }) {
+			if err := wf.AddReplace(r.Old.Path, r.Old.Version, filepath.Clean(r.New.Path), ""); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if uw != nil {
 		if uw.Toolchain != nil {
 			if err := wf.AddToolchainStmt(uw.Toolchain.Name); err != nil {
@@ -164,6 +176,14 @@ func (v *view) workFile() ([]byte, error) {
 	}
 	wf.Cleanup()
 	return modfile.Format(wf.Syntax), nil
+}
+
+// uwReplaces returns the replace directives of the user's go.work, if any.
+func uwReplaces(uw *modfile.WorkFile) []*modfile.Replace {
+	if uw == nil {
+		return nil
+	}
+	return uw.Replace
 }
 
 // maxGo returns the later of two go versions ("1.22", "1.22.3"), as written,
