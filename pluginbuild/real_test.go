@@ -22,16 +22,8 @@ import (
 // version, -trimpath from the host binary) it loads, its own uuid beside
 // the host's fork.
 func TestRealPluginBuild(t *testing.T) {
-	if os.Getenv("PLUGFORK_REAL") == "" {
-		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("builds and loads Go plugins: linux only")
-	}
-	real := &testgo.Env{Vars: []string{"GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1"}}
+	real, dir := realSDK(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	testgo.ExtractFile(t, filepath.Join("testdata", "real", "sdk.txtar"), dir, "")
 	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
 	for _, d := range []string{host, plug} {
 		if out := real.Go(t, d, "mod", "tidy", "-diff"); out != "" {
@@ -75,16 +67,8 @@ func TestRealPluginBuild(t *testing.T) {
 // example.com/realframework@v1.0.0 builds it with no checkout, and it loads
 // into the -trimpath host built from the tag's source.
 func TestRealPublishedHost(t *testing.T) {
-	if os.Getenv("PLUGFORK_REAL") == "" {
-		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("builds and loads Go plugins: linux only")
-	}
-	real := &testgo.Env{Vars: []string{"GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1"}}
+	real, dir := realSDK(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	testgo.ExtractFile(t, filepath.Join("testdata", "real", "sdk.txtar"), dir, "")
 	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
 	testgo.WriteLoader(t, filepath.Join(host, "cmd", "host"))
 	forkInline(t, host)
@@ -118,4 +102,20 @@ func TestRealPublishedHost(t *testing.T) {
 		t.Errorf("plugin says %q", out.Outcomes[0].Output)
 	}
 	unchanged(t, plug, gomod, gosum)
+}
+
+// realSDK skips the test unless real modules may be fetched and plugins
+// built, and extracts testdata/real/sdk.txtar into a new directory; it
+// returns the go environment for real modules and that directory.
+func realSDK(t *testing.T) (*testgo.Env, string) {
+	t.Helper()
+	if os.Getenv("PLUGFORK_REAL") == "" {
+		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("builds and loads Go plugins: linux only")
+	}
+	dir := t.TempDir()
+	testgo.ExtractFile(t, filepath.Join("testdata", "real", "sdk.txtar"), dir, "")
+	return &testgo.Env{Vars: []string{"GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1"}}, dir
 }
