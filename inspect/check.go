@@ -454,11 +454,20 @@ func classify(pkg string, b *Binary, against string, p *Binary, forked bool) Cau
 		}
 		return c
 	}
-	if okb && okp && fromDir(mb) && fromDir(mp) && b.Setting("-trimpath") != "true" {
-		c.Kind = CauseTrimpath
-		c.Summary = fmt.Sprintf("%s: compiled from a directory in the %s and in the plugin, without -trimpath: the directory's path is part of the fingerprint, so the same source in another directory (a copy, a checkout elsewhere, the module cache) differs", c.Module, side)
-		c.Fix = fmt.Sprintf("build the %s and the plugin with -trimpath (plugfork plugin build takes it from the host binary); if the source of %s differs too, build the plugin from the %s's", strings.TrimPrefix(side, "plugin "), c.Module, strings.TrimPrefix(side, "plugin "))
-		return c
+	if okb && okp && b.Setting("-trimpath") != "true" {
+		other := strings.TrimPrefix(side, "plugin ")
+		switch {
+		case fromDir(mb) && fromDir(mp):
+			c.Kind = CauseTrimpath
+			c.Summary = fmt.Sprintf("%s: compiled from a directory in the %s and in the plugin, without -trimpath: the directory's path is part of the fingerprint, so the same source in another directory (a copy, a checkout elsewhere, the module cache) differs", c.Module, side)
+			c.Fix = fmt.Sprintf("build the %s and the plugin with -trimpath (plugfork plugin build takes it from the host binary); if the source of %s differs too, build the plugin from the %s's", other, c.Module, other)
+			return c
+		case sameReplace(mb.Replace, mp.Replace) && mb.Sum == mp.Sum && !fromDir(mb):
+			c.Kind = CauseTrimpath
+			c.Summary = fmt.Sprintf("%s %s: the same version in the %s and in the plugin, without -trimpath: the module cache's directory is part of the fingerprint, so a build with another GOMODCACHE (another machine, a CI runner) differs", c.Module, c.Want, side)
+			c.Fix = fmt.Sprintf("build the %s and the plugin with -trimpath (plugfork plugin build takes it from the host binary)", other)
+			return c
+		}
 	}
 	if okb && okp && (!sameReplace(mb.Replace, mp.Replace) || mb.Sum != mp.Sum || mb.Version == "(devel)" || mb.Replace != nil && mb.Replace.Version == "") {
 		c.Kind = CauseModuleSource

@@ -60,19 +60,26 @@ func TestClassify(t *testing.T) {
 			p.Modules[0].Replace = &Module{Path: "/elsewhere/third_party/forked/github.com/pkg/errors"}
 		}),
 			CauseTrimpath, "github.com/pkg/errors: compiled from a directory in the host and in the plugin", "-trimpath"},
-		{"unknown", plugin(func(p *Binary) {}),
+		{"trimpath-module-cache", plugin(func(p *Binary) {}),
+			CauseTrimpath, "github.com/pkg/errors v0.8.1: the same version in the host and in the plugin, without -trimpath", "-trimpath"},
+		{"unknown", plugin(func(p *Binary) { p.Settings = append(p.Settings, Setting{"-trimpath", "true"}) }),
 			CauseUnknown, "same version and build settings", "-trimpath"},
 		{"go-version", plugin(func(p *Binary) { p.GoVersion = "go1.25.3" }),
 			CauseGoVersion, "built with go1.25.3, the host with go1.26.8", "GOTOOLCHAIN=go1.26.8"},
 		{"platform", plugin(func(p *Binary) { p.GOARCH = "arm64" }),
 			CausePlatform, "built for linux/arm64, the host is linux/amd64", "GOARCH=amd64"},
 	}
+	// The host's side of the cases that need one of their own.
+	hostEdits := map[string]func(h *Binary){
+		// A fork, replaced by a directory in both.
+		"trimpath-fork": func(h *Binary) { h.Modules[0].Replace = &Module{Path: "./third_party/forked/github.com/pkg/errors"} },
+		"unknown":       func(h *Binary) { h.Settings = append(h.Settings, Setting{"-trimpath", "true"}) },
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := host()
-			if tt.kind == CauseTrimpath && tt.plugin.Modules[0].Replace != nil {
-				// A fork, replaced by a directory in both.
-				h.Modules[0].Replace = &Module{Path: "./third_party/forked/github.com/pkg/errors"}
+			if edit := hostEdits[tt.name]; edit != nil {
+				edit(h)
 			}
 			rep, err := CheckBinaries(h, tt.plugin)
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/modproxy"
 	"github.com/plugfork/plugfork/internal/testgo"
@@ -108,6 +109,24 @@ func TestPublishedHost(t *testing.T) {
 		t.Errorf("plugin says %q, want %q", got[0], want)
 	}
 	unchanged(t, biz, gomod, gosum)
+
+	// A host built without -trimpath: its SDK's fingerprint holds the
+	// directory it was built in, which the module cache's is not. The
+	// verdict names -trimpath, and no plugin is written.
+	plainBin := buildHost(t, host)
+	res, err = pluginbuild.Build(context.Background(), pluginbuild.Config{Dir: biz, Env: goEnv, Host: "example.com/framework@v1.0.0", HostBinary: plainBin, Output: "plain-host.so"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Its dependencies too: this test's module cache is not the host's.
+	if res.Loads() || res.Output != "" || len(res.Verdict.Causes) != 3 {
+		t.Fatalf("against a host built without -trimpath: %+v; want the SDK, ident and kept to differ", res.Verdict)
+	}
+	for _, c := range res.Verdict.Causes {
+		if c.Kind != inspect.CauseTrimpath {
+			t.Errorf("cause %+v; want -trimpath", c)
+		}
+	}
 }
 
 // TestPublishedHostModulesLayout: a framework forked with nested modules
