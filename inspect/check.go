@@ -106,10 +106,10 @@ type CauseKind string
 const (
 	CauseModuleVersion  CauseKind = "module-version"   // the module's version differs
 	CauseModuleSource   CauseKind = "module-source"    // same version, another source (replace, local edit, devel tree)
-	CauseTrimpath       CauseKind = "trimpath"         // compiled from a directory without -trimpath: another directory differs
+	CauseTrimpath       CauseKind = "trimpath"         // same module and settings, no -trimpath: another directory or module cache
 	CauseToolchain      CauseKind = "toolchain"        // another Go toolchain release
 	CauseBuildSettings  CauseKind = "build-settings"   // build settings that change fingerprints differ
-	CauseUnknown        CauseKind = "unknown-build"    // same module and settings: source paths without -trimpath, say
+	CauseUnknown        CauseKind = "unknown-build"    // same module and settings, -trimpath on both: an edited toolchain, say
 	CauseSamePluginPath CauseKind = "same-plugin-path" // an earlier plugin with this plugin path failed, its symbols stay
 	CauseAlreadyLoaded  CauseKind = "already-loaded"   // an earlier plugin with this plugin path loaded
 	CausePrevFailure    CauseKind = "previous-failure" // this file failed before
