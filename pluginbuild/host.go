@@ -38,7 +38,7 @@ func readHost(ctx context.Context, dir, spec string, env []string) (*host, error
 	}
 	switch fi, err := os.Stat(dir); {
 	case errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("--host %s: no such directory: name the host module's root directory", dir)
+		return nil, fmt.Errorf("--host %s: no such directory: name the host module's root directory, or MODULE@VERSION for a published version of it", dir)
 	case err != nil:
 		return nil, fmt.Errorf("reading --host: %w", err)
 	case !fi.IsDir():
