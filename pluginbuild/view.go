@@ -37,6 +37,9 @@ type view struct {
 	// alignment view copies from the host, those the plugin does not
 	// replace itself.
 	hostReplaced []string
+	// workReplaced lists the module paths the view's go.work replaces by
+	// the host's absolute directories, which -w leaves out.
+	workReplaced []string
 }
 
 // newView makes the view of plugin p against host h, with the user's
@@ -156,6 +159,7 @@ func (v *view) workFile() ([]byte, error) {
 			if err := wf.AddReplace(r.Old.Path, r.Old.Version, filepath.Clean(r.New.Path), ""); err != nil {
 				return nil, err
 			}
+			v.workReplaced = append(v.workReplaced, r.Old.Path)
 		}
 	}
 	if uw != nil {

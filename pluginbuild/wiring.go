@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"golang.org/x/mod/modfile"
 )
@@ -26,6 +27,13 @@ func (b *builder) writeWiring() ([]string, error) {
 			wf.DropUse(u.Path)
 			if err := wf.AddUse(".", ""); err != nil {
 				return nil, err
+			}
+		}
+	}
+	for _, path := range b.view.workReplaced {
+		for _, r := range slices.Clone(wf.Replace) {
+			if r.Old.Path == path {
+				wf.DropReplace(path, r.Old.Version)
 			}
 		}
 	}
