@@ -174,7 +174,7 @@ func TestPublishedHostModulesLayout(t *testing.T) {
 func TestPublishedHostInline(t *testing.T) {
 	dir := t.TempDir()
 	host := framework(t, dir, "framework")
-	forkInline(t, host)
+	forkInline(t, host, env.Environ(), "example.com/kept")
 	goEnv := publish(t, host, "example.com/framework", "v1.0.0")
 	hostBin := buildHost(t, host, "-trimpath")
 	biz := plugin(t, filepath.Join(dir, "biz"), bizByVersion)
@@ -197,20 +197,26 @@ func TestPublishedHostInline(t *testing.T) {
 	unchanged(t, biz, gomod, gosum)
 }
 
-// forkInline forks the framework with the inline layout, through
-// inlineFork; the test is skipped while there is none.
-func forkInline(t *testing.T, host string) {
+// forkInline forks host with the inline layout in the go environment
+// goEnv, keeping keep shared, through inlineFork; the test is skipped while
+// there is none.
+func forkInline(t *testing.T, host string, goEnv []string, keep ...string) {
 	t.Helper()
 	if inlineFork == nil {
 		t.Skip("fork --layout inline is not merged yet")
 	}
-	inlineFork(t, host)
+	inlineFork(t, host, goEnv, keep)
 }
 
-// inlineFork forks host with the inline layout: set once fork --layout
-// inline is on this branch, to fork.Fork(ctx, fork.Config{..., Layout:
-// inline}) as forkHost calls it.
-var inlineFork func(t *testing.T, host string)
+// inlineFork is set once fork --layout inline is on this branch, to
+//
+//	func(t *testing.T, host string, goEnv, keep []string) {
+//		t.Helper()
+//		if _, err := fork.Fork(context.Background(), fork.Config{Dir: host, Env: goEnv, Keep: keep, Layout: fork.LayoutInline}); err != nil {
+//			t.Fatal(err)
+//		}
+//	}
+var inlineFork func(t *testing.T, host string, goEnv, keep []string)
 
 // unchanged fails the test if the plugin's go.mod or go.sum (nil: not
 // checked) differ from what they were.

@@ -71,7 +71,7 @@ func TestRealPublishedHost(t *testing.T) {
 	ctx := context.Background()
 	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
 	testgo.WriteLoader(t, filepath.Join(host, "cmd", "host"))
-	forkInline(t, host)
+	forkInline(t, host, real.Environ(), "github.com/cespare/xxhash/v2")
 	upstream := strings.TrimSpace(real.Go(t, host, "env", "GOPROXY"))
 	goEnv := publishTo(t, append(real.Environ(), "GONOSUMDB=example.com/realframework"), upstream, host, "example.com/realframework", "v1.0.0")
 	hostBin := real.BuildHost(t, filepath.Join(host, "cmd", "host"), filepath.Join(dir, "host.bin"), "-trimpath")
