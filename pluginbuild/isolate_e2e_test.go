@@ -1,0 +1,167 @@
+package pluginbuild_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/plugfork/plugfork/inspect"
+	"github.com/plugfork/plugfork/internal/testgo"
+	"github.com/plugfork/plugfork/pluginbuild"
+)
+
+// loaderHost writes a host module that links no third-party package, with
+// the loader main in cmd/host, and builds it; it returns the module's
+// directory and the binary.
+func loaderHost(t *testing.T, dir string) (string, string) {
+	t.Helper()
+	host := plugin(t, filepath.Join(dir, "host"), `
+-- go.mod --
+module example.com/loaderhost
+
+go 1.22
+-- cmd/host/doc.go --
+// Command host loads plugins.
+package main
+`)
+	testgo.WriteLoader(t, filepath.Join(host, "cmd", "host"))
+	return host, buildHost(t, host)
+}
+
+// widgetPlugin writes a plugin module name that links example.com/widget
+// at version and says which copy of it it sees, and tidies it.
+func widgetPlugin(t *testing.T, dir, name, version string) string {
+	t.Helper()
+	p := plugin(t, filepath.Join(dir, name), fmt.Sprintf(`
+-- go.mod --
+module example.com/%s
+
+go 1.22
+
+require example.com/widget %s
+-- main.go --
+package main
+
+import (
+	"fmt"
+
+	"example.com/widget"
+)
+
+// Run says which widget it links, and where that copy's state is.
+func Run() string {
+	widget.State++
+	return fmt.Sprintf("%s: widget %%s state %%d at %%s", widget.Version(), widget.State, widget.Addr())
+}
+`, name, version, name))
+	env.Go(t, p, "mod", "tidy")
+	return p
+}
+
+// outcomes loads plugins into host in one process and returns each
+// plugin's Run output or its load error.
+func outcomes(t *testing.T, host string, plugins ...string) []string {
+	t.Helper()
+	res := testgo.Load(context.Background(), host, plugins...)
+	if len(res.Outcomes) != len(plugins) {
+		t.Fatalf("loading %v: %v\nstdout:\n%s\nstderr:\n%s", plugins, res.Err, res.Stdout, res.Stderr)
+	}
+	var out []string
+	for _, o := range res.Outcomes {
+		if o.Loaded {
+			out = append(out, "ok "+o.Output)
+		} else {
+			out = append(out, "error "+o.Err)
+		}
+	}
+	return out
+}
+
+// predicted returns inspect's verdict on each plugin loaded in order.
+func predicted(t *testing.T, host string, plugins ...string) []bool {
+	t.Helper()
+	rep, err := inspect.Check(host, plugins...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []bool
+	for _, v := range rep.Plugins {
+		out = append(out, v.Loads())
+	}
+	return out
+}
+
+// TestIsolatePair: two plugins linking example.com/widget at v1.0.0 and
+// v1.1.0, into a host that links neither. Built plain, the second to load
+// fails, whichever it is, as inspect predicts; built --isolate, both load
+// in both orders, each with its own version. Two isolated plugins on the
+// same version keep separate state.
+func TestIsolatePair(t *testing.T) {
+	dir := t.TempDir()
+	host, hostBin := loaderHost(t, dir)
+	alpha := widgetPlugin(t, dir, "alpha", "v1.0.0")
+	beta := widgetPlugin(t, dir, "beta", "v1.1.0")
+	gamma := widgetPlugin(t, dir, "gamma", "v1.1.0")
+
+	plainA := env.BuildPlugin(t, alpha, filepath.Join(dir, "plain-alpha.so"))
+	plainB := env.BuildPlugin(t, beta, filepath.Join(dir, "plain-beta.so"))
+	for _, order := range [][]string{{plainA, plainB}, {plainB, plainA}} {
+		got := outcomes(t, hostBin, order...)
+		if !strings.HasPrefix(got[0], "ok ") || !strings.Contains(got[1], "plugin was built with a different version of package example.com/widget") {
+			t.Errorf("plain %v: %q; want the second to fail on example.com/widget", order, got)
+		}
+		if p := predicted(t, hostBin, order...); !p[0] || p[1] {
+			t.Errorf("plain %v: inspect predicts loads %v, want [true false]", order, p)
+		}
+	}
+
+	isolated := func(p, out string) (string, *pluginbuild.Result) {
+		res := build(t, pluginbuild.Config{Dir: p, Host: host, HostBinary: hostBin, Isolate: true, Output: out})
+		if !res.Loads() || res.Isolated == nil {
+			t.Fatalf("isolated build of %s: %+v", p, res)
+		}
+		return res.Output, res
+	}
+	isoA, resA := isolated(alpha, filepath.Join(dir, "iso-alpha.so"))
+	isoB, _ := isolated(beta, filepath.Join(dir, "iso-beta.so"))
+	isoC, _ := isolated(gamma, filepath.Join(dir, "iso-gamma.so"))
+
+	iso := resA.Isolated
+	if !strings.HasPrefix(iso.PluginPath, pluginbuild.IsolatedRoot+"/"+iso.ID+"/") || len(iso.Copies) != 2 ||
+		iso.Copies[0].Module != "example.com/alpha" || iso.Copies[1].Module != "example.com/widget" || iso.Copies[1].Version != "v1.0.0" ||
+		iso.Copies[1].Path != pluginbuild.IsolatedRoot+"/"+iso.DepsID+"/example.com/widget" {
+		t.Errorf("alpha's isolation: %+v", iso)
+	}
+
+	for _, order := range [][]string{{isoA, isoB}, {isoB, isoA}} {
+		if p := predicted(t, hostBin, order...); !p[0] || !p[1] {
+			t.Errorf("isolated %v: inspect predicts loads %v, want both", order, p)
+		}
+		got := outcomes(t, hostBin, order...)
+		for _, o := range got {
+			if !strings.HasPrefix(o, "ok ") {
+				t.Errorf("isolated %v: %q; want both to load", order, got)
+			}
+		}
+	}
+	got := outcomes(t, hostBin, isoA, isoB)
+	if !strings.Contains(got[0], "alpha: widget v1.0.0 state 1") || !strings.Contains(got[1], "beta: widget v1.1.0 state 1") {
+		t.Errorf("isolated alpha, beta: %q; want each its own version", got)
+	}
+
+	// Same version: plain, they share the widget's state; isolated, not.
+	plainC := env.BuildPlugin(t, gamma, filepath.Join(dir, "plain-gamma.so"))
+	got = outcomes(t, hostBin, plainB, plainC)
+	if !strings.Contains(got[1], "state 2") {
+		t.Errorf("plain beta, gamma: %q; want gamma to see beta's state (shared)", got)
+	}
+	got = outcomes(t, hostBin, isoB, isoC)
+	if !strings.Contains(got[0], "state 1 at") || !strings.Contains(got[1], "gamma: widget v1.1.0 state 1 at") || addr(got[0]) == addr(got[1]) {
+		t.Errorf("isolated beta, gamma: %q; want separate states", got)
+	}
+}
+
+// addr returns the address a widget plugin's output ends with.
+func addr(out string) string { return out[strings.LastIndex(out, " ")+1:] }
