@@ -3,6 +3,7 @@ package pluginbuild_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -165,3 +166,67 @@ func TestIsolatePair(t *testing.T) {
 
 // addr returns the address a widget plugin's output ends with.
 func addr(out string) string { return out[strings.LastIndex(out, " ")+1:] }
+
+// TestIsolateReload: builds of one plugin module load into one process
+// beside each other when its code or its dependency versions changed;
+// rebuilding unchanged sources gives the same bytes; an edit of the
+// plugin's own code leaves its dependencies' private paths as they were.
+func TestIsolateReload(t *testing.T) {
+	dir := t.TempDir()
+	host, hostBin := loaderHost(t, dir)
+	alpha := widgetPlugin(t, dir, "alpha", "v1.0.0")
+	iso := func(out string) (string, *pluginbuild.Isolation) {
+		res := build(t, pluginbuild.Config{Dir: alpha, Host: host, HostBinary: hostBin, Isolate: true, Output: filepath.Join(dir, out)})
+		if !res.Loads() || res.Isolated == nil {
+			t.Fatalf("isolated build %s: %+v", out, res)
+		}
+		return res.Output, res.Isolated
+	}
+	v1, iso1 := iso("v1.so")
+	again, isoAgain := iso("again.so")
+	if a, b := readFile(t, v1), readFile(t, again); a != b || iso1.Copies[1] != isoAgain.Copies[1] || iso1.ID != isoAgain.ID {
+		t.Errorf("rebuilding unchanged sources: the plugins differ (%d, %d bytes) or the ids do (%+v, %+v)", len(a), len(b), iso1, isoAgain)
+	}
+
+	// An edit of the plugin's own code: a new plugin path, the same
+	// dependencies' paths.
+	writeFile(t, filepath.Join(alpha, "edit.go"), "package main\n\n// Edited marks the second build.\nvar Edited = true\n")
+	v2, iso2 := iso("v2.so")
+	if iso2.ID == iso1.ID || iso2.PluginPath == iso1.PluginPath || iso2.DepsID != iso1.DepsID {
+		t.Errorf("after an edit of the plugin's code: ids %s/%s, then %s/%s; want a new own id, the same deps id", iso1.ID, iso1.DepsID, iso2.ID, iso2.DepsID)
+	}
+	// Another dependency version: new ids for both.
+	env.Go(t, alpha, "get", "example.com/widget@v1.1.0")
+	v3, iso3 := iso("v3.so")
+	if iso3.DepsID == iso2.DepsID || iso3.ID == iso2.ID || iso3.Copies[1].Version != "v1.1.0" {
+		t.Errorf("after moving to widget v1.1.0: %+v; want new ids", iso3)
+	}
+	got := outcomes(t, hostBin, v1, v2, v3)
+	want := []string{"alpha: widget v1.0.0 state 1", "alpha: widget v1.0.0 state 2", "alpha: widget v1.1.0 state 1"}
+	for i, w := range want {
+		if !strings.Contains(got[i], w) {
+			t.Errorf("loading three builds of alpha: %q; want %q", got, want)
+			break
+		}
+	}
+	// The same build twice: the second is the same plugin.
+	if got := outcomes(t, hostBin, v1, again); !strings.Contains(got[1], "plugin already loaded") {
+		t.Errorf("the same build twice: %q; want plugin already loaded", got)
+	}
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func writeFile(t *testing.T, name, data string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(data), 0o666); err != nil {
+		t.Fatal(err)
+	}
+}
