@@ -230,3 +230,80 @@ func writeFile(t *testing.T, name, data string) {
 		t.Fatal(err)
 	}
 }
+
+// typedHost is a host main that asserts a plugin's symbol Make to the
+// SDK's func(string) sdk.Request: it succeeds only when the plugin shares
+// the SDK's types with the host.
+const typedHost = `package main
+
+import (
+	"fmt"
+	"os"
+	"plugin"
+
+	"example.com/framework/sdk"
+)
+
+func main() {
+	for i, path := range os.Args[1:] {
+		p, err := plugin.Open(path)
+		if err != nil {
+			fmt.Printf("plugfork-load %d error %q\n", i, err.Error())
+			continue
+		}
+		sym, err := p.Lookup("Make")
+		if err != nil {
+			fmt.Printf("plugfork-load %d error %q\n", i, err.Error())
+			continue
+		}
+		mk, ok := sym.(func(string) sdk.Request)
+		if !ok {
+			fmt.Printf("plugfork-load %d error %q\n", i, fmt.Sprintf("Make is %T, not func(string) sdk.Request", sym))
+			continue
+		}
+		fmt.Printf("plugfork-load %d ok %q\n", i, sdk.Describe(mk("x")))
+	}
+}
+`
+
+// TestIsolateSDK: two plugins that import a forked host's SDK and link
+// example.com/ident at their own versions (the host links its fork),
+// built isolated, both load, in both orders, and the host's assertion of
+// their symbols to the SDK's types succeeds: the SDK, a host package,
+// stays shared.
+func TestIsolateSDK(t *testing.T) {
+	dir := t.TempDir()
+	host := framework(t, dir, "framework")
+	if err := os.MkdirAll(filepath.Join(host, "cmd", "typed"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(host, "cmd", "typed", "main.go"), typedHost)
+	mk := "\n// Make makes a request with the SDK.\nfunc Make(s string) sdk.Request { return sdk.NewRequest(s + \" \" + ident.Version) }\n"
+	biz := plugin(t, filepath.Join(dir, "biz"), bizPlugin+mk)
+	env.Go(t, biz, "mod", "tidy")
+	old := plugin(t, filepath.Join(dir, "old"), strings.NewReplacer("example.com/biz", "example.com/old", "example.com/ident v1.2.0", "example.com/ident v1.0.0").Replace(bizPlugin)+mk)
+	env.Go(t, old, "mod", "tidy")
+	forkHost(t, host)
+	hostBin := env.BuildHost(t, filepath.Join(host, "cmd", "typed"), filepath.Join(dir, "typed.bin"))
+
+	var sos []string
+	for _, p := range []string{biz, old} {
+		res := build(t, pluginbuild.Config{Dir: p, Host: host, HostBinary: hostBin, Isolate: true})
+		if !res.Loads() || res.Isolated == nil {
+			t.Fatalf("isolated build of %s: %+v", p, res)
+		}
+		sos = append(sos, res.Output)
+	}
+	for _, order := range [][]string{{sos[0], sos[1]}, {sos[1], sos[0]}} {
+		got := outcomes(t, hostBin, order...)
+		for i, o := range got {
+			want := "ok id-x v1.2.0 ident v1.0.0 kept v1.0.0 tag none"
+			if strings.Contains(order[i], "old") {
+				want = "ok id-x v1.0.0 ident v1.0.0 kept v1.0.0 tag none"
+			}
+			if o != want {
+				t.Errorf("isolated %v: %q; want %q", order, got, want)
+			}
+		}
+	}
+}
