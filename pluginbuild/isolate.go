@@ -1,6 +1,7 @@
 package pluginbuild
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -25,8 +26,7 @@ import (
 
 // IsolatedRoot is the first element of every private import path of an
 // isolated plugin: <IsolatedRoot>/<id>/<module path>. It names no server:
-// the private copies are workspace modules of the build's stage, never
-// fetched.
+// the private copies are directories of the build's stage, never fetched.
 const IsolatedRoot = "plugfork.isolated"
 
 // Isolation is what plugin build --isolate did: which modules the plugin
@@ -80,13 +80,15 @@ type privateModule struct {
 	files                         []string // relative to dir, sorted
 	srcs                          [][]byte // files' contents
 	newPath                       string
+	newVersion                    string // the copy's version: its own when valid for newPath
+	stageDir                      string // where the copy is, for another module than the plugin's
 }
 
 // isolate builds the plugin, already aligned in the view and with main its
 // main package, into out with private import paths: every package it links
 // that it need not share with the host (the standard library, the host
 // module's packages, and what the host links stay shared) is copied into a
-// stage, one workspace module per module, rewritten by the fork engine's
+// stage, one module per module, rewritten by the fork engine's
 // rewrite to the private paths, and the plugin is built from there.
 func (b *builder) isolate(ctx context.Context, main, out string) (*Isolation, error) {
 	linked, _, err := b.host.links(ctx, b.flags.tags())
@@ -123,6 +125,10 @@ func (b *builder) isolate(ctx context.Context, main, out string) (*Isolation, er
 				return nil, fmt.Errorf("--isolate-id %q: %w: use letters, digits, '-', '.' and '_'", b.cfg.IsolateID, err)
 			}
 			return nil, fmt.Errorf("private path of %s: %w", m.path, err)
+		}
+		m.newVersion = m.version
+		if m.version == "" || modpath.Check(m.newPath, m.version) != nil {
+			m.newVersion = rewrite.PlaceholderVersion(m.newPath)
 		}
 		old2new[m.path] = m.newPath
 		iso.Copies = append(iso.Copies, PrivateCopy{Module: m.path, Version: m.version, Path: m.newPath, Packages: len(m.pkgs)})
@@ -307,7 +313,9 @@ type isoStage struct {
 // stage writes the private copies, rewritten by mapping, into the stage:
 // the plugin's own module at p/ with the view's aligned go.mod and go.sum
 // under its private path, every other private module at m/<escaped path>
-// with a go.mod of its private path and its go version. The stage's
+// with a go.mod of its private path and its go version, required at its own
+// version (so that the plugin's build information names it) and replaced by
+// its directory; the stage's go.work uses p/ and the host module. The stage's
 // directory is the same for every build of the plugin module, so that the
 // compiled copies' inputs, and the build cache's keys, do not depend on it.
 func (b *builder) stage(mods []*privateModule, mapping *rewrite.Mapping) (_ *isoStage, err error) {
@@ -321,18 +329,17 @@ func (b *builder) stage(mods []*privateModule, mapping *rewrite.Mapping) (_ *iso
 			st.remove()
 		}
 	}()
-	goVer := maxGo(b.plugin.goVer, b.host.goVer)
-	uses := []string{b.host.root}
 	for _, m := range mods {
-		root := st.plugin
 		if !m.own {
 			esc, err := modpath.EscapePath(m.path)
 			if err != nil {
 				return nil, err
 			}
-			root = filepath.Join(dir, "m", filepath.FromSlash(esc))
+			m.stageDir = filepath.Join(dir, "m", filepath.FromSlash(esc))
 		}
-		uses = append(uses, root)
+	}
+	for _, m := range mods {
+		root := cmp.Or(m.stageDir, st.plugin)
 		for i, rel := range m.files {
 			src := m.srcs[i]
 			var res rewrite.Result
@@ -359,7 +366,7 @@ func (b *builder) stage(mods []*privateModule, mapping *rewrite.Mapping) (_ *iso
 				return nil, err
 			}
 		}
-		gomod, err := b.copyGoMod(m)
+		gomod, err := b.copyGoMod(m, mods[1:])
 		if err != nil {
 			return nil, err
 		}
@@ -377,11 +384,9 @@ func (b *builder) stage(mods []*privateModule, mapping *rewrite.Mapping) (_ *iso
 			if err := os.WriteFile(filepath.Join(root, "go.sum"), sum, 0o666); err != nil {
 				return nil, err
 			}
-		} else {
-			goVer = maxGo(goVer, m.goVersion)
 		}
 	}
-	wf, err := gocmd.WorkFile(goVer, uses...)
+	wf, err := gocmd.WorkFile(maxGo(b.plugin.goVer, b.host.goVer), st.plugin, b.host.root)
 	if err != nil {
 		return nil, err
 	}
@@ -395,9 +400,10 @@ func (b *builder) stage(mods []*privateModule, mapping *rewrite.Mapping) (_ *iso
 // copyGoMod returns the go.mod of m's private copy: for the plugin's own
 // module, the view's aligned go.mod (its requirements select the shared
 // modules' versions) under the private path, its directory replacements
-// made absolute; for another module, its private path and go version (its
-// imports resolve in the workspace's build list).
-func (b *builder) copyGoMod(m *privateModule) ([]byte, error) {
+// made absolute, and the other private copies required and replaced by
+// their directories; for another module, its private path and go version
+// (its imports resolve in the plugin's build list).
+func (b *builder) copyGoMod(m *privateModule, deps []*privateModule) ([]byte, error) {
 	if !m.own {
 		f := &modfile.File{}
 		if err := f.AddModuleStmt(m.newPath); err != nil {
@@ -422,6 +428,14 @@ func (b *builder) copyGoMod(m *privateModule) ([]byte, error) {
 	}
 	if err := f.AddModuleStmt(m.newPath); err != nil {
 		return nil, err
+	}
+	for _, d := range deps {
+		if err := f.AddRequire(d.newPath, d.newVersion); err != nil {
+			return nil, err
+		}
+		if err := f.AddReplace(d.newPath, "", d.stageDir, ""); err != nil {
+			return nil, err
+		}
 	}
 	for _, r := range f.Replace {
 		if r.New.Version == "" && !filepath.IsAbs(r.New.Path) {
