@@ -307,3 +307,46 @@ func TestIsolateSDK(t *testing.T) {
 		}
 	}
 }
+
+// TestIsolateHazard: two isolated plugins that each link github.com/lib/pq,
+// which registers "postgres" in database/sql at init. Their private copies
+// are two packages, so the second panics in plugin.Open: plugin build
+// predicts it with --also and writes no plugin, and the real load panics
+// as predicted.
+func TestIsolateHazard(t *testing.T) {
+	dir := t.TempDir()
+	host, hostBin := loaderHost(t, dir)
+	var mods []string
+	for _, name := range []string{"one", "two"} {
+		p := plugin(t, filepath.Join(dir, name), fmt.Sprintf(`
+-- go.mod --
+module example.com/%s
+
+go 1.22
+
+require github.com/lib/pq v1.0.0
+-- main.go --
+package main
+
+import _ "github.com/lib/pq"
+
+func Run() string { return "%s" }
+`, name, name))
+		env.Go(t, p, "mod", "tidy")
+		mods = append(mods, p)
+	}
+	one := build(t, pluginbuild.Config{Dir: mods[0], Host: host, HostBinary: hostBin, Isolate: true}).Output
+	out := filepath.Join(dir, "two.so")
+	res := build(t, pluginbuild.Config{Dir: mods[1], Host: host, HostBinary: hostBin, Isolate: true, Also: []string{one}, Output: out})
+	if res.Loads() || res.Output != "" || res.Verdict.Panic == nil || !strings.Contains(res.Verdict.Panic.Text, "sql: Register called twice for driver postgres") {
+		t.Fatalf("two, isolated, after one: %+v; want a predicted panic and no plugin", res.Verdict)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatalf("%s written", out)
+	}
+	two := build(t, pluginbuild.Config{Dir: mods[1], Host: host, HostBinary: hostBin, Isolate: true, Output: out}).Output
+	r := testgo.Load(context.Background(), hostBin, one, two)
+	if r.Err == nil || !strings.Contains(r.Stderr, "sql: Register called twice for driver postgres") {
+		t.Errorf("loading one, two: %v\n%s\n%s; want the predicted panic", r.Err, r.Stdout, r.Stderr)
+	}
+}
