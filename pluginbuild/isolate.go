@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/internal/closure"
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/hostmodel"
@@ -25,9 +26,13 @@ import (
 )
 
 // IsolatedRoot is the first element of every private import path of an
-// isolated plugin: <IsolatedRoot>/<id>/<module path>. It names no server:
-// the private copies are directories of the build's stage, never fetched.
-const IsolatedRoot = "plugfork.isolated"
+// isolated plugin: <IsolatedRoot>/<id>/<module path>. The private copies
+// are directories of the build's stage, never fetched.
+const IsolatedRoot = inspect.IsolatedRoot
+
+// isolateEnvNote tells build systems that do not call plugfork what the
+// wiring plugin env prints does not give.
+const isolateEnvNote = "a plugin built this way shares every package it links with the other plugins that link it: a plain go build cannot isolate plugins from each other (private import paths for what they need not share with the host, a new build loadable beside the old one); that needs plugfork plugin build --isolate"
 
 // Isolation is what plugin build --isolate did: which modules the plugin
 // links as private copies, and under which paths.
