@@ -1,6 +1,7 @@
 package pluginbuild
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -13,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/internal/closure"
@@ -48,6 +50,17 @@ type Isolation struct {
 	PluginPath string        `json:"plugin_path"`
 	Copies     []PrivateCopy `json:"copies"` // the plugin's own module first, then by module
 	Shared     int           `json:"shared"` // packages of modules it links at their own paths (std aside)
+	// Cgo lists the private copies that use cgo: their C symbols keep
+	// their names.
+	Cgo []string `json:"cgo,omitempty"`
+}
+
+// notes says what isolation does not isolate.
+func (iso *Isolation) notes() []string {
+	if len(iso.Cgo) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("private copies that use cgo: %s: their C symbols keep their names, so two copies of one in a process share (or clash on) them", strings.Join(iso.Cgo, ", "))}
 }
 
 // PrivateCopy is a module whose linked packages the isolated plugin links
@@ -87,6 +100,7 @@ type privateModule struct {
 	newPath                       string
 	newVersion                    string // the copy's version: its own when valid for newPath
 	stageDir                      string // where the copy is, for another module than the plugin's
+	cgo                           bool   // a file of the copy imports "C"
 }
 
 // isolate builds the plugin, already aligned in the view and with main its
@@ -151,12 +165,24 @@ func (b *builder) isolate(ctx context.Context, main, out string) (*Isolation, er
 	mapping = mapping.KeepPackages(keepPkgs)
 	iso.PluginPath, _ = mapping.Lookup(main)
 
+	// One isolated build of a plugin module at a time: the stage's
+	// directory is the same for all.
+	unlock, err := swap.LockHost(b.plugin.root)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	b.progress("staging %d private modules", len(mods))
 	st, err := b.stage(mods, mapping)
 	if err != nil {
 		return nil, err
 	}
 	defer st.remove()
+	for _, m := range mods {
+		if m.cgo {
+			iso.Cgo = append(iso.Cgo, m.path)
+		}
+	}
 	b.progress("building %s isolated as %s", main, iso.PluginPath)
 	args := append([]string{"build", "-buildmode=plugin", "-o", out}, b.flags.args()...)
 	r := gocmd.Runner{Dir: st.plugin, Env: gocmd.Setenv(b.view.env, "GOWORK", st.work)}
@@ -255,6 +281,23 @@ func (b *builder) splitPrivate(pkgs []isoPkg, linked map[string]bool) (mods []*p
 
 // read reads the files of m's packages that a copy holds.
 func (m *privateModule) read() error {
+	for _, p := range m.pkgs {
+		for _, name := range p.Files {
+			file := filepath.Join(p.Dir, name)
+			src, err := os.ReadFile(file)
+			if err != nil {
+				return err
+			}
+			if !bytes.Contains(src, []byte(`"C"`)) {
+				continue
+			}
+			inc, err := closure.CgoIncludes(file, src)
+			if err != nil {
+				return err
+			}
+			p.CgoInc = append(p.CgoInc, inc...)
+		}
+	}
 	files, err := closure.Files(&closure.Module{Path: m.path, Dir: m.dir}, m.pkgs, false, false)
 	if err != nil {
 		return fmt.Errorf("listing the files of %s: %w", m.path, err)
@@ -363,6 +406,9 @@ func (b *builder) stage(mods []*privateModule, mapping *rewrite.Mapping) (_ *iso
 			if err != nil {
 				return nil, fmt.Errorf("rewriting %s: %w", m.path, err)
 			}
+			for _, f := range res.Findings {
+				m.cgo = m.cgo || f.Kind == rewrite.FindingCgo
+			}
 			name := filepath.Join(root, filepath.FromSlash(rel))
 			if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
 				return nil, err
@@ -391,8 +437,20 @@ func (b *builder) stage(mods []*privateModule, mapping *rewrite.Mapping) (_ *iso
 			}
 		}
 	}
-	wf, err := gocmd.WorkFile(maxGo(b.plugin.goVer, b.host.goVer), st.plugin, b.host.root)
+	// The view's go.work (the host, and the user's workspace combined in),
+	// using the plugin's private copy instead of the plugin.
+	data, err := os.ReadFile(b.view.work)
 	if err != nil {
+		return nil, err
+	}
+	wf, err := modfile.ParseWork(b.view.work, data, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := wf.DropUse(b.plugin.root); err != nil {
+		return nil, err
+	}
+	if err := wf.AddUse(st.plugin, ""); err != nil {
 		return nil, err
 	}
 	wf.Cleanup()

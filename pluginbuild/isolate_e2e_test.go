@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -348,5 +349,39 @@ func Run() string { return "%s" }
 	r := testgo.Load(context.Background(), hostBin, one, two)
 	if r.Err == nil || !strings.Contains(r.Stderr, "sql: Register called twice for driver postgres") {
 		t.Errorf("loading one, two: %v\n%s\n%s; want the predicted panic", r.Err, r.Stdout, r.Stderr)
+	}
+}
+
+// TestIsolateCgo: a plugin whose private copy uses cgo, with headers in a
+// directory that is no Go package, builds isolated and loads; the result
+// says that the copy's C symbols keep their names.
+func TestIsolateCgo(t *testing.T) {
+	dir := t.TempDir()
+	host, hostBin := loaderHost(t, dir)
+	p := plugin(t, filepath.Join(dir, "c"), `
+-- go.mod --
+module example.com/c
+
+go 1.22
+
+require example.com/cgolib v1.0.0
+-- main.go --
+package main
+
+import (
+	"strconv"
+
+	"example.com/cgolib"
+)
+
+func Run() string { return strconv.Itoa(cgolib.Answer()) }
+`)
+	env.Go(t, p, "mod", "tidy")
+	res := build(t, pluginbuild.Config{Dir: p, Host: host, HostBinary: hostBin, Isolate: true})
+	if !res.Loads() || !slices.Equal(res.Isolated.Cgo, []string{"example.com/cgolib"}) || !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "example.com/cgolib: their C symbols keep their names") }) {
+		t.Fatalf("result: %+v, notes %q", res.Isolated, res.Notes)
+	}
+	if got := outcomes(t, hostBin, res.Output); got[0] != "ok 42" {
+		t.Errorf("loading: %q", got)
 	}
 }

@@ -138,6 +138,7 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 		if res.Isolated, err = b.isolate(ctx, main, built); err != nil {
 			return nil, err
 		}
+		res.Notes = append(res.Notes, res.Isolated.notes()...)
 	} else if err := b.build(ctx, built, res.Aligned); err != nil {
 		return nil, err
 	}
