@@ -378,7 +378,9 @@ func Run() string { return strconv.Itoa(cgolib.Answer()) }
 `)
 	env.Go(t, p, "mod", "tidy")
 	res := build(t, pluginbuild.Config{Dir: p, Host: host, HostBinary: hostBin, Isolate: true})
-	if !res.Loads() || !slices.Equal(res.Isolated.Cgo, []string{"example.com/cgolib"}) || !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, "example.com/cgolib: their C symbols keep their names") }) {
+	if !res.Loads() || !slices.Equal(res.Isolated.Cgo, []string{"example.com/cgolib"}) || !slices.ContainsFunc(res.Notes, func(n string) bool {
+		return strings.Contains(n, "example.com/cgolib: their C symbols keep their names")
+	}) {
 		t.Fatalf("result: %+v, notes %q", res.Isolated, res.Notes)
 	}
 	if got := outcomes(t, hostBin, res.Output); got[0] != "ok 42" {
