@@ -30,7 +30,7 @@ func newPluginBuildCmd(inv *invocation) *cobra.Command {
 		given  map[string]*string // the go build flags, by name
 	)
 	cmd := &cobra.Command{
-		Use:   "build [package] --host DIR [--host-binary FILE] [-o FILE] [--also PLUGIN]... [go build flags]",
+		Use:   "build [package] --host DIR [--host-binary FILE] [-o FILE] [--also PLUGIN]... [--isolate [--isolate-id ID]] [go build flags]",
 		Short: "Build a plugin that loads into the host: forks seen, shared modules aligned, judged",
 		Long: `Plugin build builds the plugin's main package (default ".") with
 -buildmode=plugin so that it loads into the host:
