@@ -31,11 +31,8 @@ func BenchmarkIsolate(b *testing.B) {
 	if testing.Short() {
 		b.Skip("needs real modules from the module proxy")
 	}
-	real := &testgo.Env{Vars: []string{"GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1"}}
+	real, dir := realSDK(b, "isolate.txtar")
 	ctx := context.Background()
-	dir := b.TempDir()
-	testgo.ExtractFile(b, filepath.Join("testdata", "real", "sdk.txtar"), dir, "")
-	testgo.ExtractFile(b, filepath.Join("testdata", "real", "isolate.txtar"), dir, "")
 	host, team := filepath.Join(dir, "host"), filepath.Join(dir, "teama")
 	testgo.WriteLoader(b, filepath.Join(host, "cmd", "host"))
 	if _, err := fork.Fork(ctx, fork.Config{Dir: host, Env: real.Environ(), Prefix: prefix, Keep: []string{"github.com/cespare/xxhash/v2"}}); err != nil {

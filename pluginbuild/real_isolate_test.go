@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -22,14 +21,8 @@ func TestRealIsolate(t *testing.T) {
 	if os.Getenv("PLUGFORK_REAL") == "" {
 		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
 	}
-	if runtime.GOOS != "linux" {
-		t.Skip("builds and loads Go plugins: linux only")
-	}
-	real := &testgo.Env{Vars: []string{"GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1"}}
+	real, dir := realSDK(t, "isolate.txtar")
 	ctx := context.Background()
-	dir := t.TempDir()
-	testgo.ExtractFile(t, filepath.Join("testdata", "real", "sdk.txtar"), dir, "")
-	testgo.ExtractFile(t, filepath.Join("testdata", "real", "isolate.txtar"), dir, "")
 	host := filepath.Join(dir, "host")
 	teams := []string{filepath.Join(dir, "teama"), filepath.Join(dir, "teamb")}
 	for _, d := range teams {
