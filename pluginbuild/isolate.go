@@ -189,7 +189,7 @@ func (b *builder) isolate(ctx context.Context, main, out string) (*Isolation, er
 	if _, err := r.Run(ctx, append(args, iso.PluginPath)...); err != nil {
 		var ge *gocmd.Error
 		if errors.As(err, &ge) {
-			return nil, &BuildError{Output: ge.Stderr, Hint: "the plugin builds only as isolated copies here; try it without --isolate to tell whether isolation is the cause"}
+			return nil, &BuildError{Output: ge.Stderr, Hint: "this is the build of the plugin's private copies (--isolate): if it builds without --isolate, the rewrite to private paths is the cause; please report it"}
 		}
 		return nil, err
 	}
