@@ -229,10 +229,10 @@ func (b *builder) splitPrivate(pkgs []isoPkg, linked map[string]bool) (mods []*p
 		if p.Standard || m == nil {
 			continue
 		}
-		if !m.Main {
+		if m.Path != b.plugin.path {
 			versions = append(versions, m.Path+"@"+m.Version)
 		}
-		if m.Path == b.host.path || linked[p.ImportPath] || (m.Main && m.Path != b.plugin.path) {
+		if m.Path == b.host.path || linked[p.ImportPath] {
 			sharedMods[m.Path] = true
 			sharedPkgs = append(sharedPkgs, p)
 			shared++
@@ -240,7 +240,7 @@ func (b *builder) splitPrivate(pkgs []isoPkg, linked map[string]bool) (mods []*p
 		}
 		pm := byPath[m.Path]
 		if pm == nil {
-			pm = &privateModule{path: m.Path, version: m.Version, dir: m.Dir, goVersion: m.GoVersion, own: m.Main}
+			pm = &privateModule{path: m.Path, version: m.Version, dir: m.Dir, goVersion: m.GoVersion, own: m.Path == b.plugin.path}
 			byPath[m.Path] = pm
 		}
 		rel, err := filepath.Rel(m.Dir, p.Dir)

@@ -387,3 +387,61 @@ func Run() string { return strconv.Itoa(cgolib.Answer()) }
 		t.Errorf("loading: %q", got)
 	}
 }
+
+// TestIsolateUserWorkspace: a module of the user's own go.work that the
+// plugin links (a library checked out beside it) gets a private copy too,
+// with its source in the dependencies' id, as it has no version.
+func TestIsolateUserWorkspace(t *testing.T) {
+	dir := t.TempDir()
+	host, hostBin := loaderHost(t, dir)
+	p := plugin(t, filepath.Join(dir, "ws"), `
+-- go.work --
+go 1.22
+
+use (
+	./alpha
+	./lib
+)
+-- lib/go.mod --
+module example.com/lib
+
+go 1.22
+-- lib/lib.go --
+package lib
+
+// Name is the library's.
+func Name() string { return "lib" }
+-- alpha/go.mod --
+module example.com/alpha
+
+go 1.22
+-- alpha/main.go --
+package main
+
+import "example.com/lib"
+
+func Run() string { return "alpha on " + lib.Name() }
+`)
+	cfg := pluginbuild.Config{Dir: filepath.Join(p, "alpha"), Host: host, HostBinary: hostBin, Isolate: true}
+	cfg.Env = append(env.Environ(), "GOWORK="+filepath.Join(p, "go.work"), "GOFLAGS=")
+	res, err := pluginbuild.Build(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso := res.Isolated
+	if len(iso.Copies) != 2 || iso.Copies[1].Module != "example.com/lib" || iso.Copies[1].Path != pluginbuild.IsolatedRoot+"/"+iso.DepsID+"/example.com/lib" {
+		t.Fatalf("copies: %+v", iso.Copies)
+	}
+	if got := outcomes(t, hostBin, res.Output); got[0] != "ok alpha on lib" {
+		t.Errorf("loading: %q", got)
+	}
+	// An edit of the library changes the dependencies' id.
+	writeFile(t, filepath.Join(p, "lib", "lib.go"), "package lib\n\n// Name is the library's.\nfunc Name() string { return \"lib2\" }\n")
+	res2, err := pluginbuild.Build(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Isolated.DepsID == iso.DepsID {
+		t.Errorf("the library changed and the dependencies' id did not: %s", iso.DepsID)
+	}
+}
