@@ -445,3 +445,36 @@ func Run() string { return "alpha on " + lib.Name() }
 		t.Errorf("the library changed and the dependencies' id did not: %s", iso.DepsID)
 	}
 }
+
+// TestIsolateNested: a module nested in another (example.com/nest/sub in
+// example.com/nest), both private, gets a copy of its own.
+func TestIsolateNested(t *testing.T) {
+	dir := t.TempDir()
+	host, hostBin := loaderHost(t, dir)
+	p := plugin(t, filepath.Join(dir, "n"), `
+-- go.mod --
+module example.com/n
+
+go 1.22
+
+require example.com/nest v1.0.0
+-- main.go --
+package main
+
+import "example.com/nest"
+
+func Run() string { return nest.Name() }
+`)
+	env.Go(t, p, "mod", "tidy")
+	res := build(t, pluginbuild.Config{Dir: p, Host: host, HostBinary: hostBin, Isolate: true})
+	var mods []string
+	for _, c := range res.Isolated.Copies {
+		mods = append(mods, c.Module+" "+c.Version)
+	}
+	if want := []string{"example.com/n ", "example.com/nest v1.0.0", "example.com/nest/sub v1.0.0"}; !slices.Equal(mods, want) {
+		t.Errorf("copies %q, want %q", mods, want)
+	}
+	if got := outcomes(t, hostBin, res.Output); got[0] != "ok nest/sub" {
+		t.Errorf("loading: %q", got)
+	}
+}
