@@ -286,7 +286,9 @@ plugin loads beside the old one: the plugin's own id derives from its
 sources and its dependencies' id (--isolate-id sets it), the dependencies'
 id from the plugin module, the module versions it links and the build
 flags, never from its own code, so an edit recompiles only the plugin's own
-packages, and unchanged sources rebuild byte for byte. Registries keyed by
+packages, and unchanged sources rebuild byte for byte. (So two builds of a
+plugin whose dependencies did not change share those dependencies' copies,
+and their state, in one process.) Registries keyed by
 name still collide between isolated copies (two copies of a SQL driver both
 register its name): --also predicts it, and inspect names an isolated
 plugin's private copies with their versions. Private copies that use cgo
