@@ -24,13 +24,8 @@ func TestRealPluginBuild(t *testing.T) {
 	if os.Getenv("PLUGFORK_REAL") == "" {
 		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
 	}
-	if runtime.GOOS != "linux" {
-		t.Skip("builds and loads Go plugins: linux only")
-	}
-	real := &testgo.Env{Vars: []string{"GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1"}}
+	real, dir := realSDK(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	testgo.ExtractFile(t, filepath.Join("testdata", "real", "sdk.txtar"), dir, "")
 	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
 	for _, d := range []string{host, plug} {
 		if out := real.Go(t, d, "mod", "tidy", "-diff"); out != "" {
@@ -65,4 +60,20 @@ func TestRealPluginBuild(t *testing.T) {
 	if len(got) != 4 || got[0] != "6ba7b810-9dad-11d1-80b4-00c04fd430c8" || got[2] != "ab933c76-cd1c-51f6-b1fb-1041e00704ae" {
 		t.Errorf("plugin says %q", out.Outcomes[0].Output)
 	}
+}
+
+// realSDK skips a test that cannot build plugins here, and extracts the real
+// framework and its plugin of testdata/real/sdk.txtar into a new directory,
+// with the archives named, extracted beside them; it returns the
+// environment that reaches the module proxy, and the directory.
+func realSDK(tb testing.TB, archives ...string) (*testgo.Env, string) {
+	tb.Helper()
+	if runtime.GOOS != "linux" {
+		tb.Skip("builds and loads Go plugins: linux only")
+	}
+	dir := tb.TempDir()
+	for _, a := range append([]string{"sdk.txtar"}, archives...) {
+		testgo.ExtractFile(tb, filepath.Join("testdata", "real", a), dir, "")
+	}
+	return &testgo.Env{Vars: []string{"GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1"}}, dir
 }

@@ -227,7 +227,8 @@ also call before plugin.Open.
 # Plugin build
 
 	plugfork plugin build [package] --host DIR [--host-binary FILE] [-o FILE]
-	                      [--also PLUGIN]... [-w] [--json] [go build flags]
+	                      [--also PLUGIN]... [-w] [--isolate [--isolate-id ID]]
+	                      [--json] [go build flags]
 
 is for the teams that write plugins: run in the plugin's module, it builds
 the plugin's main package (default ".") with -buildmode=plugin so that it
@@ -267,7 +268,32 @@ command writes them (-trimpath, -tags=x, -v). --json prints
 plugfork/plugin-build/v1: plugin{path, dir}, host{path, dir, prefix, forks,
 binary, go_version}, output, name, aligned[{module, from, to, packages}],
 flags, env, checked, verdict (inspect's, see package inspect), wrote, notes,
-ms.
+ms, and with --isolate isolated{id, deps_id, plugin_path, copies[{module,
+version, path, packages}], shared, cgo}.
+
+With --isolate [--isolate-id ID] the plugin is isolated from other plugins:
+every package it links that it need not share with the host (its own
+packages, and the third-party ones the host does not link) gets a private
+import path, plugfork.isolated/ID/<module path>, rewritten as fork rewrites
+forks (imports, import comments, go:linkname, assembly) in a stage in the
+plugin module's .plugfork/ (removed after; the plugin's files are not
+changed), and the plugin is built from there, its plugin path private too.
+The standard library, the host module's packages and the packages the host
+links (its kept packages, its forks) stay shared, so the host's type
+assertions on the plugin's symbols still hold. Plugins of different modules
+then share nothing else, whatever their versions, and a new build of a
+plugin loads beside the old one: the plugin's own id derives from its
+sources and its dependencies' id (--isolate-id sets it), the dependencies'
+id from the plugin module, the module versions it links and the build
+flags, never from its own code, so an edit recompiles only the plugin's own
+packages, and unchanged sources rebuild byte for byte. (So two builds of a
+plugin whose dependencies did not change share those dependencies' copies,
+and their state, in one process.) Registries keyed by
+name still collide between isolated copies (two copies of a SQL driver both
+register its name): --also predicts it, and inspect names an isolated
+plugin's private copies with their versions. Private copies that use cgo
+keep their C symbols' names (a note says so). -w is refused with --isolate:
+a plain go build cannot isolate.
 
 # Plugin env
 
