@@ -21,7 +21,6 @@ const (
 	CompiledFiles = packages.NeedCompiledGoFiles
 	Deps          = packages.NeedImports | packages.NeedDeps // the imports, resolved, and all they import
 	Module        = packages.NeedModule
-	EmbedFiles    = packages.NeedEmbedFiles
 	ExportFile    = packages.NeedExportFile
 )
 
@@ -29,19 +28,15 @@ const (
 type Config struct {
 	Dir string   // the directory the go command runs in
 	Env []string // its environment; nil means this process's
-	// BuildFlags are go build flags: -tags=a,b, -trimpath.
+	// BuildFlags are go build flags: -tags=a,b, -trimpath,
+	// -overlay=file.
 	BuildFlags []string
-	// Overlay maps absolute file names to the contents the go command
-	// reads for them instead.
-	Overlay map[string][]byte
-	Tests   bool // load the test variants too
 }
 
-// Packages loads the packages patterns match, with what mode asks for,
-// and returns them in dependency order when mode has Deps: each after
-// every package it imports, the matched packages last, in the order
-// of the patterns; otherwise the matched packages, in the go command's
-// order. A package that does not load has its errors in Errors, as
+// Packages loads the packages patterns match, with what mode asks for.
+// When mode has Deps, it returns them and all they import, in dependency
+// order: each after every package it imports, the last matched package
+// last; otherwise the matched packages, in the go command's order. A package that does not load has its errors in Errors, as
 // go list -e reports them, with their positions as the go command gives
 // them (relative to Dir below it). The error is for the go command
 // failing as a whole: it quotes the go command's standard error.
@@ -58,8 +53,6 @@ func Packages(ctx context.Context, cfg Config, mode packages.LoadMode, patterns 
 		Dir:        cfg.Dir,
 		Env:        env,
 		BuildFlags: cfg.BuildFlags,
-		Overlay:    cfg.Overlay,
-		Tests:      cfg.Tests,
 	}, patterns...)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -97,12 +98,23 @@ func TestDepsOrder(t *testing.T) {
 	}
 }
 
-// TestOverlay: a file of the overlay is read in place of the one on disk.
+// TestOverlay: a file of an overlay (as plugin build's view has one) is
+// read in place of the one on disk.
 func TestOverlay(t *testing.T) {
 	dir, env := setup(t)
-	got := paths(t, Config{Dir: dir, Env: env, Overlay: map[string][]byte{
-		filepath.Join(dir, "a", "b", "b.go"): []byte("package b\n\nimport _ \"example.com/m/tagged\"\n"),
-	}}, ".")
+	b := filepath.Join(dir, "b.go.overlay")
+	if err := os.WriteFile(b, []byte("package b\n\nimport _ \"example.com/m/tagged\"\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	ov, err := json.Marshal(map[string]map[string]string{"Replace": {filepath.Join(dir, "a", "b", "b.go"): b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	overlay := filepath.Join(dir, "overlay.json")
+	if err := os.WriteFile(overlay, ov, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	got := paths(t, Config{Dir: dir, Env: env, BuildFlags: []string{"-overlay=" + overlay}}, ".")
 	if !slices.Contains(got, "example.com/m/tagged") {
 		t.Errorf("with the overlay: %q, want example.com/m/tagged among them", got)
 	}
