@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/testgo"
 	"github.com/rogpeppe/go-internal/txtar"
 )
 
@@ -58,12 +59,8 @@ require nonsense
 func setup(t *testing.T) (string, []string) {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range txtar.Parse([]byte(mod)).Files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Name))
-		os.MkdirAll(filepath.Dir(p), 0o777)
-		if err := os.WriteFile(p, f.Data, 0o666); err != nil {
-			t.Fatal(err)
-		}
+	if err := testgo.Extract(txtar.Parse([]byte(mod)), dir, ""); err != nil {
+		t.Fatal(err)
 	}
 	return dir, append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off", "GOTOOLCHAIN=local",
 		"GOPACKAGESDRIVER="+filepath.Join(dir, "nosuchdriver"))
