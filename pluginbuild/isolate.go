@@ -20,6 +20,7 @@ import (
 	"github.com/plugfork/plugfork/internal/closure"
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/hostmodel"
+	"github.com/plugfork/plugfork/internal/load"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/swap"
 	"github.com/plugfork/plugfork/rewrite"
@@ -72,21 +73,20 @@ type PrivateCopy struct {
 	Packages int    `json:"packages"`
 }
 
-// isoPkg is a package the plugin links, as go list -deps -json prints it.
+// isoPkg is a package the plugin links.
 type isoPkg struct {
 	ImportPath    string
 	Dir           string
 	Standard      bool
-	GoFiles       []string
-	CgoFiles      []string
+	GoFiles       []string // base names, cgo files with them
 	EmbedPatterns []string
-	Module        *struct {
-		Path      string
-		Version   string
-		Main      bool
-		Dir       string
-		GoVersion string
-	}
+	Module        *isoModule
+}
+
+// isoModule is the module of an isoPkg.
+type isoModule struct {
+	Path, Version, Dir, GoVersion string
+	Main                          bool
 }
 
 // privateModule is one module the isolated plugin copies: its linked
@@ -198,17 +198,29 @@ func (b *builder) isolate(ctx context.Context, main, out string) (*Isolation, er
 
 // isoDeps lists the packages the plugin links in the view.
 func (b *builder) isoDeps(ctx context.Context) ([]isoPkg, error) {
-	args := []string{"list", "-overlay=" + b.view.overlay, "-deps", "-json=ImportPath,Dir,Standard,GoFiles,CgoFiles,EmbedPatterns,Module"}
+	flags := []string{"-overlay=" + b.view.overlay}
 	if t := b.flags.tags(); t != "" {
-		args = append(args, "-tags="+t)
+		flags = append(flags, "-tags="+t)
 	}
-	var out []isoPkg
-	err := gocmd.JSON(ctx, b.view.runner(), func(p *isoPkg) error {
-		out = append(out, *p)
-		return nil
-	}, append(args, b.pkgs...)...)
+	r := b.view.runner()
+	loaded, err := load.Packages(ctx, load.Config{Dir: r.Dir, Env: r.Env, BuildFlags: flags},
+		load.Name|load.Files|load.Embeds|load.Deps|load.Module, b.pkgs...)
+	if err == nil {
+		err = load.Errors(loaded)
+	}
 	if err != nil {
 		return nil, b.view.loadError(err)
+	}
+	out := make([]isoPkg, 0, len(loaded))
+	for _, p := range loaded {
+		ip := isoPkg{ImportPath: p.PkgPath, Dir: p.Dir, Standard: p.Module == nil, EmbedPatterns: p.EmbedPatterns}
+		for _, f := range p.GoFiles { // Go and cgo files, absolute
+			ip.GoFiles = append(ip.GoFiles, filepath.Base(f))
+		}
+		if m := p.Module; m != nil {
+			ip.Module = &isoModule{Path: m.Path, Version: m.Version, Main: m.Main, Dir: m.Dir, GoVersion: m.GoVersion}
+		}
+		out = append(out, ip)
 	}
 	return out, nil
 }
@@ -253,7 +265,7 @@ func (b *builder) splitPrivate(pkgs []isoPkg, linked map[string]bool) (mods []*p
 		}
 		pm.pkgs = append(pm.pkgs, &closure.Package{
 			Path: p.ImportPath, Dir: p.Dir, Rel: rel,
-			Files:  append(slices.Clone(p.GoFiles), p.CgoFiles...),
+			Files:  slices.Clone(p.GoFiles),
 			Embeds: p.EmbedPatterns,
 		})
 	}

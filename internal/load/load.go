@@ -22,6 +22,7 @@ const (
 	Deps          = packages.NeedImports | packages.NeedDeps // the imports, resolved, and all they import
 	Module        = packages.NeedModule
 	ExportFile    = packages.NeedExportFile
+	Embeds        = packages.NeedEmbedPatterns
 )
 
 // Config says where and how to load.
