@@ -174,7 +174,7 @@ func (c *checker) scan() (map[string]string, error) {
 		items = append(items, it)
 		return it
 	}
-	host, err := hostFiles(c.root)
+	host, err := hostFiles(c.root, c.lock.Dir)
 	if err != nil {
 		return nil, err
 	}
