@@ -37,8 +37,8 @@ const Complete = 4
 // Lock records what a fork produced, so that a re-run reconciles with it,
 // check verifies against it, and unfork reverses it.
 type Lock struct {
-	Prefix string   `json:"prefix"`
-	Dir    string   `json:"dir"` // fork dir, slash-separated, relative to the host root
+	Prefix string `json:"prefix"`
+	Dir    string `json:"dir"` // fork dir, slash-separated, relative to the host root
 	// Layout is how the forks live in the host: "" (LayoutModules: nested
 	// modules wired by replace directives) or LayoutInline (plain packages
 	// of the host module).
@@ -46,10 +46,10 @@ type Lock struct {
 	// Unignored says, for the inline layout, that the host's go.mod could
 	// not take an ignore directive (go older than 1.25): ./... in the host
 	// matches the forked packages.
-	Unignored bool `json:"unignored,omitempty"`
-	Keep   []string `json:"keep,omitempty"`
-	Tests  bool     `json:"tests,omitempty"`
-	Whole  bool     `json:"whole_modules,omitempty"`
+	Unignored bool     `json:"unignored,omitempty"`
+	Keep      []string `json:"keep,omitempty"`
+	Tests     bool     `json:"tests,omitempty"`
+	Whole     bool     `json:"whole_modules,omitempty"`
 	// Platforms and Tags scope the closure to the builds the host makes
 	// (GOOS/GOARCH, custom build tags); none: every build.
 	Platforms []string `json:"platforms,omitempty"`
