@@ -189,18 +189,13 @@ func writeForks(st *swap.Stage, p *plan, set settings, progress func(done, total
 		names map[string]string
 		slot  *fileResult
 	}
-	files := make([][]string, len(p.forks))
 	results := make([][]fileResult, len(p.forks))
 	var items []item
 	for i := range p.forks {
 		fp := &p.forks[i]
-		var err error
-		if files[i], err = closure.Files(fp.Mod, fp.Pkgs, set.Tests, set.Whole); err != nil {
-			return nil, fmt.Errorf("%s: listing files: %w", fp.Mod.Path, err)
-		}
-		results[i] = make([]fileResult, len(files[i]))
+		results[i] = make([]fileResult, len(fp.Files))
 		names := packageNames(fp)
-		for j, rel := range files[i] {
+		for j, rel := range fp.Files {
 			items = append(items, item{fp, rel, names, &results[i][j]})
 		}
 	}
@@ -243,7 +238,7 @@ func writeForks(st *swap.Stage, p *plan, set settings, progress func(done, total
 	_, protoForked := p.closure.Forked[hazard.ProtoRegistry]
 	for i := range p.forks {
 		var err error
-		if out[i], err = finishFork(st, set, &p.forks[i], p.mapping, files[i], results[i]); err != nil {
+		if out[i], err = finishFork(st, set, &p.forks[i], p.mapping, results[i]); err != nil {
 			return nil, err
 		}
 		if protoForked {
@@ -255,10 +250,10 @@ func writeForks(st *swap.Stage, p *plan, set settings, progress func(done, total
 
 // finishFork writes the fork's marker, and its go.mod unless it is inline,
 // once its files are copied, and computes its tree hash.
-func finishFork(st *swap.Stage, set settings, fp *forkPlan, m *rewrite.Mapping, files []string, results []fileResult) (forkOutput, error) {
+func finishFork(st *swap.Stage, set settings, fp *forkPlan, m *rewrite.Mapping, results []fileResult) (forkOutput, error) {
 	var out forkOutput
 	sums := map[string]string{}
-	for i, rel := range files {
+	for i, rel := range fp.Files {
 		r := results[i]
 		sums[rel] = r.sum
 		out.files++

@@ -43,6 +43,7 @@ type forkPlan struct {
 	ForkDir  string           // relative to the host root, slash-separated
 	Require  lockfile.Require // how the upstream go.mod requires Mod
 	Replace  string           // the host's replacement of Mod, as the lock records it ("path version" or a directory)
+	Files    []string         // the files copied, relative to Mod.Dir, slash-separated, sorted
 	// PinVersion says that the fork is inline and its module older than
 	// the host's language version where semantics changed: its Go files
 	// get a //go:build go1.21 term (see withFileVersion).
@@ -160,9 +161,13 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 			}
 			pin = pinsVersion(v, "go"+f.Go.Version)
 		}
+		files, err := closure.Files(m, byMod[m], set.Tests, set.Whole)
+		if err != nil {
+			return nil, fmt.Errorf("%s: listing files: %w", m.Path, err)
+		}
 		p.forks = append(p.forks, forkPlan{
 			Mod: m, Pkgs: byMod[m], ForkPath: pairs[m.Path], ForkDir: dir,
-			Require: requireOf(f, m.Path), Replace: repl, PinVersion: pin,
+			Require: requireOf(f, m.Path), Replace: repl, Files: files, PinVersion: pin,
 		})
 	}
 	return p, nil
