@@ -170,6 +170,9 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 			Require: requireOf(f, m.Path), Replace: repl, Files: files, PinVersion: pin,
 		})
 	}
+	if err := checkZipSize(s.h.Root, p, set, s.cfg.ZipLimit); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/plugfork/plugfork/fork"
@@ -49,6 +50,13 @@ nothing changes when nothing has to.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Dir = inv.Dir
 			cfg.Env = inv.Env
+			if v := lookupEnv(inv.Env, "PLUGFORK_ZIP_LIMIT"); v != "" {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil || n <= 0 {
+					return usageError{fmt.Errorf("PLUGFORK_ZIP_LIMIT=%s: want a size in bytes", v)}
+				}
+				cfg.ZipLimit = n
+			}
 			cfg.Patterns = args
 			cfg.KeepSet = cmd.Flags().Changed("keep")
 			cfg.PlatformsSet, cfg.TagsSet = cmd.Flags().Changed("platform"), cmd.Flags().Changed("tags")
@@ -389,4 +397,16 @@ func orList(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// lookupEnv returns the value of key in the environment env ("KEY=value"
+// entries, the last one winning, as the os package reads them), or "".
+func lookupEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
 }
