@@ -121,16 +121,18 @@ func copyFile(st *swap.Stage, fp *forkPlan, rel string, names map[string]string,
 	out := src
 	if kind, ok := rewritable(rel); ok {
 		display := path.Join(fp.ForkDir, rel)
+		if kind == "go" && fp.PinVersion {
+			// First, so that what is found in the file is where the
+			// fork has it.
+			if src, err = withFileVersion(src); err != nil {
+				return fileResult{}, fmt.Errorf("%s@%s: %s: %w", fp.Mod.Path, fp.Mod.Version, rel, err)
+			}
+		}
 		res, err := rewriteFile(display, kind, src, m, true)
 		if err != nil {
 			return fileResult{}, fmt.Errorf("rewriting %s@%s: %w", fp.Mod.Path, fp.Mod.Version, err)
 		}
 		out = res.Src
-		if kind == "go" && fp.PinVersion {
-			if out, err = withFileVersion(out); err != nil {
-				return fileResult{}, fmt.Errorf("%s: %w", display, err)
-			}
-		}
 		r.findings = findings(rel, src, res.Findings)
 		if name, ok := names[path.Dir(rel)]; ok && kind == "go" && linkable(rel, src) {
 			pkg := fp.Mod.Path
