@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/lockfile"
+	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/rewrite"
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
@@ -48,7 +49,8 @@ const ignoreSince = "1.25"
 // keeps its require and the fork's is added. Inline forks are packages of
 // the host: the upstream module's require goes (unless still needed), and
 // an ignore directive keeps the fork dir out of ./... where the go line
-// allows one; unignored says it did not.
+// allows one (none is needed for a dir the go command's patterns skip
+// anyway, _forked); unignored says ./... matches the forks.
 func wireGoMod(data []byte, forks []forkPlan, stillNeeded map[string]bool, set settings) (_ []byte, unignored bool, err error) {
 	f, err := modfile.Parse("go.mod", data, nil)
 	if err != nil {
@@ -62,7 +64,7 @@ func wireGoMod(data []byte, forks []forkPlan, stillNeeded map[string]bool, set s
 		}
 		dropReplaceBlock(f)
 		f.Cleanup()
-		unignored = len(forks) > 0 && !addIgnore(f, set.Dir)
+		unignored = len(forks) > 0 && modtree.PackageFile(set.Dir+"/x.go") && !addIgnore(f, set.Dir)
 		out, err := formatGoMod(f)
 		return out, unignored, err
 	}

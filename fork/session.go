@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/plugfork/plugfork/internal/closure"
@@ -219,6 +220,9 @@ func newSettings(cfg Config, old *lockfile.Lock, hostPath string) (settings, err
 	set.Dir = path.Clean(filepath.ToSlash(set.Dir))
 	if err := lockfile.CheckRelDir(set.Dir); err != nil {
 		return settings{}, fmt.Errorf("invalid --dir %q: %w", set.Dir, err)
+	}
+	if set.inline() && slices.Contains(strings.Split(set.Dir, "/"), "vendor") {
+		return settings{}, fmt.Errorf("invalid --dir %q: inline forks are packages of the host module, and the go command does not take packages below a vendor directory", set.Dir)
 	}
 	if old != nil && set.Dir != old.Dir {
 		return settings{}, fmt.Errorf("--dir %s differs from the locked dir %s: run plugfork unfork first to move the forks", set.Dir, old.Dir)
