@@ -158,18 +158,21 @@ func newSettings(cfg Config, old *lockfile.Lock, hostPath string) (settings, err
 		return settings{}, err
 	}
 	set.Layout = layout
-	if set.inline() && cfg.Prefix != "" {
+	if set.inline() {
 		// The import path of an inline fork is its directory's below the
-		// host's: the prefix follows from the dir.
-		dir := cfg.ForkDir
-		if dir == "" && old != nil {
+		// host's: the prefix follows from the dir (a dir other than the
+		// lock's is refused below).
+		dir := DefaultDir
+		if old != nil {
 			dir = old.Dir
 		}
-		if dir == "" {
-			dir = DefaultDir
-		}
-		if forced := hostPath + "/" + path.Clean(filepath.ToSlash(dir)); cfg.Prefix != forced {
+		forced := hostPath + "/" + path.Clean(filepath.ToSlash(cmp.Or(cfg.ForkDir, dir)))
+		if cfg.Prefix != "" && cfg.Prefix != forced {
 			return settings{}, fmt.Errorf("--prefix %s: with --layout inline the forks' import prefix is the host module's path and the fork dir, %s: drop --prefix (--dir moves the forks)", cfg.Prefix, forced)
+		}
+		set.Prefix = forced
+		if old != nil && cfg.ForkDir != "" && forced != old.Prefix {
+			set.Prefix = old.Prefix
 		}
 	}
 	if old != nil {
@@ -204,13 +207,9 @@ func newSettings(cfg Config, old *lockfile.Lock, hostPath string) (settings, err
 	if set.Scope, err = closure.NewScope(platforms, tags); err != nil {
 		return settings{}, fmt.Errorf("invalid scope: %w", err)
 	}
-	if set.inline() && set.Prefix == "" {
-		set.Prefix = hostPath + "/" + path.Clean(filepath.ToSlash(cmp.Or(set.Dir, DefaultDir)))
-	}
 	if set.Prefix == "" {
 		return settings{}, errNoPrefix
 	}
-
 	if err := module.CheckPath(set.Prefix); err != nil {
 		return settings{}, fmt.Errorf("invalid --prefix: %w", err)
 	}
