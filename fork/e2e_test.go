@@ -49,13 +49,7 @@ func TestForkLoadsPlugin(t *testing.T) {
 	}
 
 	after := env.BuildHost(t, hostDir, filepath.Join(dir, "host-after"))
-	hostVer, hostAddr, plugVer, plugAddr := loads(t, after, plugin)
-	if hostVer != "v1.0.0" || plugVer != "v1.1.0" {
-		t.Errorf("versions: host %q, plugin %q; want v1.0.0 and v1.1.0", hostVer, plugVer)
-	}
-	if hostAddr == plugAddr || hostAddr == "" {
-		t.Errorf("dep.State at %q in the host and %q in the plugin: want two copies", hostAddr, plugAddr)
-	}
+	loadsOwnCopy(t, after, plugin)
 }
 
 // TestUpgradeStillLoads: after plugfork upgrade moves the host's fork to
@@ -150,6 +144,19 @@ func Run() string { return "loaded" }
 	}
 }
 
+// loadsOwnCopy checks that host, forked, loads plugin, each with its own
+// copy of example.com/dep: v1.0.0 in the host, v1.1.0 in the plugin.
+func loadsOwnCopy(t *testing.T, host, plugin string) {
+	t.Helper()
+	hostVer, hostAddr, plugVer, plugAddr := loads(t, host, plugin)
+	if hostVer != "v1.0.0" || plugVer != "v1.1.0" {
+		t.Errorf("versions: host %q, plugin %q; want v1.0.0 and v1.1.0", hostVer, plugVer)
+	}
+	if hostAddr == plugAddr || hostAddr == "" {
+		t.Errorf("dep.State at %q in the host and %q in the plugin: want two copies", hostAddr, plugAddr)
+	}
+}
+
 // loads runs host with plugin, fails the test unless it loads, and returns
 // the version and dep.State address each side reports.
 func loads(t *testing.T, host, plugin string) (hostVer, hostAddr, plugVer, plugAddr string) {
@@ -178,13 +185,7 @@ func TestInlineLoadsPlugin(t *testing.T) {
 		t.Fatalf("forks: %+v, layout %q", out.Forks, out.Layout)
 	}
 	after := env.BuildHost(t, hostDir, filepath.Join(dir, "host-after"))
-	hostVer, hostAddr, plugVer, plugAddr := loads(t, after, plugin)
-	if hostVer != "v1.0.0" || plugVer != "v1.1.0" {
-		t.Errorf("versions: host %q, plugin %q; want v1.0.0 and v1.1.0", hostVer, plugVer)
-	}
-	if hostAddr == plugAddr || hostAddr == "" {
-		t.Errorf("dep.State at %q in the host and %q in the plugin: want two copies", hostAddr, plugAddr)
-	}
+	loadsOwnCopy(t, after, plugin)
 
 	// The host's module zip, as a tag would publish it, holds the fork.
 	var zipped bytes.Buffer

@@ -7,11 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/plugfork/plugfork/fork"
 	"github.com/plugfork/plugfork/internal/testgo"
-	"github.com/rogpeppe/go-internal/txtar"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/zip"
 )
@@ -24,20 +22,8 @@ import (
 func TestRealInline(t *testing.T) {
 	env := realEnv(t)
 	ctx := context.Background()
-	start := time.Now()
-	step := func(format string, args ...any) {
-		t.Logf("%6.1fs "+format, append([]any{time.Since(start).Seconds()}, args...)...)
-	}
-	ar, err := txtar.ParseFile(filepath.Join("testdata", "real", "modules.txtar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{}
-	for _, f := range ar.Files {
-		if name, ok := strings.CutPrefix(f.Name, "want/"); ok {
-			want[name] = strings.TrimSpace(string(f.Data))
-		}
-	}
+	step := stepLogger(t)
+	ar, want := realModules(t)
 	dir := t.TempDir()
 	if err := testgo.Extract(ar, dir, ""); err != nil {
 		t.Fatal(err)

@@ -184,23 +184,11 @@ func realFixture(t *testing.T, env *testgo.Env, name string, mods ...string) str
 func TestRealModules(t *testing.T) {
 	env := realEnv(t)
 	ctx := context.Background()
-	start := time.Now()
-	step := func(format string, args ...any) {
-		t.Logf("%6.1fs "+format, append([]any{time.Since(start).Seconds()}, args...)...)
-	}
+	step := stepLogger(t)
 	const prefix = "gitlab.example.com/workflow"
 
 	fixture := filepath.Join("testdata", "real", "modules.txtar")
-	ar, err := txtar.ParseFile(fixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{}
-	for _, f := range ar.Files {
-		if name, ok := strings.CutPrefix(f.Name, "want/"); ok {
-			want[name] = strings.TrimSpace(string(f.Data))
-		}
-	}
+	ar, want := realModules(t)
 	dir := t.TempDir()
 	hostDir, pluginDir, vendorDir := filepath.Join(dir, "host"), filepath.Join(dir, "plugin"), filepath.Join(dir, "vendored")
 	for _, d := range []struct{ dir, prefix string }{{dir, ""}, {vendorDir, "host/"}} {
@@ -359,6 +347,32 @@ func TestRealModules(t *testing.T) {
 	if chk, err = fork.Check(fork.CheckConfig{Dir: hostDir}); err != nil || !chk.OK {
 		t.Errorf("check after accepting: %v %+v", err, chk.Findings)
 	}
+}
+
+// stepLogger returns a function that logs a step of a long test with the
+// seconds since the test began.
+func stepLogger(t *testing.T) func(format string, args ...any) {
+	start := time.Now()
+	return func(format string, args ...any) {
+		t.Logf("%6.1fs "+format, append([]any{time.Since(start).Seconds()}, args...)...)
+	}
+}
+
+// realModules returns the archive of the real host of
+// testdata/real/modules.txtar, with the reports it wants by name (want/NAME).
+func realModules(t *testing.T) (*txtar.Archive, map[string]string) {
+	t.Helper()
+	ar, err := txtar.ParseFile(filepath.Join("testdata", "real", "modules.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for _, f := range ar.Files {
+		if name, ok := strings.CutPrefix(f.Name, "want/"); ok {
+			want[name] = strings.TrimSpace(string(f.Data))
+		}
+	}
+	return ar, want
 }
 
 // realHazards are the packages of the real host that register a fixed
