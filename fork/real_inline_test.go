@@ -65,16 +65,7 @@ func TestRealInline(t *testing.T) {
 	if diff := env.Go(t, hostDir, "mod", "tidy", "-diff"); diff != "" {
 		t.Errorf("go mod tidy -diff after fork:\n%s", diff)
 	}
-	res := testgo.Load(ctx, after, plugin)
-	if res.Err != nil || len(res.Outcomes) != 1 || !res.Outcomes[0].Loaded {
-		t.Fatalf("after fork: %+v\nstdout:\n%s\nstderr:\n%s", res.Outcomes, res.Stdout, res.Stderr)
-	}
-	if res.HostReport != want["report"] {
-		t.Errorf("host after fork reports:\n%s\nwant:\n%s", res.HostReport, want["report"])
-	}
-	if o := res.Outcomes[0].Output; o != want["plugin"] {
-		t.Errorf("plugin reports %q, want %q", o, want["plugin"])
-	}
+	loadsAsWanted(t, ctx, after, plugin, want)
 
 	var zipped countWriter
 	if err := zip.CreateFromDir(&zipped, module.Version{Path: "example.com/realhost", Version: "v1.0.0"}, hostDir); err != nil {

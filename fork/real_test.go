@@ -292,16 +292,7 @@ func TestRealModules(t *testing.T) {
 
 	// After: the host behaves as before, and the plugin loads with its own
 	// copies of the modules.
-	res = testgo.Load(ctx, after, plugin)
-	if res.Err != nil || len(res.Outcomes) != 1 || !res.Outcomes[0].Loaded {
-		t.Fatalf("after fork: %+v\nstdout:\n%s\nstderr:\n%s", res.Outcomes, res.Stdout, res.Stderr)
-	}
-	if res.HostReport != want["report"] {
-		t.Errorf("host after fork reports:\n%s\nwant:\n%s", res.HostReport, want["report"])
-	}
-	if o := res.Outcomes[0].Output; o != want["plugin"] {
-		t.Errorf("plugin reports %q, want %q", o, want["plugin"])
-	}
+	loadsAsWanted(t, ctx, after, plugin, want)
 
 	// A re-run changes nothing; check passes.
 	lock, err := os.ReadFile(filepath.Join(hostDir, fork.LockFile))
@@ -346,6 +337,22 @@ func TestRealModules(t *testing.T) {
 	}
 	if chk, err = fork.Check(fork.CheckConfig{Dir: hostDir}); err != nil || !chk.OK {
 		t.Errorf("check after accepting: %v %+v", err, chk.Findings)
+	}
+}
+
+// loadsAsWanted checks that the forked host after loads plugin, and that
+// both report what want (of realModules) says.
+func loadsAsWanted(t *testing.T, ctx context.Context, after, plugin string, want map[string]string) {
+	t.Helper()
+	res := testgo.Load(ctx, after, plugin)
+	if res.Err != nil || len(res.Outcomes) != 1 || !res.Outcomes[0].Loaded {
+		t.Fatalf("after fork: %+v\nstdout:\n%s\nstderr:\n%s", res.Outcomes, res.Stdout, res.Stderr)
+	}
+	if res.HostReport != want["report"] {
+		t.Errorf("host after fork reports:\n%s\nwant:\n%s", res.HostReport, want["report"])
+	}
+	if o := res.Outcomes[0].Output; o != want["plugin"] {
+		t.Errorf("plugin reports %q, want %q", o, want["plugin"])
 	}
 }
 
