@@ -39,15 +39,18 @@ func TestKilledForkRecovers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds plugfork and runs it many times")
 	}
-	for _, layout := range []struct {
-		name string
-		args []string
-	}{
-		{"modules", []string{"--prefix", "gitlab.example.com/workflow"}},
-		{"inline", []string{"--layout", "inline"}},
-	} {
+	for _, layout := range killLayouts {
 		t.Run(layout.name, func(t *testing.T) { killedForkRecovers(t, layout.args) })
 	}
+}
+
+// killLayouts are the fork flags of the kill tests, by layout.
+var killLayouts = []struct {
+	name string
+	args []string
+}{
+	{"modules", []string{"--prefix", "gitlab.example.com/workflow"}},
+	{"inline", []string{"--layout", "inline"}},
 }
 
 // killedForkRecovers is TestKilledForkRecovers for a fork with args.
@@ -149,11 +152,19 @@ func TestKilledUnforkRecovers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds plugfork and runs it many times")
 	}
+	for _, layout := range killLayouts {
+		t.Run(layout.name, func(t *testing.T) { killedUnforkRecovers(t, layout.args) })
+	}
+}
+
+// killedUnforkRecovers is TestKilledUnforkRecovers for a host forked with
+// args.
+func killedUnforkRecovers(t *testing.T, args []string) {
 	tmp, orig, run := killSetup(t)
 	before := snapshot(t, orig)
 	forked := filepath.Join(tmp, "forked")
 	copyTree(t, orig, forked)
-	if out, err := run(forked, "fork", "--prefix", "gitlab.example.com/workflow").CombinedOutput(); err != nil {
+	if out, err := run(forked, append([]string{"fork"}, args...)...).CombinedOutput(); err != nil {
 		t.Fatalf("fork: %v\n%s", err, out)
 	}
 	forkedTree := snapshot(t, forked)
