@@ -3,6 +3,7 @@ package fork
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -65,7 +66,9 @@ func (e *ZipLimitError) Error() string {
 // larger than limit (0: the go command's, zip.MaxZipFile), zipped or
 // unzipped: the host's own files (outside the fork dir, as a module zip
 // takes them) and the forks' files, as the plan lists them. The unzipped
-// size bounds the zipped one but for a zip's headers.
+// size bounds the zipped one but for a zip's headers. It refuses as well
+// forks' files a module zip does not take (zip.CheckFiles: names, files
+// whose names differ only in case).
 func checkZipSize(root string, p *plan, set settings, limit int64) error {
 	if !set.inline() {
 		return nil
@@ -73,7 +76,7 @@ func checkZipSize(root string, p *plan, set settings, limit int64) error {
 	if limit <= 0 {
 		limit = zip.MaxZipFile
 	}
-	host, err := hostZipBytes(root, set.Dir)
+	files, host, err := hostZipFiles(root, set.Dir)
 	if err != nil {
 		return err
 	}
@@ -83,17 +86,19 @@ func checkZipSize(root string, p *plan, set settings, limit int64) error {
 		fp := &p.forks[i]
 		m := ModuleSize{Module: fp.Mod.Path, Files: len(fp.Files)}
 		for _, rel := range fp.Files {
-			fi, err := os.Stat(filepath.Join(fp.Mod.Dir, filepath.FromSlash(rel)))
+			src := filepath.Join(fp.Mod.Dir, filepath.FromSlash(rel))
+			fi, err := os.Stat(src)
 			if err != nil {
 				return err
 			}
 			m.Bytes += fi.Size()
+			files = append(files, zipFile{path.Join(fp.ForkDir, rel), src})
 		}
 		total += m.Bytes
 		mods = append(mods, m)
 	}
 	if total <= limit {
-		return nil
+		return zipInvalid(files, set.Dir)
 	}
 	slices.SortStableFunc(mods, func(a, b ModuleSize) int {
 		return cmp.Or(cmp.Compare(b.Bytes, a.Bytes), strings.Compare(a.Module, b.Module))
@@ -113,11 +118,20 @@ func checkZipSize(root string, p *plan, set settings, limit int64) error {
 	return e
 }
 
-// hostZipBytes returns the bytes of the host's own files that its module
-// zip would hold (see zip.CreateFromDir): every regular file below root
+// zipFile is a file of the host's module zip, as zip.CheckFiles takes it:
+// its path in the zip, and where it is read from.
+type zipFile struct{ path, src string }
+
+func (f zipFile) Path() string                 { return f.path }
+func (f zipFile) Lstat() (os.FileInfo, error)  { return os.Lstat(f.src) }
+func (f zipFile) Open() (io.ReadCloser, error) { return os.Open(f.src) }
+
+// hostZipFiles returns the host's own files that its module zip would hold
+// (see zip.CreateFromDir), and their bytes: every regular file below root
 // but the fork dir, plugfork's work dir, version-control directories,
 // vendor directories and nested modules.
-func hostZipBytes(root, forkDir string) (int64, error) {
+func hostZipFiles(root, forkDir string) ([]zip.File, int64, error) {
+	var files []zip.File
 	var n int64
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -140,8 +154,31 @@ func hostZipBytes(root, forkDir string) (int64, error) {
 				return err
 			}
 			n += fi.Size()
+			files = append(files, zipFile{rel, p})
 		}
 		return nil
 	})
-	return n, err
+	return files, n, err
+}
+
+// zipInvalid returns an error naming the forks' files that a module zip
+// of the host would refuse (a name it takes for no file, one colliding
+// with another but for case), nil when there are none.
+func zipInvalid(files []zip.File, forkDir string) error {
+	cf, _ := zip.CheckFiles(files)
+	var bad []string
+	for _, fe := range cf.Invalid {
+		if strings.HasPrefix(fe.Path, forkDir+"/") {
+			bad = append(bad, fe.Path+": "+fe.Err.Error())
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	more := ""
+	if len(bad) > 5 {
+		more = fmt.Sprintf("\n\t... and %d more", len(bad)-5)
+		bad = bad[:5]
+	}
+	return fmt.Errorf("the host's module zip would not take the inline forks' files (the go command and module proxies refuse it); nothing was written:\n\t%s%s\n\tfork with --layout modules, or keep the modules shared (--keep)", strings.Join(bad, "\n\t"), more)
 }

@@ -120,7 +120,9 @@ would pass 500 MiB (the files of the host module and of the forks, zipped or
 unzipped; PLUGFORK_ZIP_LIMIT, in bytes, lowers the limit for a proxy that
 takes less) is refused before anything is written, with the largest forks,
 the ones only some builds reach (with the build constraint on the way), and
-the scope that would fit.
+the scope that would fit; so are forks' files a module zip does not take
+(paths that differ only in case: example.com/UpperCase beside
+example.com/uppercase).
 
 Forks hold every file go mod vendor would, whatever its build constraints.
 --platform GOOS/GOARCH,... and --tags TAG,... (as go build -tags) scope them
