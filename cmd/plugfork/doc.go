@@ -40,7 +40,8 @@ as plugfork/error/v1: {schema, error, exit}.
 
 # Fork
 
-	plugfork fork [packages] [--prefix P] [--dir D] [--keep PATTERN]... [--tests]
+	plugfork fork [packages] [--prefix P] [--dir D] [--layout modules|inline]
+	              [--keep PATTERN]... [--tests]
 	              [--whole-modules] [--platform GOOS/GOARCH,...] [--tags TAG,...]
 	              [--accept-hazard PACKAGE... --reason TEXT]
 	              [-v] [--dry-run] [--json]
@@ -93,6 +94,36 @@ that uses them with its own copy of the module does not compile. String
 literals holding forked paths, cgo packages and -ldflags -X flags in build
 files are reported, not rewritten.
 
+--layout says how forks live in the host. modules (the default) makes each
+fork a nested module, as above. A module zip leaves nested modules out, and a
+replace applies only in the main module: a version of the host published
+through a module proxy carries no forks. inline makes each fork plain
+packages of the host module, at <host module path>/D/<module path> (so the
+prefix is the host's path and D; a --prefix that differs is refused), with no
+go.mod, require or replace: the host's module zip carries them. The lock
+records the layout (a layout line); re-runs keep it, and another --layout is
+refused: unfork, then fork with it. What the module boundary gave is kept
+another way: a fork whose go.mod says go 1.21 or older (or has no go line)
+keeps its language version where semantics changed since (per-iteration
+for-loop variables, go 1.22) through a go1.21 term in the build constraint
+of each Go file, combined with the file's own ("//go:build linux && go1.21";
+old "+build" lines are folded into it). A file's version cannot be set below
+go1.21, so what changed before go 1.21 is not kept; those changes only added
+to the language. internal/ paths stay valid under the one prefix, and
+go:linkname, assembly, embedded files, cgo, the licences and the marker are
+as in the modules layout. ./... in the host would match the forks (go vet,
+go test, linters): an ignore directive for D in go.mod keeps them out, where
+the go line is 1.25 or later; otherwise the result notes it (unignored), and
+raising the go line or a D beginning with _ avoids it. unfork removes the
+directive and restores go.mod byte for byte. A closure whose module zip
+would pass 500 MiB (the files of the host module and of the forks, zipped or
+unzipped; PLUGFORK_ZIP_LIMIT, in bytes, lowers the limit for a proxy that
+takes less) is refused before anything is written, with the largest forks,
+the ones only some builds reach (with the build constraint on the way), and
+the scope that would fit; so are forks' files a module zip does not take
+(paths that differ only in case: example.com/UpperCase beside
+example.com/uppercase).
+
 Forks hold every file go mod vendor would, whatever its build constraints.
 --platform GOOS/GOARCH,... and --tags TAG,... (as go build -tags) scope them
 to the builds the host really makes: only the files that build in one of
@@ -107,7 +138,7 @@ file over 50 MiB (git hosts warn) or 100 MiB (they refuse it: a large-file
 finding), each with the import chain that reaches it and the build
 constraint of the importing file; the text output shows the files over the
 limits, -v the whole report. --json prints plugfork/fork/v1: prefix,
-dir, changed, skipped (the lock's inputs hash matched: nothing was staged),
+dir, layout (inline; none for modules), unignored, changed, skipped (the lock's inputs hash matched: nothing was staged),
 recovered, forks[{path, version, fork_path, dir, packages, files, bytes,
 status (added, updated or unchanged), previous_version}], removed,
 pinned[{module, version, packages}], surface[{package, module, version,
