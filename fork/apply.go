@@ -21,16 +21,6 @@ func (s *session) apply(ctx context.Context, st *swap.Stage, lock *lockfile.Lock
 	root := s.h.Root
 	var j swap.Journal
 
-	// Host sources: the stage shares unchanged files by hard link.
-	changed, err := changedHostFiles(st, root)
-	if err != nil {
-		return false, err
-	}
-	for _, rel := range changed {
-		j.Rename(swap.StagedPath(rel), rel)
-	}
-
-	// The fork dir, whole, unless every fork in it is what the lock says.
 	var dir string
 	var forks []lockfile.Fork
 	switch {
@@ -39,6 +29,17 @@ func (s *session) apply(ctx context.Context, st *swap.Stage, lock *lockfile.Lock
 	case s.h.Lock != nil:
 		dir = s.h.Lock.Dir
 	}
+
+	// Host sources: the stage shares unchanged files by hard link.
+	changed, err := changedHostFiles(st, root, dir)
+	if err != nil {
+		return false, err
+	}
+	for _, rel := range changed {
+		j.Rename(swap.StagedPath(rel), rel)
+	}
+
+	// The fork dir, whole, unless every fork in it is what the lock says.
 	if dir != "" && !s.forkDirMatches(forks) {
 		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(dir))); err == nil {
 			j.Rename(dir, path.Join(swap.WorkDir, "old", "forks"))
@@ -136,10 +137,10 @@ func (s *session) forkDirMatches(forks []lockfile.Fork) bool {
 	return lockfile.Intact(s.h.Root, old)
 }
 
-// changedHostFiles returns the host's Go and assembly files that differ
-// between the stage and the host at root.
-func changedHostFiles(st *swap.Stage, root string) ([]string, error) {
-	files, err := hostFiles(st.Dir)
+// changedHostFiles returns the host's Go and assembly files (outside the
+// fork dir forkDir) that differ between the stage and the host at root.
+func changedHostFiles(st *swap.Stage, root, forkDir string) ([]string, error) {
+	files, err := hostFiles(st.Dir, forkDir)
 	if err != nil {
 		return nil, err
 	}

@@ -174,7 +174,7 @@ func (c *checker) scan() (map[string]string, error) {
 		items = append(items, it)
 		return it
 	}
-	host, err := hostFiles(c.root)
+	host, err := hostFiles(c.root, c.lock.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -392,6 +392,10 @@ func (c *checker) wiring(mf *modfile.File) {
 	for _, r := range mf.Replace {
 		repls[r.Old.Path] = r.New.Path
 	}
+	if c.lock.Inline() {
+		c.inlineWiring(mf, reqs, repls)
+		return
+	}
 	locked := map[string]bool{}
 	for _, f := range c.lock.Forks {
 		locked[f.ForkPath] = true
@@ -415,6 +419,23 @@ func (c *checker) wiring(mf *modfile.File) {
 			c.add(CheckFinding{Kind: KindWiring, Module: r.Mod.Path, Pos: "go.mod",
 				Message: "go.mod requires " + r.Mod.Path + ", which plugfork.lock does not list", Fix: "plugfork fork"})
 		}
+	}
+}
+
+// inlineWiring checks go.mod for inline forks: packages of the host
+// module, which go.mod neither requires nor replaces, kept out of ./... by
+// the ignore directive unless the lock says the go line takes none.
+func (c *checker) inlineWiring(mf *modfile.File, reqs map[string]bool, repls map[string]string) {
+	for _, f := range c.lock.Forks {
+		if reqs[f.ForkPath] || repls[f.ForkPath] != "" {
+			c.add(CheckFinding{Kind: KindWiring, Module: f.Path, Pos: "go.mod",
+				Message: "go.mod requires or replaces " + f.ForkPath + ", an inline fork: a package of the host module", Fix: "plugfork fork"})
+		}
+	}
+	dir := "./" + c.lock.Dir
+	if len(c.lock.Forks) > 0 && !c.lock.Unignored && !slices.ContainsFunc(mf.Ignore, func(i *modfile.Ignore) bool { return i.Path == dir }) {
+		c.add(CheckFinding{Kind: KindWiring, Pos: "go.mod",
+			Message: "go.mod does not ignore " + dir + ": ./... in the host matches the forks", Fix: "plugfork fork"})
 	}
 }
 

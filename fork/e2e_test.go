@@ -1,15 +1,20 @@
 package fork_test
 
 import (
+	stdzip "archive/zip"
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/plugfork/plugfork/fork"
 	"github.com/plugfork/plugfork/internal/testgo"
 	"github.com/rogpeppe/go-internal/txtar"
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/zip"
 )
 
 var env *testgo.Env
@@ -44,13 +49,7 @@ func TestForkLoadsPlugin(t *testing.T) {
 	}
 
 	after := env.BuildHost(t, hostDir, filepath.Join(dir, "host-after"))
-	hostVer, hostAddr, plugVer, plugAddr := loads(t, after, plugin)
-	if hostVer != "v1.0.0" || plugVer != "v1.1.0" {
-		t.Errorf("versions: host %q, plugin %q; want v1.0.0 and v1.1.0", hostVer, plugVer)
-	}
-	if hostAddr == plugAddr || hostAddr == "" {
-		t.Errorf("dep.State at %q in the host and %q in the plugin: want two copies", hostAddr, plugAddr)
-	}
+	loadsOwnCopy(t, after, plugin)
 }
 
 // TestUpgradeStillLoads: after plugfork upgrade moves the host's fork to
@@ -145,6 +144,19 @@ func Run() string { return "loaded" }
 	}
 }
 
+// loadsOwnCopy checks that host, forked, loads plugin, each with its own
+// copy of example.com/dep: v1.0.0 in the host, v1.1.0 in the plugin.
+func loadsOwnCopy(t *testing.T, host, plugin string) {
+	t.Helper()
+	hostVer, hostAddr, plugVer, plugAddr := loads(t, host, plugin)
+	if hostVer != "v1.0.0" || plugVer != "v1.1.0" {
+		t.Errorf("versions: host %q, plugin %q; want v1.0.0 and v1.1.0", hostVer, plugVer)
+	}
+	if hostAddr == plugAddr || hostAddr == "" {
+		t.Errorf("dep.State at %q in the host and %q in the plugin: want two copies", hostAddr, plugAddr)
+	}
+}
+
 // loads runs host with plugin, fails the test unless it loads, and returns
 // the version and dep.State address each side reports.
 func loads(t *testing.T, host, plugin string) (hostVer, hostAddr, plugVer, plugAddr string) {
@@ -156,4 +168,41 @@ func loads(t *testing.T, host, plugin string) (hostVer, hostAddr, plugVer, plugA
 	hostVer, hostAddr, _ = strings.Cut(res.HostReport, " ")
 	plugVer, plugAddr, _ = strings.Cut(res.Outcomes[0].Output, " ")
 	return hostVer, hostAddr, plugVer, plugAddr
+}
+
+// TestInlineLoadsPlugin is the promise with the inline layout: the fork is
+// plain packages of the host module, which its module zip carries; the host
+// builds and loads a plugin built with another version of the forked
+// module.
+func TestInlineLoadsPlugin(t *testing.T) {
+	dir, hostDir, pluginDir := conflictPair(t)
+	plugin := env.BuildPlugin(t, pluginDir, filepath.Join(dir, "biz.so"))
+	out, err := fork.Fork(context.Background(), fork.Config{Dir: hostDir, Env: env.Environ(), Layout: fork.LayoutInline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Forks) != 1 || out.Forks[0].ForkPath != "example.com/host/third_party/forked/example.com/dep" || out.Layout != fork.LayoutInline {
+		t.Fatalf("forks: %+v, layout %q", out.Forks, out.Layout)
+	}
+	after := env.BuildHost(t, hostDir, filepath.Join(dir, "host-after"))
+	loadsOwnCopy(t, after, plugin)
+
+	// The host's module zip, as a tag would publish it, holds the fork.
+	var zipped bytes.Buffer
+	if err := zip.CreateFromDir(&zipped, module.Version{Path: "example.com/host", Version: "v1.0.0"}, hostDir); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := stdzip.NewReader(bytes.NewReader(zipped.Bytes()), int64(zipped.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forked []string
+	for _, f := range zr.File {
+		if name := strings.TrimPrefix(f.Name, "example.com/host@v1.0.0/"); strings.HasPrefix(name, fork.DefaultDir+"/") {
+			forked = append(forked, name)
+		}
+	}
+	if !slices.Contains(forked, fork.DefaultDir+"/example.com/dep/dep.go") {
+		t.Errorf("the host's module zip holds %q of the fork dir: want its dep.go", forked)
+	}
 }

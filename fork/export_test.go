@@ -30,7 +30,7 @@ func OpenPhases(ctx context.Context, cfg Config) (*Phases, error) {
 		return nil, err
 	}
 	ph := &Phases{s: s}
-	if ph.set, err = newSettings(cfg, s.h.Lock); err == nil {
+	if ph.set, err = newSettings(cfg, s.h.Lock, s.h.Path); err == nil {
 		ph.st, err = s.upstreamView(ph.set.Dir)
 	}
 	if err != nil {

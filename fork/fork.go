@@ -26,6 +26,14 @@ import (
 // DefaultDir is where forks live unless --dir says otherwise.
 const DefaultDir = "third_party/forked"
 
+// LayoutInline is the layout of forks that are plain packages of the host
+// module (Config.Layout, Result.Layout); LayoutModules, the default, makes
+// them nested modules.
+const (
+	LayoutInline  = lockfile.LayoutInline
+	LayoutModules = lockfile.LayoutModules
+)
+
 // LockFile is the name of the lock at the host module's root.
 const LockFile = lockfile.Name
 
@@ -48,10 +56,18 @@ var (
 // Config says what to fork and how. Zero values mean "as the lock says, or
 // the default".
 type Config struct {
-	Dir      string   // a directory inside the host module
-	Env      []string // the go command's environment
-	Prefix   string   // the private namespace (required the first time)
-	ForkDir  string   // where forks live, relative to the host root
+	Dir     string   // a directory inside the host module
+	Env     []string // the go command's environment
+	Prefix  string   // the private namespace (required the first time)
+	ForkDir string   // where forks live, relative to the host root
+	// Layout is how forks live in the host: "modules" (nested modules,
+	// the default) or "inline" (plain packages of the host module); ""
+	// for the lock's.
+	Layout string
+	// ZipLimit is the size, in bytes, the host's module zip may not pass
+	// with inline forks (zipped or unzipped); 0 for the module zip limit
+	// of the go command (500 MiB).
+	ZipLimit int64
 	Keep     []string // patterns of packages or modules left shared with plugins
 	KeepSet  bool     // Keep was given (an empty list clears the lock's)
 	Tests    bool     // keep tests and testdata in forks
@@ -76,9 +92,13 @@ type Config struct {
 // the schema ResultSchema; kinds and statuses are the constants of
 // ForkStatus, FindingKind, hazard.Kind and SizeLevel.
 type Result struct {
-	Schema    string       `json:"schema"`
-	Prefix    string       `json:"prefix"`
-	Dir       string       `json:"dir"`
+	Schema string `json:"schema"`
+	Prefix string `json:"prefix"`
+	Dir    string `json:"dir"`
+	Layout string `json:"layout,omitempty"` // LayoutInline, or none: nested modules
+	// Unignored says that ./... in the host matches the inline forks: its
+	// go line takes no ignore directive.
+	Unignored bool         `json:"unignored,omitempty"`
 	DryRun    bool         `json:"dry_run,omitempty"`
 	Changed   bool         `json:"changed"`
 	Skipped   bool         `json:"skipped,omitempty"`   // the lock's inputs hash matched: nothing was staged or checked again
@@ -222,7 +242,7 @@ func Fork(ctx context.Context, cfg Config) (*Result, error) {
 	if err := s.h.CheckKeep(cfg.Keep); err != nil {
 		return nil, err
 	}
-	set, err := newSettings(cfg, s.h.Lock)
+	set, err := newSettings(cfg, s.h.Lock, s.h.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +358,7 @@ func (s *session) fork(ctx context.Context, set settings, queries []string) (*Re
 // ones.
 func newResult(l, old *lockfile.Lock, recovered bool) *Result {
 	l = l.Normal()
-	res := &Result{Schema: ResultSchema, Prefix: l.Prefix, Dir: l.Dir, Recovered: recovered, HostFiles: l.HostFiles}
+	res := &Result{Schema: ResultSchema, Prefix: l.Prefix, Dir: l.Dir, Layout: l.Layout, Unignored: l.Unignored, Recovered: recovered, HostFiles: l.HostFiles}
 	inNew := map[string]bool{}
 	for _, f := range l.Forks {
 		inNew[f.Path] = true

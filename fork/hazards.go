@@ -10,6 +10,7 @@ import (
 	"github.com/plugfork/plugfork/internal/closure"
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/hazard"
+	"github.com/plugfork/plugfork/internal/load"
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/pkgpath"
 	"github.com/plugfork/plugfork/internal/swap"
@@ -160,10 +161,18 @@ func tagKnobs(c *closure.Closure, pkg string) []string {
 // dropsImport reports whether the forked host, built with the tags, links
 // no package fork: the go command decides, on every package of the host.
 func (s *session) dropsImport(ctx context.Context, st *swap.Stage, tags []string, fork string) (bool, error) {
-	r := gocmd.Runner{Dir: st.Dir, Env: gocmd.WithModFlag(s.cfg.Env, "readonly")}
-	out, err := r.Run(ctx, "list", "-deps", "-tags="+strings.Join(tags, ","), "-f", "{{.ImportPath}}", "./...")
+	pkgs, err := load.Packages(ctx, load.Config{Dir: st.Dir, Env: gocmd.WithModFlag(s.cfg.Env, "readonly"), BuildFlags: []string{"-tags=" + strings.Join(tags, ",")}},
+		load.Name|load.Deps, "./...")
+	if err == nil {
+		err = load.Errors(pkgs)
+	}
 	if err != nil {
 		return false, fmt.Errorf("checking -tags %s: %w", strings.Join(tags, ","), err)
 	}
-	return !slices.Contains(strings.Fields(string(out)), fork), nil
+	for _, p := range pkgs {
+		if p.PkgPath == fork {
+			return false, nil
+		}
+	}
+	return true, nil
 }

@@ -37,7 +37,7 @@ func inputsHash(dir, root string, gomod []byte, lock *lockfile.Lock) (string, er
 	if _, err := os.Stat(filepath.Join(dir, "go.sum")); err == nil {
 		add("go.sum", fromDisk(filepath.Join(dir, "go.sum")))
 	}
-	srcs, err := hostFiles(dir)
+	srcs, err := hostFiles(dir, lock.Dir)
 	if err != nil {
 		return "", err
 	}

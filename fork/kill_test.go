@@ -33,14 +33,31 @@ func main() { fmt.Println(a.Name(), lib.Value()) }
 // TestKilledForkRecovers interrupts plugfork fork (SIGINT and SIGKILL, in
 // turn) at moments spread over a run and checks the promise: right after the kill the host is
 // either as before or has a committed journal (no half state without one),
-// and the next run ends in exactly the tree an uninterrupted fork makes.
+// and the next run ends in exactly the tree an uninterrupted fork makes,
+// in either layout.
 func TestKilledForkRecovers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds plugfork and runs it many times")
 	}
+	for _, layout := range killLayouts {
+		t.Run(layout.name, func(t *testing.T) { killedForkRecovers(t, layout.args) })
+	}
+}
+
+// killLayouts are the fork flags of the kill tests, by layout.
+var killLayouts = []struct {
+	name string
+	args []string
+}{
+	{"modules", []string{"--prefix", "gitlab.example.com/workflow"}},
+	{"inline", []string{"--layout", "inline"}},
+}
+
+// killedForkRecovers is TestKilledForkRecovers for a fork with args.
+func killedForkRecovers(t *testing.T, args []string) {
 	tmp, orig, run := killSetup(t)
 	before := snapshot(t, orig)
-	fork := func(dir string) *exec.Cmd { return run(dir, "fork", "--prefix", "gitlab.example.com/workflow") }
+	fork := func(dir string) *exec.Cmd { return run(dir, append([]string{"fork"}, args...)...) }
 	ref := filepath.Join(tmp, "ref")
 	copyTree(t, orig, ref)
 	start := time.Now()
@@ -135,11 +152,19 @@ func TestKilledUnforkRecovers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds plugfork and runs it many times")
 	}
+	for _, layout := range killLayouts {
+		t.Run(layout.name, func(t *testing.T) { killedUnforkRecovers(t, layout.args) })
+	}
+}
+
+// killedUnforkRecovers is TestKilledUnforkRecovers for a host forked with
+// args.
+func killedUnforkRecovers(t *testing.T, args []string) {
 	tmp, orig, run := killSetup(t)
 	before := snapshot(t, orig)
 	forked := filepath.Join(tmp, "forked")
 	copyTree(t, orig, forked)
-	if out, err := run(forked, "fork", "--prefix", "gitlab.example.com/workflow").CombinedOutput(); err != nil {
+	if out, err := run(forked, append([]string{"fork"}, args...)...).CombinedOutput(); err != nil {
 		t.Fatalf("fork: %v\n%s", err, out)
 	}
 	forkedTree := snapshot(t, forked)

@@ -27,6 +27,7 @@ type materialized struct {
 	rewritten    []string     // of those, the ones that differ from the host's: what this run changes
 	hostFindings []Finding    // what the rewrite of the host found
 	gomod        []byte       // the host's go.mod, wired to the forks
+	unignored    bool         // inline forks that ./... matches: the go line takes no ignore directive
 }
 
 // forkOutput is one fork as written.
@@ -52,15 +53,15 @@ func materialize(st *swap.Stage, p *plan, set settings, progress func(string, ..
 		return nil, err
 	}
 	m := &materialized{forks: forks}
-	if m.hostFiles, m.hostFindings, err = rewriteHost(st, p.mapping); err != nil {
+	if m.hostFiles, m.hostFindings, err = rewriteHost(st, set.Dir, p.mapping); err != nil {
 		return nil, err
 	}
 	// The stage's host files are rewritten from the upstream view: those
 	// this run changes are those that differ from the host's.
-	if m.rewritten, err = changedHostFiles(st, st.Root); err != nil {
+	if m.rewritten, err = changedHostFiles(st, st.Root, set.Dir); err != nil {
 		return nil, err
 	}
-	if m.gomod, err = wireGoMod(p.gomod, p.forks, p.stillNeeded); err != nil {
+	if m.gomod, m.unignored, err = wireGoMod(p.gomod, p.forks, p.stillNeeded, set); err != nil {
 		return nil, err
 	}
 	if err := st.WriteGoMod(m.gomod); err != nil {
@@ -120,6 +121,13 @@ func copyFile(st *swap.Stage, fp *forkPlan, rel string, names map[string]string,
 	out := src
 	if kind, ok := rewritable(rel); ok {
 		display := path.Join(fp.ForkDir, rel)
+		if kind == "go" && fp.PinVersion {
+			// First, so that what is found in the file is where the
+			// fork has it.
+			if src, err = withFileVersion(src); err != nil {
+				return fileResult{}, fmt.Errorf("%s@%s: %s: %w", fp.Mod.Path, fp.Mod.Version, rel, err)
+			}
+		}
 		res, err := rewriteFile(display, kind, src, m, true)
 		if err != nil {
 			return fileResult{}, fmt.Errorf("rewriting %s@%s: %w", fp.Mod.Path, fp.Mod.Version, err)
@@ -183,18 +191,13 @@ func writeForks(st *swap.Stage, p *plan, set settings, progress func(done, total
 		names map[string]string
 		slot  *fileResult
 	}
-	files := make([][]string, len(p.forks))
 	results := make([][]fileResult, len(p.forks))
 	var items []item
 	for i := range p.forks {
 		fp := &p.forks[i]
-		var err error
-		if files[i], err = closure.Files(fp.Mod, fp.Pkgs, set.Tests, set.Whole); err != nil {
-			return nil, fmt.Errorf("%s: listing files: %w", fp.Mod.Path, err)
-		}
-		results[i] = make([]fileResult, len(files[i]))
+		results[i] = make([]fileResult, len(fp.Files))
 		names := packageNames(fp)
-		for j, rel := range files[i] {
+		for j, rel := range fp.Files {
 			items = append(items, item{fp, rel, names, &results[i][j]})
 		}
 	}
@@ -237,7 +240,7 @@ func writeForks(st *swap.Stage, p *plan, set settings, progress func(done, total
 	_, protoForked := p.closure.Forked[hazard.ProtoRegistry]
 	for i := range p.forks {
 		var err error
-		if out[i], err = finishFork(st, &p.forks[i], p.mapping, files[i], results[i]); err != nil {
+		if out[i], err = finishFork(st, set, &p.forks[i], p.mapping, results[i]); err != nil {
 			return nil, err
 		}
 		if protoForked {
@@ -247,12 +250,12 @@ func writeForks(st *swap.Stage, p *plan, set settings, progress func(done, total
 	return out, nil
 }
 
-// finishFork writes the fork's go.mod and marker once its files are
-// copied, and computes its tree hash.
-func finishFork(st *swap.Stage, fp *forkPlan, m *rewrite.Mapping, files []string, results []fileResult) (forkOutput, error) {
+// finishFork writes the fork's marker, and its go.mod unless it is inline,
+// once its files are copied, and computes its tree hash.
+func finishFork(st *swap.Stage, set settings, fp *forkPlan, m *rewrite.Mapping, results []fileResult) (forkOutput, error) {
 	var out forkOutput
 	sums := map[string]string{}
-	for i, rel := range files {
+	for i, rel := range fp.Files {
 		r := results[i]
 		sums[rel] = r.sum
 		out.files++
@@ -262,18 +265,20 @@ func finishFork(st *swap.Stage, fp *forkPlan, m *rewrite.Mapping, files []string
 		out.registrations = append(out.registrations, r.registrations...)
 	}
 	out.registrations = withKnown(fp, out.registrations)
-	gomod, err := forkGoMod(fp, m)
-	if err != nil {
-		return forkOutput{}, err
-	}
 	dst := st.Path(fp.ForkDir)
 	if err := os.MkdirAll(dst, 0o777); err != nil {
 		return forkOutput{}, err
 	}
-	if err := os.WriteFile(filepath.Join(dst, "go.mod"), gomod, 0o644); err != nil {
-		return forkOutput{}, err
+	if !set.inline() { // an inline fork is packages of the host module: no go.mod
+		gomod, err := forkGoMod(fp, m)
+		if err != nil {
+			return forkOutput{}, err
+		}
+		if err := os.WriteFile(filepath.Join(dst, "go.mod"), gomod, 0o644); err != nil {
+			return forkOutput{}, err
+		}
+		sums["go.mod"] = lockfile.FileSum(gomod)
 	}
-	sums["go.mod"] = lockfile.FileSum(gomod)
 	marker := (&lockfile.Marker{
 		Path: fp.Mod.Path, Version: fp.Mod.Version, LocalDir: fp.Mod.LocalDir(), Sum: fp.Mod.Sum,
 		ForkPath: fp.ForkPath, Packages: len(fp.Pkgs), Files: sums,

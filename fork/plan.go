@@ -43,6 +43,11 @@ type forkPlan struct {
 	ForkDir  string           // relative to the host root, slash-separated
 	Require  lockfile.Require // how the upstream go.mod requires Mod
 	Replace  string           // the host's replacement of Mod, as the lock records it ("path version" or a directory)
+	Files    []string         // the files copied, relative to Mod.Dir, slash-separated, sorted
+	// PinVersion says that the fork is inline and its module older than
+	// the host's language version where semantics changed: its Go files
+	// get a //go:build go1.21 term (see withFileVersion).
+	PinVersion bool
 }
 
 // plan resolves the build list and the closure of the upstream view in st
@@ -140,7 +145,7 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 		p.exposed = append(p.exposed, Exposed{Package: path, Forks: exposed[path]})
 	}
 	for _, m := range forkMods {
-		dir, err := lockfile.ForkDir(set.Dir, m.Path)
+		dir, err := lockfile.ForkDir(set.Dir, m.Path, set.inline())
 		if err != nil {
 			return nil, err
 		}
@@ -148,10 +153,25 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 		if m.LocalDir() {
 			repl = st.HostPath(repl) // not the stage's absolute path
 		}
+		pin := false
+		if set.inline() && f.Go != nil {
+			v, err := goVersion(m.Dir)
+			if err != nil {
+				return nil, fmt.Errorf("%s@%s: %w", m.Path, m.Version, err)
+			}
+			pin = pinsVersion(v, "go"+f.Go.Version)
+		}
+		files, err := closure.Files(m, byMod[m], set.Tests, set.Whole)
+		if err != nil {
+			return nil, fmt.Errorf("%s: listing files: %w", m.Path, err)
+		}
 		p.forks = append(p.forks, forkPlan{
 			Mod: m, Pkgs: byMod[m], ForkPath: pairs[m.Path], ForkDir: dir,
-			Require: requireOf(f, m.Path), Replace: repl,
+			Require: requireOf(f, m.Path), Replace: repl, Files: files, PinVersion: pin,
 		})
+	}
+	if err := checkZipSize(s.h.Root, p, set, s.cfg.ZipLimit); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -184,23 +184,11 @@ func realFixture(t *testing.T, env *testgo.Env, name string, mods ...string) str
 func TestRealModules(t *testing.T) {
 	env := realEnv(t)
 	ctx := context.Background()
-	start := time.Now()
-	step := func(format string, args ...any) {
-		t.Logf("%6.1fs "+format, append([]any{time.Since(start).Seconds()}, args...)...)
-	}
+	step := stepLogger(t)
 	const prefix = "gitlab.example.com/workflow"
 
 	fixture := filepath.Join("testdata", "real", "modules.txtar")
-	ar, err := txtar.ParseFile(fixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{}
-	for _, f := range ar.Files {
-		if name, ok := strings.CutPrefix(f.Name, "want/"); ok {
-			want[name] = strings.TrimSpace(string(f.Data))
-		}
-	}
+	ar, want := realModules(t)
 	dir := t.TempDir()
 	hostDir, pluginDir, vendorDir := filepath.Join(dir, "host"), filepath.Join(dir, "plugin"), filepath.Join(dir, "vendored")
 	for _, d := range []struct{ dir, prefix string }{{dir, ""}, {vendorDir, "host/"}} {
@@ -304,16 +292,7 @@ func TestRealModules(t *testing.T) {
 
 	// After: the host behaves as before, and the plugin loads with its own
 	// copies of the modules.
-	res = testgo.Load(ctx, after, plugin)
-	if res.Err != nil || len(res.Outcomes) != 1 || !res.Outcomes[0].Loaded {
-		t.Fatalf("after fork: %+v\nstdout:\n%s\nstderr:\n%s", res.Outcomes, res.Stdout, res.Stderr)
-	}
-	if res.HostReport != want["report"] {
-		t.Errorf("host after fork reports:\n%s\nwant:\n%s", res.HostReport, want["report"])
-	}
-	if o := res.Outcomes[0].Output; o != want["plugin"] {
-		t.Errorf("plugin reports %q, want %q", o, want["plugin"])
-	}
+	loadsAsWanted(t, ctx, after, plugin, want)
 
 	// A re-run changes nothing; check passes.
 	lock, err := os.ReadFile(filepath.Join(hostDir, fork.LockFile))
@@ -359,6 +338,48 @@ func TestRealModules(t *testing.T) {
 	if chk, err = fork.Check(fork.CheckConfig{Dir: hostDir}); err != nil || !chk.OK {
 		t.Errorf("check after accepting: %v %+v", err, chk.Findings)
 	}
+}
+
+// loadsAsWanted checks that the forked host after loads plugin, and that
+// both report what want (of realModules) says.
+func loadsAsWanted(t *testing.T, ctx context.Context, after, plugin string, want map[string]string) {
+	t.Helper()
+	res := testgo.Load(ctx, after, plugin)
+	if res.Err != nil || len(res.Outcomes) != 1 || !res.Outcomes[0].Loaded {
+		t.Fatalf("after fork: %+v\nstdout:\n%s\nstderr:\n%s", res.Outcomes, res.Stdout, res.Stderr)
+	}
+	if res.HostReport != want["report"] {
+		t.Errorf("host after fork reports:\n%s\nwant:\n%s", res.HostReport, want["report"])
+	}
+	if o := res.Outcomes[0].Output; o != want["plugin"] {
+		t.Errorf("plugin reports %q, want %q", o, want["plugin"])
+	}
+}
+
+// stepLogger returns a function that logs a step of a long test with the
+// seconds since the test began.
+func stepLogger(t *testing.T) func(format string, args ...any) {
+	start := time.Now()
+	return func(format string, args ...any) {
+		t.Logf("%6.1fs "+format, append([]any{time.Since(start).Seconds()}, args...)...)
+	}
+}
+
+// realModules returns the archive of the real host of
+// testdata/real/modules.txtar, with the reports it wants by name (want/NAME).
+func realModules(t *testing.T) (*txtar.Archive, map[string]string) {
+	t.Helper()
+	ar, err := txtar.ParseFile(filepath.Join("testdata", "real", "modules.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for _, f := range ar.Files {
+		if name, ok := strings.CutPrefix(f.Name, "want/"); ok {
+			want[name] = strings.TrimSpace(string(f.Data))
+		}
+	}
+	return ar, want
 }
 
 // realHazards are the packages of the real host that register a fixed

@@ -1,6 +1,7 @@
 package fork
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/plugfork/plugfork/internal/closure"
@@ -138,15 +140,41 @@ type settings struct {
 	Keep     []string
 	Tests    bool
 	Whole    bool
+	Layout   string // "" (lockfile.LayoutModules) or lockfile.LayoutInline
 	Scope    closure.Scope
 	Accepted []lockfile.Acceptance // the lock's, with those given
 }
 
+// inline reports whether the forks are plain packages of the host module.
+func (set settings) inline() bool { return set.Layout == lockfile.LayoutInline }
+
 // newSettings merges the flags with the old lock (nil before the first
-// fork) into the new lock's header.
-func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
+// fork) of the host module hostPath into the new lock's header.
+func newSettings(cfg Config, old *lockfile.Lock, hostPath string) (settings, error) {
 	set := settings{Prefix: cfg.Prefix, Dir: cfg.ForkDir, Keep: cfg.Keep, Tests: cfg.Tests, Whole: cfg.Whole}
 	platforms, tags := cfg.Platforms, cfg.Tags
+	layout, err := checkLayout(cfg.Layout, old)
+	if err != nil {
+		return settings{}, err
+	}
+	set.Layout = layout
+	if set.inline() {
+		// The import path of an inline fork is its directory's below the
+		// host's: the prefix follows from the dir (a dir other than the
+		// lock's is refused below).
+		dir := DefaultDir
+		if old != nil {
+			dir = old.Dir
+		}
+		forced := hostPath + "/" + path.Clean(filepath.ToSlash(cmp.Or(cfg.ForkDir, dir)))
+		if cfg.Prefix != "" && cfg.Prefix != forced {
+			return settings{}, fmt.Errorf("--prefix %s: with --layout inline the forks' import prefix is the host module's path and the fork dir, %s: drop --prefix (--dir moves the forks)", cfg.Prefix, forced)
+		}
+		set.Prefix = forced
+		if old != nil && cfg.ForkDir != "" && forced != old.Prefix {
+			set.Prefix = old.Prefix
+		}
+	}
 	if old != nil {
 		if set.Prefix == "" {
 			set.Prefix = old.Prefix
@@ -176,7 +204,6 @@ func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 		set.Accepted = slices.DeleteFunc(set.Accepted, func(b lockfile.Acceptance) bool { return b.Package == a.Package })
 		set.Accepted = append(set.Accepted, a)
 	}
-	var err error
 	if set.Scope, err = closure.NewScope(platforms, tags); err != nil {
 		return settings{}, fmt.Errorf("invalid scope: %w", err)
 	}
@@ -193,10 +220,44 @@ func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 	if err := lockfile.CheckRelDir(set.Dir); err != nil {
 		return settings{}, fmt.Errorf("invalid --dir %q: %w", set.Dir, err)
 	}
+	if set.inline() && slices.Contains(strings.Split(set.Dir, "/"), "vendor") {
+		return settings{}, fmt.Errorf("invalid --dir %q: inline forks are packages of the host module, and the go command does not take packages below a vendor directory", set.Dir)
+	}
 	if old != nil && set.Dir != old.Dir {
 		return settings{}, fmt.Errorf("--dir %s differs from the locked dir %s: run plugfork unfork first to move the forks", set.Dir, old.Dir)
 	}
 	return set, nil
+}
+
+// checkLayout returns the layout of a run given flag (from --layout; ""
+// for none) in a host with lock old (nil before the first fork): the
+// lock's, unless the flag says otherwise before the first fork. Forks do
+// not move between layouts in place.
+func checkLayout(flag string, old *lockfile.Lock) (string, error) {
+	var want string // as the lock records it
+	switch flag {
+	case "":
+	case lockfile.LayoutModules:
+	case lockfile.LayoutInline:
+		want = flag
+	default:
+		return "", fmt.Errorf("--layout %s: want %s or %s", flag, lockfile.LayoutModules, lockfile.LayoutInline)
+	}
+	switch {
+	case old == nil:
+		return want, nil
+	case flag != "" && want != old.Layout:
+		return "", fmt.Errorf("--layout %s: the forks here are in the %s layout; to change it, run plugfork unfork, then plugfork fork --layout %s", flag, layoutName(old.Layout), flag)
+	}
+	return old.Layout, nil
+}
+
+// layoutName names a layout as --layout does.
+func layoutName(l string) string {
+	if l == "" {
+		return lockfile.LayoutModules
+	}
+	return l
 }
 
 // lock returns the lock of a run with these settings that made p and m,
@@ -205,7 +266,7 @@ func newSettings(cfg Config, old *lockfile.Lock) (settings, error) {
 // (see remedies). An accepted hazard of a package that registers nothing
 // (any more) is dropped; one just given is an error.
 func (set settings) lock(p *plan, m *materialized, given []lockfile.Acceptance, surface []Surface, exp *exposures, ldflags []Finding) (*lockfile.Lock, error) {
-	l := &lockfile.Lock{Prefix: set.Prefix, Dir: set.Dir, Keep: set.Keep, Tests: set.Tests, Whole: set.Whole, HostFiles: m.hostFiles,
+	l := &lockfile.Lock{Prefix: set.Prefix, Dir: set.Dir, Layout: set.Layout, Unignored: m.unignored, Keep: set.Keep, Tests: set.Tests, Whole: set.Whole, HostFiles: m.hostFiles,
 		Platforms: set.Scope.Platforms, Tags: set.Scope.Tags, Largest: largest(p, m)}
 	for _, e := range surface {
 		l.Surface = append(l.Surface, lockfile.Shared{Package: e.Package, Module: e.Module, Version: e.Version, Fingerprint: e.Fingerprint, Why: e.Why, Unbuilt: e.NotBuilt})
@@ -272,7 +333,7 @@ func (s *session) upstreamView(forkDir string) (*swap.Stage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", LockFile, err)
 		}
-		if _, _, err := rewriteHost(st, inv); err != nil {
+		if _, _, err := rewriteHost(st, forkDir, inv); err != nil {
 			return nil, err
 		}
 		if gomod, err = unwireGoMod(gomod, old); err != nil {
@@ -282,11 +343,11 @@ func (s *session) upstreamView(forkDir string) (*swap.Stage, error) {
 	return st, st.WriteGoMod(gomod)
 }
 
-// rewriteHost rewrites the Go and assembly files of the host's packages in
-// the stage and returns the files it changed (relative, sorted) and what
-// the rewrite found.
-func rewriteHost(st *swap.Stage, m *rewrite.Mapping) ([]string, []Finding, error) {
-	files, err := hostFiles(st.Dir)
+// rewriteHost rewrites the Go and assembly files of the host's packages
+// (outside the fork dir forkDir) in the stage and returns the files it
+// changed (relative, sorted) and what the rewrite found.
+func rewriteHost(st *swap.Stage, forkDir string, m *rewrite.Mapping) ([]string, []Finding, error) {
+	files, err := hostFiles(st.Dir, forkDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -317,9 +378,10 @@ func rewriteHost(st *swap.Stage, m *rewrite.Mapping) ([]string, []Finding, error
 
 // hostFiles returns the Go and assembly files of every package of the
 // module in dir (see modtree.Packages), relative and slash-separated,
-// sorted: the files plugfork rewrites and check reads.
-func hostFiles(dir string) ([]string, error) {
-	rels, err := modtree.Packages(dir)
+// sorted: the files plugfork rewrites and check reads. The fork dir
+// forkDir is left out: inline forks are not the host's own files.
+func hostFiles(dir, forkDir string) ([]string, error) {
+	rels, err := modtree.Packages(dir, forkDir)
 	if err != nil {
 		return nil, err
 	}

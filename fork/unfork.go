@@ -46,7 +46,7 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	}
 	res := &UnforkResult{Schema: UnforkSchema, DryRun: cfg.DryRun}
 	if len(modules) > 0 && len(modules) < len(old.Forks) {
-		set, err := newSettings(cfg, old)
+		set, err := newSettings(cfg, old, s.h.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func Unfork(ctx context.Context, cfg Config, modules []string) (*UnforkResult, e
 	if err != nil {
 		return nil, err
 	}
-	changed, err := changedHostFiles(st, s.h.Root)
+	changed, err := changedHostFiles(st, s.h.Root, old.Dir)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func Upgrade(ctx context.Context, cfg Config, queries []string) (*UpgradeResult,
 	if err := notForked(s.h.Lock, modules); err != nil {
 		return nil, err
 	}
-	set, err := newSettings(cfg, s.h.Lock)
+	set, err := newSettings(cfg, s.h.Lock, s.h.Path)
 	if err != nil {
 		return nil, err
 	}

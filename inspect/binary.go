@@ -41,6 +41,9 @@ type Binary struct {
 	Modules    []Module  `json:"modules,omitempty"`     // the other modules, sorted by path
 	Settings   []Setting `json:"settings,omitempty"`    // build settings, as go version -m prints them
 	Packages   []Package `json:"packages"`              // linked packages: hosts sorted by path, plugins in table order
+	// Isolated is what an isolated plugin's build information says of
+	// its private copies; nil for other binaries.
+	Isolated *Isolated `json:"isolated,omitempty"`
 
 	file    string // the real path of the file read, to tell files apart
 	hostErr error  // why a program cannot load plugins
@@ -249,6 +252,7 @@ func (b *Binary) setBuildInfo(bi *buildinfo.BuildInfo) {
 	for _, s := range bi.Settings {
 		b.Settings = append(b.Settings, Setting{s.Key, s.Value})
 	}
+	b.Isolated = isolation(b)
 }
 
 func module(m *debug.Module) Module {

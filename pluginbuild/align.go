@@ -13,37 +13,39 @@ import (
 
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/hostmodel"
+	"github.com/plugfork/plugfork/internal/load"
 	"golang.org/x/mod/modfile"
+	"golang.org/x/tools/go/packages"
 )
 
-// dep is a package the plugin links, as go list -deps -json prints it.
+// dep is a package the plugin links.
 type dep struct {
 	ImportPath string
-	Standard   bool
-	GoFiles    []string
-	CgoFiles   []string
-	SFiles     []string
-	Module     *struct {
-		Path    string
-		Version string
-		Main    bool
-	}
+	// Files are its Go files (cgo's among them) and its other files
+	// (assembly, C): what build tags choose.
+	Files  []string
+	Module *packages.Module // nil for the standard library
 }
 
-// deps lists the packages pkgs link in the view, with tags.
+// deps lists the packages pkgs link in the view, with tags, each after
+// the packages it imports.
 func (v *view) deps(ctx context.Context, pkgs []string, tags string) ([]dep, error) {
-	args := []string{"-deps", "-json=ImportPath,Standard,GoFiles,CgoFiles,SFiles,Module"}
+	flags := []string{"-overlay=" + v.overlay}
 	if tags != "" {
-		args = append(args, "-tags="+tags)
+		flags = append(flags, "-tags="+tags)
 	}
-	var out []dep
 	r := v.runner()
-	err := gocmd.JSON(ctx, r, func(d *dep) error {
-		out = append(out, *d)
-		return nil
-	}, append([]string{"list", "-overlay=" + v.overlay}, append(args, pkgs...)...)...)
+	loaded, err := load.Packages(ctx, load.Config{Dir: r.Dir, Env: r.Env, BuildFlags: flags},
+		load.Name|load.Files|load.Deps|load.Module, pkgs...)
+	if err == nil {
+		err = load.Errors(loaded)
+	}
 	if err != nil {
 		return nil, v.loadError(err)
+	}
+	out := make([]dep, 0, len(loaded))
+	for _, p := range loaded {
+		out = append(out, dep{ImportPath: p.PkgPath, Files: append(slices.Clone(p.GoFiles), p.OtherFiles...), Module: p.Module})
 	}
 	return out, nil
 }
@@ -84,12 +86,12 @@ func (b *builder) align(ctx context.Context) ([]Alignment, string, error) {
 			return nil, "", err
 		}
 		if len(deps) > 0 {
-			main = deps[len(deps)-1].ImportPath // go list -deps lists it last
+			main = deps[len(deps)-1].ImportPath // deps lists it last
 		}
 		off := map[string]*Alignment{}
 		for _, d := range deps {
 			m := d.Module
-			if d.Standard || m == nil || m.Main || !linked[d.ImportPath] || b.host.forked(m.Path) {
+			if m == nil || m.Main || !linked[d.ImportPath] || b.host.forked(m.Path) {
 				continue // a fork comes from the host's source, at the version it names
 			}
 			want, ok := versions[m.Path]
@@ -142,7 +144,7 @@ func (b *builder) checkTags(ctx context.Context, linked map[string]bool) error {
 		out := map[string]string{}
 		for _, d := range deps {
 			if linked[d.ImportPath] {
-				out[d.ImportPath] = strings.Join(d.GoFiles, " ") + "|" + strings.Join(d.CgoFiles, " ") + "|" + strings.Join(d.SFiles, " ")
+				out[d.ImportPath] = strings.Join(d.Files, " ")
 			}
 		}
 		return out, nil

@@ -135,5 +135,6 @@ func Env(ctx context.Context, cfg EnvConfig) (*EnvResult, error) {
 	if fl.set["-trimpath"] == "true" {
 		r.Notes = append(r.Notes, "the host is built with -trimpath: the host's own packages match only when the plugin builds in the workspace; the replace lines compile them as a dependency, recorded as module@version")
 	}
+	r.Notes = append(r.Notes, isolateEnvNote)
 	return r, nil
 }

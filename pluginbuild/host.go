@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/hostmodel"
+	"github.com/plugfork/plugfork/internal/load"
 	"github.com/plugfork/plugfork/internal/lockfile"
 	"github.com/plugfork/plugfork/internal/modtree"
 	"golang.org/x/mod/modfile"
@@ -124,19 +124,22 @@ func (h *host) links(ctx context.Context, tags string) (pkgs map[string]bool, ve
 		}
 		return pkgs, versions, nil
 	}
-	args := []string{"list", "-deps", "-f", "{{.ImportPath}}\t{{with .Module}}{{.Path}}\t{{.Version}}{{end}}"}
+	var flags []string
 	if tags != "" {
-		args = append(args, "-tags="+tags)
+		flags = append(flags, "-tags="+tags)
 	}
-	data, err := h.runner().Run(ctx, append(args, "./...")...)
+	r := h.runner()
+	loaded, err := load.Packages(ctx, load.Config{Dir: r.Dir, Env: r.Env, BuildFlags: flags}, load.Name|load.Deps|load.Module, "./...")
+	if err == nil {
+		err = load.Errors(loaded)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing the host's packages: %w", err)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		f := strings.Split(line, "\t")
-		pkgs[f[0]] = true
-		if len(f) == 3 && f[2] != "" {
-			versions[f[1]] = f[2]
+	for _, p := range loaded {
+		pkgs[p.PkgPath] = true
+		if p.Module != nil && p.Module.Version != "" {
+			versions[p.Module.Path] = p.Module.Version
 		}
 	}
 	return pkgs, versions, nil

@@ -41,6 +41,11 @@ type Config struct {
 	Output     string   // the plugin file (-o); default <package name>.so
 	Flags      Flags    // go build flags given
 	Write      bool     // -w: write the wiring into the plugin module
+	// Isolate builds the plugin with private import paths for every
+	// package it need not share with the host (--isolate); IsolateID,
+	// when set, is its own packages' private id (--isolate-id).
+	Isolate   bool
+	IsolateID string
 	// Progress, when set, receives one line per step of long work.
 	Progress io.Writer
 }
@@ -60,8 +65,10 @@ type Result struct {
 	// after the --also plugins; nil without a host binary.
 	Verdict *inspect.Verdict `json:"verdict,omitempty"`
 	Wrote   []string         `json:"wrote,omitempty"` // with -w: the plugin module's files written
-	Notes   []string         `json:"notes,omitempty"`
-	Millis  int64            `json:"ms"`
+	// Isolated says what --isolate made private; nil without it.
+	Isolated *Isolation `json:"isolated,omitempty"`
+	Notes    []string   `json:"notes,omitempty"`
+	Millis   int64      `json:"ms"`
 }
 
 // Loads reports whether the plugin is predicted to load (true when it was
@@ -130,7 +137,12 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 	if data, err := os.ReadFile(output); err == nil {
 		os.WriteFile(built, data, 0o755)
 	}
-	if err := b.build(ctx, built, res.Aligned); err != nil {
+	if cfg.Isolate {
+		if res.Isolated, err = b.isolate(ctx, main, built); err != nil {
+			return nil, err
+		}
+		res.Notes = append(res.Notes, res.Isolated.notes()...)
+	} else if err := b.build(ctx, built, res.Aligned); err != nil {
 		return nil, err
 	}
 	if b.host.bin != nil {
@@ -200,6 +212,12 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 	p, err := readModule(cfg.Dir)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.IsolateID != "" && !cfg.Isolate {
+		return nil, errors.New("--isolate-id without --isolate: add --isolate")
+	}
+	if cfg.Isolate && cfg.Write {
+		return nil, errors.New("-w with --isolate: the wiring -w writes builds the plugin plain, not isolated; an isolated plugin is built only by plugfork plugin build --isolate")
 	}
 	if cfg.Host == "" {
 		return nil, errors.New("no --host: name the host module's directory, or MODULE@VERSION (the framework the plugin is written against)")

@@ -22,6 +22,9 @@ import (
 // version, -trimpath from the host binary) it loads, its own uuid beside
 // the host's fork.
 func TestRealPluginBuild(t *testing.T) {
+	if os.Getenv("PLUGFORK_REAL") == "" {
+		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
+	}
 	real, dir := realSDK(t)
 	ctx := context.Background()
 	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
@@ -67,6 +70,9 @@ func TestRealPluginBuild(t *testing.T) {
 // example.com/realframework@v1.0.0 builds it with no checkout, and it loads
 // into the -trimpath host built from the tag's source.
 func TestRealPublishedHost(t *testing.T) {
+	if os.Getenv("PLUGFORK_REAL") == "" {
+		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
+	}
 	real, dir := realSDK(t)
 	ctx := context.Background()
 	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
@@ -104,18 +110,18 @@ func TestRealPublishedHost(t *testing.T) {
 	unchanged(t, plug, gomod, gosum)
 }
 
-// realSDK skips the test unless real modules may be fetched and plugins
-// built, and extracts testdata/real/sdk.txtar into a new directory; it
-// returns the go environment for real modules and that directory.
-func realSDK(t *testing.T) (*testgo.Env, string) {
-	t.Helper()
-	if os.Getenv("PLUGFORK_REAL") == "" {
-		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
-	}
+// realSDK skips a test that cannot build plugins here, and extracts the real
+// framework and its plugin of testdata/real/sdk.txtar into a new directory,
+// with the archives named, extracted beside them; it returns the
+// environment that reaches the module proxy, and the directory.
+func realSDK(tb testing.TB, archives ...string) (*testgo.Env, string) {
+	tb.Helper()
 	if runtime.GOOS != "linux" {
-		t.Skip("builds and loads Go plugins: linux only")
+		tb.Skip("builds and loads Go plugins: linux only")
 	}
-	dir := t.TempDir()
-	testgo.ExtractFile(t, filepath.Join("testdata", "real", "sdk.txtar"), dir, "")
+	dir := tb.TempDir()
+	for _, a := range append([]string{"sdk.txtar"}, archives...) {
+		testgo.ExtractFile(tb, filepath.Join("testdata", "real", a), dir, "")
+	}
 	return &testgo.Env{Vars: []string{"GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=1"}}, dir
 }

@@ -40,7 +40,8 @@ as plugfork/error/v1: {schema, error, exit}.
 
 # Fork
 
-	plugfork fork [packages] [--prefix P] [--dir D] [--keep PATTERN]... [--tests]
+	plugfork fork [packages] [--prefix P] [--dir D] [--layout modules|inline]
+	              [--keep PATTERN]... [--tests]
 	              [--whole-modules] [--platform GOOS/GOARCH,...] [--tags TAG,...]
 	              [--accept-hazard PACKAGE... --reason TEXT]
 	              [-v] [--dry-run] [--json]
@@ -93,6 +94,36 @@ that uses them with its own copy of the module does not compile. String
 literals holding forked paths, cgo packages and -ldflags -X flags in build
 files are reported, not rewritten.
 
+--layout says how forks live in the host. modules (the default) makes each
+fork a nested module, as above. A module zip leaves nested modules out, and a
+replace applies only in the main module: a version of the host published
+through a module proxy carries no forks. inline makes each fork plain
+packages of the host module, at <host module path>/D/<module path> (so the
+prefix is the host's path and D; a --prefix that differs is refused), with no
+go.mod, require or replace: the host's module zip carries them. The lock
+records the layout (a layout line); re-runs keep it, and another --layout is
+refused: unfork, then fork with it. What the module boundary gave is kept
+another way: a fork whose go.mod says go 1.21 or older (or has no go line)
+keeps its language version where semantics changed since (per-iteration
+for-loop variables, go 1.22) through a go1.21 term in the build constraint
+of each Go file, combined with the file's own ("//go:build linux && go1.21";
+old "+build" lines are folded into it). A file's version cannot be set below
+go1.21, so what changed before go 1.21 is not kept; those changes only added
+to the language. internal/ paths stay valid under the one prefix, and
+go:linkname, assembly, embedded files, cgo, the licences and the marker are
+as in the modules layout. ./... in the host would match the forks (go vet,
+go test, linters): an ignore directive for D in go.mod keeps them out, where
+the go line is 1.25 or later; otherwise the result notes it (unignored), and
+raising the go line or a D beginning with _ avoids it. unfork removes the
+directive and restores go.mod byte for byte. A closure whose module zip
+would pass 500 MiB (the files of the host module and of the forks, zipped or
+unzipped; PLUGFORK_ZIP_LIMIT, in bytes, lowers the limit for a proxy that
+takes less) is refused before anything is written, with the largest forks,
+the ones only some builds reach (with the build constraint on the way), and
+the scope that would fit; so are forks' files a module zip does not take
+(paths that differ only in case: example.com/UpperCase beside
+example.com/uppercase).
+
 Forks hold every file go mod vendor would, whatever its build constraints.
 --platform GOOS/GOARCH,... and --tags TAG,... (as go build -tags) scope them
 to the builds the host really makes: only the files that build in one of
@@ -107,7 +138,7 @@ file over 50 MiB (git hosts warn) or 100 MiB (they refuse it: a large-file
 finding), each with the import chain that reaches it and the build
 constraint of the importing file; the text output shows the files over the
 limits, -v the whole report. --json prints plugfork/fork/v1: prefix,
-dir, changed, skipped (the lock's inputs hash matched: nothing was staged),
+dir, layout (inline; none for modules), unignored, changed, skipped (the lock's inputs hash matched: nothing was staged),
 recovered, forks[{path, version, fork_path, dir, packages, files, bytes,
 status (added, updated or unchanged), previous_version}], removed,
 pinned[{module, version, packages}], surface[{package, module, version,
@@ -228,7 +259,8 @@ also call before plugin.Open.
 # Plugin build
 
 	plugfork plugin build [package] --host DIR|MODULE@VERSION [--host-binary FILE]
-	                      [-o FILE] [--also PLUGIN]... [-w] [--json] [go build flags]
+	                      [-o FILE] [--also PLUGIN]... [-w] [--isolate [--isolate-id ID]]
+	                      [--json] [go build flags]
 
 is for the teams that write plugins: run in the plugin's module, it builds
 the plugin's main package (default ".") with -buildmode=plugin so that it
@@ -276,7 +308,32 @@ command writes them (-trimpath, -tags=x, -v). --json prints
 plugfork/plugin-build/v1: plugin{path, dir}, host{path, version, dir, prefix,
 forks, binary, go_version}, output, name, aligned[{module, from, to, packages}],
 flags, env, checked, verdict (inspect's, see package inspect), wrote, notes,
-ms.
+ms, and with --isolate isolated{id, deps_id, plugin_path, copies[{module,
+version, path, packages}], shared, cgo}.
+
+With --isolate [--isolate-id ID] the plugin is isolated from other plugins:
+every package it links that it need not share with the host (its own
+packages, and the third-party ones the host does not link) gets a private
+import path, plugfork.isolated/ID/<module path>, rewritten as fork rewrites
+forks (imports, import comments, go:linkname, assembly) in a stage in the
+plugin module's .plugfork/ (removed after; the plugin's files are not
+changed), and the plugin is built from there, its plugin path private too.
+The standard library, the host module's packages and the packages the host
+links (its kept packages, its forks) stay shared, so the host's type
+assertions on the plugin's symbols still hold. Plugins of different modules
+then share nothing else, whatever their versions, and a new build of a
+plugin loads beside the old one: the plugin's own id derives from its
+sources and its dependencies' id (--isolate-id sets it), the dependencies'
+id from the plugin module, the module versions it links and the build
+flags, never from its own code, so an edit recompiles only the plugin's own
+packages, and unchanged sources rebuild byte for byte. (So two builds of a
+plugin whose dependencies did not change share those dependencies' copies,
+and their state, in one process.) Registries keyed by
+name still collide between isolated copies (two copies of a SQL driver both
+register its name): --also predicts it, and inspect names an isolated
+plugin's private copies with their versions. Private copies that use cgo
+keep their C symbols' names (a note says so). -w is refused with --isolate:
+a plain go build cannot isolate.
 
 # Plugin env
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/plugfork/plugfork/fork"
@@ -49,6 +50,13 @@ nothing changes when nothing has to.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Dir = inv.Dir
 			cfg.Env = inv.Env
+			if v := lookupEnv(inv.Env, "PLUGFORK_ZIP_LIMIT"); v != "" {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil || n <= 0 {
+					return usageError{fmt.Errorf("PLUGFORK_ZIP_LIMIT=%s: want a size in bytes", v)}
+				}
+				cfg.ZipLimit = n
+			}
 			cfg.Patterns = args
 			cfg.KeepSet = cmd.Flags().Changed("keep")
 			cfg.PlatformsSet, cfg.TagsSet = cmd.Flags().Changed("platform"), cmd.Flags().Changed("tags")
@@ -76,7 +84,8 @@ nothing changes when nothing has to.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Prefix, "prefix", "", "private import-path `prefix` of the forks (required the first time, then remembered)")
+	f.StringVar(&cfg.Prefix, "prefix", "", "private import-path `prefix` of the forks (required the first time with the modules layout, then remembered)")
+	f.StringVar(&cfg.Layout, "layout", "", "how forks live in the host: `modules` (nested modules wired by replace directives; the default) or inline (plain packages of the host module, which its module zip carries; the prefix is then the host module's path and the dir); remembered")
 	f.StringVar(&cfg.ForkDir, "dir", "", "`directory` of the forks, relative to the host root (default "+fork.DefaultDir+")")
 	f.StringArrayVar(&cfg.Keep, "keep", nil, "`pattern` of packages or modules to leave shared with plugins (repeatable)")
 	f.StringSliceVar(&cfg.Platforms, "platform", nil, "scope the closure to the `GOOS/GOARCH` builds the host makes (comma-separated; remembered; empty: every platform)")
@@ -122,8 +131,13 @@ func renderFork(w io.Writer, res *fork.Result, verbose bool) {
 		fmt.Fprintf(w, "dry run: %s would be forked under %s; nothing written\n", plural.S(len(res.Forks), "module"), res.Prefix)
 	case !res.Changed:
 		fmt.Fprintf(w, "up to date: %s under %s\n", plural.S(len(res.Forks), "fork"), res.Prefix)
+	case res.Layout == fork.LayoutInline:
+		fmt.Fprintf(w, "%s inline under %s (packages of the host module); %s rewritten\n", plural.S(len(res.Forks), "fork"), res.Prefix, plural.S(len(res.Rewritten), "host file"))
 	default:
 		fmt.Fprintf(w, "%s under %s in %s; %s rewritten\n", plural.S(len(res.Forks), "fork"), res.Prefix, res.Dir, plural.S(len(res.Rewritten), "host file"))
+	}
+	if res.Unignored {
+		fmt.Fprintf(w, "note: ./... in the host matches the forks (go vet ./..., go test ./... and linters see them): its go line is older than go 1.25, which the ignore directive needs; raise it, or fork into a directory beginning with _ (--dir _forked)\n")
 	}
 	if n := len(res.Exposed); n > 0 {
 		var names []string
@@ -383,4 +397,16 @@ func orList(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// lookupEnv returns the value of key in the environment env ("KEY=value"
+// entries, the last one winning, as the os package reads them), or "".
+func lookupEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
 }

@@ -154,6 +154,9 @@ func writeVerdicts(tw *tabwriter.Writer, verdicts []*inspect.Verdict, color bool
 			fails++
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s%s%s\n", status, p.Path, p.PluginPath, settingsNote(p), strippedNote(p))
+		if p.Isolated != nil {
+			fmt.Fprintf(tw, "\t\t%s\n", p.Isolated.Summary())
+		}
 		if v.Note != "" {
 			fmt.Fprintf(tw, "\t\t%s\n", v.Note)
 		}

@@ -31,7 +31,7 @@ func newPluginBuildCmd(inv *invocation) *cobra.Command {
 		given  map[string]*string // the go build flags, by name
 	)
 	cmd := &cobra.Command{
-		Use:   "build [package] --host DIR|MODULE@VERSION [--host-binary FILE] [-o FILE] [--also PLUGIN]... [go build flags]",
+		Use:   "build [package] --host DIR|MODULE@VERSION [--host-binary FILE] [-o FILE] [--also PLUGIN]... [--isolate [--isolate-id ID]] [go build flags]",
 		Short: "Build a plugin that loads into the host: forks seen, shared modules aligned, judged",
 		Long: `Plugin build builds the plugin's main package (default ".") with
 -buildmode=plugin so that it loads into the host:
@@ -59,7 +59,19 @@ func newPluginBuildCmd(inv *invocation) *cobra.Command {
 The plugin's go.mod, go.sum and go.work are not modified; -w writes the
 wiring into the plugin module on purpose (the aligned go.mod and go.sum, and a
 go.work using the host), so that a plain go build -buildmode=plugin builds the
-same plugin. Go build flags may be written as the go command writes them
+same plugin.
+
+With --isolate, every package the plugin links that it need not share with the
+host (its own packages and the third-party ones the host does not link) gets a
+private import path, plugfork.isolated/ID/<module path>, rewritten as plugfork
+fork rewrites forks, in a stage in .plugfork/ (the plugin's files are not
+changed); the standard library, the host module's packages and the packages
+the host links stay shared. Plugins of different modules then never share a
+package beyond that, whatever their versions, and a new build of a plugin
+loads beside the old one: the plugin's own id derives from its sources and
+dependency versions (--isolate-id sets it), its dependencies' from the plugin
+module and the versions it links, not from its own code, so the build cache
+stays warm. Go build flags may be written as the go command writes them
 (-trimpath, -tags=x).`,
 		Example: `  # In the plugin's module, against a framework checked out beside it:
   plugfork plugin build --host ../framework
@@ -72,6 +84,9 @@ same plugin. Go build flags may be written as the go command writes them
 
   # Also judged against plugins the host loads first:
   plugfork plugin build --host ../framework --host-binary ../bin/host --also ../audit/audit.so
+
+  # Isolated from other plugins, and loadable beside an older build of itself:
+  plugfork plugin build --host ../framework --host-binary ../bin/host --isolate
 
   # Write the wiring for builds that do not call plugfork:
   plugfork plugin build --host ../framework -w`,
@@ -120,6 +135,8 @@ same plugin. Go build flags may be written as the go command writes them
 	f.StringVarP(&cfg.Output, "o", "o", "", "write the plugin to `file` (default <package name>.so)")
 	f.StringArrayVar(&cfg.Also, "also", nil, "a `plugin` the host loads before this one (repeatable, in load order)")
 	f.BoolVarP(&cfg.Write, "w", "w", false, "write the wiring into the plugin module (go.mod, go.sum, go.work)")
+	f.BoolVar(&cfg.Isolate, "isolate", false, "give every package the plugin need not share with the host a private import path of this build")
+	f.StringVar(&cfg.IsolateID, "isolate-id", "", "with --isolate, the private `id` of the plugin's own packages (default: derived from its sources and dependency versions)")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON (schema "+pluginbuild.BuildSchema+")")
 	f.BoolP("help", "h", false, "help for build")
 	given = map[string]*string{}
@@ -149,6 +166,13 @@ func renderPluginBuild(w io.Writer, res *pluginbuild.Result, color bool) error {
 	fmt.Fprintf(tw, "host\t%s\n", host)
 	for _, a := range res.Aligned {
 		fmt.Fprintf(tw, "aligned\t%s %s => %s\t(the host's)\n", a.Module, a.From, a.To)
+	}
+	if iso := res.Isolated; iso != nil {
+		fmt.Fprintf(tw, "isolated\t%s\t(plugin path)\n", iso.PluginPath)
+		for _, c := range iso.Copies {
+			fmt.Fprintf(tw, "private\t%s\t=> %s\n", strings.TrimSpace(c.Module+" "+c.Version), c.Path)
+		}
+		fmt.Fprintf(tw, "shared\t%d packages\t(the host's, and what the host links)\n", iso.Shared)
 	}
 	flags := "(none)"
 	if len(res.Flags) > 0 {

@@ -27,12 +27,17 @@ func outputFormat(format string, asJSON bool) (string, error) {
 }
 
 // writeCheckSARIF writes check's findings as SARIF: one rule per kind, one
-// result per finding, located in the host repository.
+// result per finding, located in the host repository; its findings are
+// errors, its notes (what check reports without failing) notes.
 func writeCheckSARIF(w io.Writer, res *fork.CheckResult) error {
 	log := sarif.New("plugfork check", plugforkURI)
-	for _, f := range res.Findings {
+	add := func(f fork.CheckFinding, level sarif.Level) {
 		log.Rule(sarif.Rule{ID: string(f.Kind)})
-		r := sarif.Result{RuleID: string(f.Kind), Level: sarif.LevelError, Message: sarif.Message{Text: f.Message + " (fix: " + f.Fix + ")"}}
+		text := f.Message
+		if f.Fix != "" {
+			text += " (fix: " + f.Fix + ")"
+		}
+		r := sarif.Result{RuleID: string(f.Kind), Level: level, Message: sarif.Message{Text: text}}
 		switch {
 		case f.Pos != "":
 			r.Locations = []sarif.Location{sarif.At(f.Pos)}
@@ -46,6 +51,12 @@ func writeCheckSARIF(w io.Writer, res *fork.CheckResult) error {
 			r.Locations = []sarif.Location{sarif.At(fork.LockFile)}
 		}
 		log.Add(r)
+	}
+	for _, f := range res.Findings {
+		add(f, sarif.LevelError)
+	}
+	for _, f := range res.Notes {
+		add(f, sarif.LevelNote)
 	}
 	return log.Write(w)
 }

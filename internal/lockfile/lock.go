@@ -37,11 +37,19 @@ const Complete = 4
 // Lock records what a fork produced, so that a re-run reconciles with it,
 // check verifies against it, and unfork reverses it.
 type Lock struct {
-	Prefix string   `json:"prefix"`
-	Dir    string   `json:"dir"` // fork dir, slash-separated, relative to the host root
-	Keep   []string `json:"keep,omitempty"`
-	Tests  bool     `json:"tests,omitempty"`
-	Whole  bool     `json:"whole_modules,omitempty"`
+	Prefix string `json:"prefix"`
+	Dir    string `json:"dir"` // fork dir, slash-separated, relative to the host root
+	// Layout is how the forks live in the host: "" (LayoutModules: nested
+	// modules wired by replace directives) or LayoutInline (plain packages
+	// of the host module).
+	Layout string `json:"layout,omitempty"`
+	// Unignored says, for the inline layout, that the host's go.mod could
+	// not take an ignore directive (go older than 1.25): ./... in the host
+	// matches the forked packages.
+	Unignored bool     `json:"unignored,omitempty"`
+	Keep      []string `json:"keep,omitempty"`
+	Tests     bool     `json:"tests,omitempty"`
+	Whole     bool     `json:"whole_modules,omitempty"`
 	// Platforms and Tags scope the closure to the builds the host makes
 	// (GOOS/GOARCH, custom build tags); none: every build.
 	Platforms []string `json:"platforms,omitempty"`
@@ -261,6 +269,12 @@ func (l *Lock) Format() []byte {
 	fmt.Fprintf(&b, "plugfork %d\n", lockVersion)
 	fmt.Fprintf(&b, "prefix %s\n", quote(l.Prefix))
 	fmt.Fprintf(&b, "dir %s\n", quote(l.Dir))
+	if l.Inline() {
+		b.WriteString("layout inline\n")
+		if l.Unignored {
+			b.WriteString("unignored\n")
+		}
+	}
 	for _, k := range l.Keep {
 		fmt.Fprintf(&b, "keep %s\n", quote(k))
 	}
@@ -513,6 +527,12 @@ func Parse(filename string, data []byte) (*Lock, error) {
 			l.Prefix = val
 		case "dir":
 			l.Dir = val
+		case "layout":
+			if val != LayoutModules {
+				l.Layout = val
+			}
+		case "unignored":
+			l.Unignored = true
 		case "keep":
 			l.Keep = append(l.Keep, val)
 		case "tests":
@@ -667,6 +687,12 @@ func (l *Lock) validate(filename string, dirLines map[string]int) error {
 	if err := CheckRelDir(l.Dir); err != nil {
 		return fmt.Errorf("dir %q: %w", l.Dir, err)
 	}
+	if l.Layout != "" && l.Layout != LayoutInline {
+		return fmt.Errorf("layout %q: want %s (no layout line: %s)", l.Layout, LayoutInline, LayoutModules)
+	}
+	if l.Unignored && !l.Inline() {
+		return fmt.Errorf("unignored: only the %s layout has it", LayoutInline)
+	}
 	seen := map[string]bool{}
 	for _, f := range l.Forks {
 		if seen[f.Path] {
@@ -682,7 +708,7 @@ func (l *Lock) validate(filename string, dirLines map[string]int) error {
 		if f.ForkPath != l.Prefix+"/"+f.Path {
 			return fmt.Errorf("fork %s: path %q is not %s/%s", f.Path, f.ForkPath, l.Prefix, f.Path)
 		}
-		want, err := ForkDir(l.Dir, f.Path)
+		want, err := ForkDir(l.Dir, f.Path, l.Inline())
 		if err != nil {
 			return fmt.Errorf("fork %s: %w", f.Path, err)
 		}
@@ -756,11 +782,34 @@ func CheckRelDir(dir string) error {
 }
 
 // ForkDir returns where the fork of module path lives: the fork dir dir
-// joined with the module path escaped as the module cache escapes it.
-func ForkDir(dir, modPath string) (string, error) {
+// joined with the module path, escaped as the module cache escapes it for
+// a nested module (its directory name is no import path), as it is for an
+// inline fork (its directory is its import path below the host's).
+func ForkDir(dir, modPath string, inline bool) (string, error) {
+	if inline {
+		if err := module.CheckImportPath(modPath); err != nil {
+			return "", err
+		}
+		return path.Join(dir, modPath), nil
+	}
 	esc, err := module.EscapePath(modPath)
 	if err != nil {
 		return "", err
 	}
 	return path.Join(dir, esc), nil
 }
+
+// The layouts of the forks in a host.
+const (
+	// LayoutModules: each fork is a nested module (its own go.mod), which
+	// the host requires and replaces by its directory. Module zips leave
+	// nested modules out: the forks do not travel with a version.
+	LayoutModules = "modules"
+	// LayoutInline: each fork is plain packages of the host module, at
+	// <host module>/<dir>/<upstream path>; the host's module zip carries
+	// them.
+	LayoutInline = "inline"
+)
+
+// Inline reports whether the forks are plain packages of the host module.
+func (l *Lock) Inline() bool { return l.Layout == LayoutInline }

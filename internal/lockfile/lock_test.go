@@ -253,3 +253,39 @@ func FuzzParseMarker(f *testing.F) {
 		}
 	})
 }
+
+// TestLockInline: the layout line round-trips; an inline fork's dir is its
+// module path unescaped (its import path below the host's); "layout
+// modules" is the default, written as no line.
+func TestLockInline(t *testing.T) {
+	l := &Lock{Prefix: "example.com/host/third_party/forked", Dir: "third_party/forked", Layout: LayoutInline, Unignored: true,
+		Forks: []Fork{{Path: "example.com/UpperCase", Version: "v1.0.0", Sum: "h1:abc=", ForkPath: "example.com/host/third_party/forked/example.com/UpperCase",
+			ForkDir: "third_party/forked/example.com/UpperCase", TreeHash: "h1:def=", Require: RequireDirect, Packages: 1}}}
+	text := string(l.Format())
+	if !strings.Contains(text, "\nlayout inline\nunignored\n") {
+		t.Errorf("no layout line:\n%s", text)
+	}
+	got, err := Parse("plugfork.lock", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Inline() || !got.Unignored {
+		t.Errorf("layout lost: %+v", got)
+	}
+	modules, err := Parse("plugfork.lock", []byte(strings.Replace(string(sampleLock().Format()), "dir third_party/forked\n", "dir third_party/forked\nlayout modules\n", 1)))
+	if err != nil || modules.Inline() || string(modules.Format()) != string(sampleLock().Format()) {
+		t.Errorf("layout modules: %v, %+v", err, modules)
+	}
+	for _, tt := range []struct{ name, edit, want string }{
+		{"unknown layout", strings.Replace(text, "layout inline", "layout flat", 1), `layout "flat": want inline`},
+		{"unignored modules", strings.Replace(text, "layout inline\n", "", 1), `unignored: only the inline layout has it`},
+		{"escaped inline dir", strings.Replace(text, "dir third_party/forked/example.com/UpperCase", "dir third_party/forked/example.com/!upper!case", 1), `is not where its fork lives (third_party/forked/example.com/UpperCase)`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("plugfork.lock", []byte(tt.edit))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}

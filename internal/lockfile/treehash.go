@@ -22,10 +22,24 @@ import (
 )
 
 // TreeFiles returns the files of the fork in dir, slash-separated and
-// sorted: every file but those of nested modules (another fork living below
-// this one, as example.com/nest/sub below example.com/nest).
+// sorted: every file but those of another fork living below this one (as
+// example.com/nest/sub below example.com/nest): a nested module, or, in
+// the inline layout, a directory holding a marker.
 func TreeFiles(dir string) ([]string, error) {
-	return modtree.Files(dir, modtree.All&^modtree.Nested)
+	var files []string
+	err := modtree.Walk(dir, modtree.All&^modtree.Nested, nil, func(rel string, d fs.DirEntry) error {
+		switch {
+		case d.IsDir():
+			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel), MarkerName)); err == nil {
+				return fs.SkipDir
+			}
+		case d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0:
+			files = append(files, rel)
+		}
+		return nil
+	})
+	slices.Sort(files)
+	return files, err
 }
 
 // TreeHash returns the h1: hash of the fork in dir (nested modules left out),

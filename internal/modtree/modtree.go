@@ -116,13 +116,14 @@ func Files(root string, include Class) ([]string, error) {
 // Packages returns the directories of the module at root that may hold its
 // packages, as the go command's "./..." looks for them: root itself ("")
 // and every plain directory below it holding a Go source file, relative and
-// slash-separated, in lexical order.
-func Packages(root string) ([]string, error) {
+// slash-separated, in lexical order. Directories in skip (relative,
+// slash-separated: inline forks) are left out with all below them.
+func Packages(root string, skip ...string) ([]string, error) {
 	var rels []string
 	if HasGoFiles(root) {
 		rels = append(rels, "")
 	}
-	err := Walk(root, Plain, nil, func(rel string, d fs.DirEntry) error {
+	err := Walk(root, Plain, skip, func(rel string, d fs.DirEntry) error {
 		if d.IsDir() && HasGoFiles(filepath.Join(root, filepath.FromSlash(rel))) {
 			rels = append(rels, rel)
 		}

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/load"
 	"golang.org/x/tools/go/gcexportdata"
 )
 
@@ -52,39 +53,38 @@ func Export(ctx context.Context, r gocmd.Runner, pkgs []string) (*Proof, error) 
 	if len(pkgs) == 0 {
 		return pf, nil
 	}
-	type listed struct {
-		ImportPath        string
-		Export            string
-		GoFiles, CgoFiles []string
-		IgnoredGoFiles    []string
-		Error             *struct{ Err string }
-	}
-	var errs []string
-	err = gocmd.JSON(ctx, r, func(p *listed) error {
-		if p.Error != nil && len(p.GoFiles)+len(p.CgoFiles) == 0 && len(p.IgnoredGoFiles) > 0 {
-			pf.Unbuilt = append(pf.Unbuilt, p.ImportPath) // build constraints exclude all its files
-			return nil
-		}
-		if p.Error != nil {
-			errs = append(errs, p.ImportPath+": "+strings.TrimSpace(p.Error.Err))
-			return nil
-		}
-		fp, err := fingerprint(p.Export)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p.ImportPath, err)
-		}
-		pf.Exported[p.ImportPath] = Exported{Path: p.ImportPath, File: p.Export, Fingerprint: fp}
-		return nil
-	}, append([]string{"list", "-e", "-export", "-trimpath", "-json=ImportPath,Export,GoFiles,CgoFiles,IgnoredGoFiles,Error", "--"}, pkgs...)...)
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("compiling the kept packages for %s:\n\t%s", pf.Platform, strings.Join(errs, "\n\t"))
-	}
+	listed, err := load.Packages(ctx, load.Config{Dir: r.Dir, Env: r.Env, BuildFlags: []string{"-trimpath"}},
+		load.Name|load.Files|load.ExportFile, pkgs...)
 	if err != nil {
 		return nil, fmt.Errorf("compiling the kept packages for %s: %w", pf.Platform, err)
+	}
+	var errs []string
+	for _, p := range listed {
+		if len(p.Errors) > 0 && len(p.GoFiles) == 0 && slices.ContainsFunc(p.IgnoredFiles, isGo) {
+			pf.Unbuilt = append(pf.Unbuilt, p.PkgPath) // build constraints exclude all its files
+			continue
+		}
+		if len(p.Errors) > 0 {
+			for _, e := range p.Errors {
+				errs = append(errs, p.PkgPath+": "+strings.TrimSpace(e.Msg))
+			}
+			continue
+		}
+		fp, err := fingerprint(p.ExportFile)
+		if err != nil {
+			return nil, fmt.Errorf("compiling the kept packages for %s: %s: %w", pf.Platform, p.PkgPath, err)
+		}
+		pf.Exported[p.PkgPath] = Exported{Path: p.PkgPath, File: p.ExportFile, Fingerprint: fp}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("compiling the kept packages for %s:\n\t%s", pf.Platform, strings.Join(errs, "\n\t"))
 	}
 	slices.Sort(pf.Unbuilt)
 	return pf, nil
 }
+
+// isGo reports whether a file is a Go file.
+func isGo(name string) bool { return strings.HasSuffix(name, ".go") }
 
 // objMagic begins the object file in a package's archive; the linker's
 // fingerprint of the package follows it.
@@ -183,9 +183,9 @@ func read(fset *token.FileSet, imports map[string]*types.Package, e Exported) (*
 		return nil, err
 	}
 	defer f.Close()
-	// Up to Go 1.27, go list -export names the compiler's archive (which
+	// Up to Go 1.27, the go command's -export names the compiler's archive (which
 	// the fingerprint is read from too); from Go 1.28 it runs cmd/export.
-	//lint:ignore SA1019 the archive is what go list -export gives on the Go releases plugfork supports
+	//lint:ignore SA1019 the archive is what the go command's -export gives on the Go releases plugfork supports
 	r, err := gcexportdata.NewReader(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading export data: %w", e.Path, err)

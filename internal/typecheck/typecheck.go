@@ -22,8 +22,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/plugfork/plugfork/internal/gocmd"
+	"github.com/plugfork/plugfork/internal/load"
 	"golang.org/x/tools/go/gcexportdata"
+	"golang.org/x/tools/go/packages"
 )
 
 // Error is one error of a package that does not type-check.
@@ -52,33 +53,13 @@ type Config struct {
 	API func(*types.Package)
 }
 
-// listed is a package as go list -deps -compiled -json prints it.
-type listed struct {
-	ImportPath      string
-	Name            string
-	Dir             string
-	Standard        bool
-	GoFiles         []string
-	CompiledGoFiles []string
-	Imports         []string
-	ImportMap       map[string]string
-	Module          *struct{ GoVersion string }
-	Error           *struct{ Pos, Err string }
-	DepsErrors      []*struct{ Pos, Err string }
-}
-
 // Check type-checks the packages of cfg.Patterns and everything they
 // import, and returns every error, with positions relative to cfg.Dir,
 // sorted and de-duplicated: the errors of packages the go command cannot
 // load (a missing import, a syntax error), and those of the type checker.
 func Check(ctx context.Context, cfg Config) ([]Error, error) {
-	var pkgs []*listed
-	r := gocmd.Runner{Dir: cfg.Dir, Env: cfg.Env}
-	err := gocmd.JSON(ctx, r, func(p *listed) error {
-		pkgs = append(pkgs, p)
-		return nil
-	}, append([]string{"list", "-e", "-deps", "-compiled",
-		"-json=ImportPath,Name,Dir,Standard,GoFiles,CompiledGoFiles,Imports,ImportMap,Module,Error,DepsErrors", "--"}, cfg.Patterns...)...)
+	pkgs, err := load.Packages(ctx, load.Config{Dir: cfg.Dir, Env: cfg.Env},
+		load.Name|load.Files|load.CompiledFiles|load.Deps|load.Module, cfg.Patterns...)
 	if err != nil {
 		return nil, fmt.Errorf("loading packages: %w", err)
 	}
@@ -105,7 +86,7 @@ func Check(ctx context.Context, cfg Config) ([]Error, error) {
 
 // node is one package in the check, with what is left to do for it.
 type node struct {
-	p         *listed
+	p         *packages.Package
 	waiting   int     // imports not checked yet
 	importers []*node // the packages that import it
 	remaining int     // importers not checked yet: when none, its node lets go of its types
@@ -130,13 +111,13 @@ type checker struct {
 	imported map[string]*types.Package
 }
 
-func (c *checker) run(ctx context.Context, pkgs []*listed) ([]Error, error) {
+func (c *checker) run(ctx context.Context, pkgs []*packages.Package) ([]Error, error) {
 	for _, p := range pkgs {
-		c.byPath[p.ImportPath] = &node{p: p}
+		c.byPath[p.ID] = &node{p: p}
 	}
 	var ready []*node
 	for _, p := range pkgs {
-		n := c.byPath[p.ImportPath]
+		n := c.byPath[p.ID]
 		for _, imp := range n.imports() {
 			if d := c.byPath[imp]; d != nil && d != n {
 				n.waiting++
@@ -144,15 +125,12 @@ func (c *checker) run(ctx context.Context, pkgs []*listed) ([]Error, error) {
 				d.remaining++
 			}
 		}
-		if p.Error != nil {
-			c.listError(p.Error.Pos, p.Error.Err)
-		}
-		for _, e := range p.DepsErrors {
-			c.listError(e.Pos, e.Err)
+		for _, e := range p.Errors {
+			c.listError(e.Pos, e.Msg)
 		}
 	}
 	for _, p := range pkgs {
-		if n := c.byPath[p.ImportPath]; n.waiting == 0 {
+		if n := c.byPath[p.ID]; n.waiting == 0 {
 			ready = append(ready, n)
 		}
 	}
@@ -214,15 +192,12 @@ func (c *checker) run(ctx context.Context, pkgs []*listed) ([]Error, error) {
 	return out, nil
 }
 
-// imports returns the packages n imports, by the paths go list resolved
-// them to.
+// imports returns the packages n imports, by the paths the go command
+// resolved them to.
 func (n *node) imports() []string {
 	out := make([]string, 0, len(n.p.Imports))
 	for _, imp := range n.p.Imports {
-		if m, ok := n.p.ImportMap[imp]; ok {
-			imp = m
-		}
-		out = append(out, imp)
+		out = append(out, imp.ID)
 	}
 	return out
 }
@@ -231,26 +206,15 @@ func (n *node) imports() []string {
 // importers; its syntax and line tables are dropped after.
 func (c *checker) check(n *node) {
 	p := n.p
-	if p.ImportPath == "unsafe" {
+	if p.ID == "unsafe" {
 		n.types = types.Unsafe
 		return
 	}
 	// The files the compiler sees (cgo's output for cgo files); a package
-	// go list could not prepare has only its Go files.
-	names := slices.DeleteFunc(slices.Clone(p.CompiledGoFiles), func(n string) bool {
-		// cgo's output lives in the build cache without an extension;
-		// assembly and C files listed here (golang.org/issue/28749) are not Go.
-		ext := filepath.Ext(n)
-		return ext != "" && ext != ".go" && !strings.Contains(ext, "-")
-	})
-	if len(names) == 0 {
-		names = p.GoFiles
-	}
+	// the go command could not prepare has only its Go files.
+	names := p.CompiledGoFiles
 	var files []*ast.File
 	for _, name := range names {
-		if !filepath.IsAbs(name) {
-			name = filepath.Join(p.Dir, name)
-		}
 		f, err := parser.ParseFile(c.fset, name, nil, parser.AllErrors|parser.SkipObjectResolution)
 		if list, ok := err.(scanner.ErrorList); ok {
 			for _, e := range list {
@@ -265,15 +229,15 @@ func (c *checker) check(n *node) {
 	}
 	conf := &types.Config{
 		Importer: importerFunc(func(path string) (*types.Package, error) {
-			if m, ok := p.ImportMap[path]; ok {
-				path = m
+			if imp, ok := p.Imports[path]; ok {
+				path = imp.ID
 			}
 			c.mu.Lock()
 			d := c.byPath[path]
 			c.mu.Unlock()
 			if d == nil || d.types == nil {
-				// As go/packages: a package go list could not find is an
-				// empty one, with no name.
+				// As go/packages: a package the go command could not
+				// find is an empty one, with no name.
 				return types.NewPackage(path, ""), nil
 			}
 			return d.types, nil
@@ -284,7 +248,7 @@ func (c *checker) check(n *node) {
 	if p.Module != nil && p.Module.GoVersion != "" {
 		conf.GoVersion = "go" + p.Module.GoVersion
 	}
-	pkg, _ := conf.Check(p.ImportPath, c.fset, files, nil)
+	pkg, _ := conf.Check(p.ID, c.fset, files, nil)
 	bodies := 0
 	for _, f := range files {
 		for _, d := range f.Decls {
@@ -368,7 +332,7 @@ func (c *checker) typeError(err error) {
 	c.mu.Unlock()
 }
 
-// listError records an error go list reported for a package: its lines
+// listError records an error the go command reported for a package: its lines
 // that name a file become errors of their own.
 func (c *checker) listError(pos, msg string) {
 	msg = strings.TrimSpace(msg)
