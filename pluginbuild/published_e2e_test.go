@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugfork/plugfork/fork"
 	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/modproxy"
@@ -198,25 +199,13 @@ func TestPublishedHostInline(t *testing.T) {
 }
 
 // forkInline forks host with the inline layout in the go environment
-// goEnv, keeping keep shared, through inlineFork; the test is skipped while
-// there is none.
+// goEnv, keeping keep shared.
 func forkInline(t *testing.T, host string, goEnv []string, keep ...string) {
 	t.Helper()
-	if inlineFork == nil {
-		t.Skip("fork --layout inline is not merged yet")
+	if _, err := fork.Fork(context.Background(), fork.Config{Dir: host, Env: goEnv, Keep: keep, Layout: fork.LayoutInline}); err != nil {
+		t.Fatal(err)
 	}
-	inlineFork(t, host, goEnv, keep)
 }
-
-// inlineFork is set once fork --layout inline is on this branch, to
-//
-//	func(t *testing.T, host string, goEnv, keep []string) {
-//		t.Helper()
-//		if _, err := fork.Fork(context.Background(), fork.Config{Dir: host, Env: goEnv, Keep: keep, Layout: fork.LayoutInline}); err != nil {
-//			t.Fatal(err)
-//		}
-//	}
-var inlineFork func(t *testing.T, host string, goEnv, keep []string)
 
 // unchanged fails the test if the plugin's go.mod or go.sum (nil: not
 // checked) differ from what they were.
