@@ -22,12 +22,8 @@ import (
 // version, -trimpath from the host binary) it loads, its own uuid beside
 // the host's fork.
 func TestRealPluginBuild(t *testing.T) {
-	if os.Getenv("PLUGFORK_REAL") == "" {
-		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
-	}
-	real, dir := realSDK(t)
+	real, dir, host, plug := realFramework(t)
 	ctx := context.Background()
-	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
 	for _, d := range []string{host, plug} {
 		if out := real.Go(t, d, "mod", "tidy", "-diff"); out != "" {
 			t.Fatalf("%s is not tidy (update testdata/real/sdk.txtar):\n%s", filepath.Base(d), out)
@@ -70,12 +66,8 @@ func TestRealPluginBuild(t *testing.T) {
 // example.com/realframework@v1.0.0 builds it with no checkout, and it loads
 // into the -trimpath host built from the tag's source.
 func TestRealPublishedHost(t *testing.T) {
-	if os.Getenv("PLUGFORK_REAL") == "" {
-		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
-	}
-	real, dir := realSDK(t)
+	real, dir, host, plug := realFramework(t)
 	ctx := context.Background()
-	host, plug := filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
 	testgo.WriteLoader(t, filepath.Join(host, "cmd", "host"))
 	forkInline(t, host, real.Environ(), "github.com/cespare/xxhash/v2")
 	upstream := strings.TrimSpace(real.Go(t, host, "env", "GOPROXY"))
@@ -108,6 +100,19 @@ func TestRealPublishedHost(t *testing.T) {
 		t.Errorf("plugin says %q", out.Outcomes[0].Output)
 	}
 	unchanged(t, plug, gomod, gosum)
+}
+
+// realFramework skips a test unless real modules may be fetched
+// (PLUGFORK_REAL), and extracts the real framework and its plugin as
+// realSDK does; it returns the environment, the directory, and the
+// framework's and the plugin's directories in it.
+func realFramework(t *testing.T) (real *testgo.Env, dir, host, plug string) {
+	t.Helper()
+	if os.Getenv("PLUGFORK_REAL") == "" {
+		t.Skip("needs real modules from the module proxy: run make test-real (PLUGFORK_REAL=1)")
+	}
+	real, dir = realSDK(t)
+	return real, dir, filepath.Join(dir, "host"), filepath.Join(dir, "plugin")
 }
 
 // realSDK skips a test that cannot build plugins here, and extracts the real
