@@ -60,7 +60,8 @@ module without a go.mod or without a go directive) and a marker, PLUGFORK.txt, n
 SHA-256. Imports are rewritten in the forks and in the host (import specs in
 every file whatever its build constraints, canonical import comments,
 //go:linkname targets, assembly symbol references) as byte edits: nothing else
-in a file changes. go.mod gets a require and a replace per fork; plugfork.lock
+in a file changes. go.mod gets a require and a replace per fork (none with
+--layout inline); plugfork.lock
 records the prefix, dir, keep patterns and each fork's upstream version and
 hashes. Everything is staged in .plugfork/ and type-checked before the host
 changes; the swap is journaled, so a run interrupted at any moment (Ctrl-C,

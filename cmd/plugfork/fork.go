@@ -28,8 +28,9 @@ func newForkCmd(inv *invocation) *cobra.Command {
 		Long: `Fork forks every third-party module that provides a package in the import
 closure of the host's packages (default ./...) into the private namespace
 PREFIX/<module path>, rewrites imports in the forks and in the host, wires
-go.mod with a require and a replace per fork, records plugfork.lock, and
-type-checks the result before changing anything. A re-run reconciles: new
+go.mod with a require and a replace per fork (with --layout inline the forks
+are plain packages of the host module, with neither), records plugfork.lock,
+and type-checks the result before changing anything. A re-run reconciles: new
 third-party imports are forked, forks no longer needed are removed, and
 nothing changes when nothing has to.`,
 		Example: `  # First fork: the prefix is remembered in plugfork.lock.
