@@ -240,3 +240,26 @@ func hasTag(x constraint.Expr, tag string) bool {
 	}
 	return false
 }
+
+// Outside returns why a build for goos/goarch with the build tags is not
+// one of the scope's builds, "" when it is: its platform is not a scoped
+// one, or it sets a custom tag the scope does not name (a fork may lack
+// the files that tag selects). Tags that name a platform, a release, a
+// build mode or an architecture level are not custom.
+func (s Scope) Outside(goos, goarch string, tags []string) string {
+	if s.IsZero() {
+		return "" // every file was forked
+	}
+	if p := goos + "/" + goarch; len(s.Platforms) > 0 && !slices.Contains(s.Platforms, p) {
+		return "it builds for " + p + ", a platform outside the scope"
+	}
+	for _, t := range tags {
+		if t == "" || slices.Contains(s.Tags, t) || slices.Contains(knownOS, t) || slices.Contains(knownArch, t) || t == "unix" {
+			continue
+		}
+		if s.tag(t, goos, goarch) == no {
+			return "it sets the build tag " + t + ", outside the scope"
+		}
+	}
+	return ""
+}

@@ -116,3 +116,24 @@ func TestSiteConstraint(t *testing.T) {
 		}
 	}
 }
+
+func TestScopeOutside(t *testing.T) {
+	linux := Scope{Platforms: []string{"linux/amd64", "linux/arm64"}, Tags: []string{"goplugin"}}
+	for _, tt := range []struct {
+		scope        Scope
+		goos, goarch string
+		tags         []string
+		want         string
+	}{
+		{Scope{}, "windows", "386", []string{"x"}, ""},
+		{linux, "linux", "arm64", nil, ""},
+		{linux, "linux", "amd64", []string{"goplugin", "cgo", "netgo", "go1.21", "amd64.v3"}, "it sets the build tag netgo, outside the scope"},
+		{linux, "linux", "amd64", []string{"goplugin", "cgo", "go1.21", "amd64.v3", "linux"}, ""},
+		{linux, "darwin", "arm64", nil, "it builds for darwin/arm64, a platform outside the scope"},
+		{Scope{Tags: []string{"x"}}, "darwin", "arm64", []string{"y"}, "it sets the build tag y, outside the scope"},
+	} {
+		if got := tt.scope.Outside(tt.goos, tt.goarch, tt.tags); got != tt.want {
+			t.Errorf("%+v.Outside(%s, %s, %q) = %q, want %q", tt.scope, tt.goos, tt.goarch, tt.tags, got, tt.want)
+		}
+	}
+}
