@@ -132,6 +132,9 @@ func Env(ctx context.Context, cfg EnvConfig) (*EnvResult, error) {
 	if r.Host.Forks > 0 {
 		r.Notes = append(r.Notes, "the host is forked: a plugin that imports host packages needs the workspace (or the replace lines) to resolve the forks")
 	}
+	if note := h.scopeNote(); note != "" {
+		r.Notes = append(r.Notes, note)
+	}
 	if fl.set["-trimpath"] == "true" {
 		r.Notes = append(r.Notes, "the host is built with -trimpath: the host's own packages match only when the plugin builds in the workspace; the replace lines compile them as a dependency, recorded as module@version")
 	}

@@ -6,6 +6,7 @@
 package pluginbuild
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -241,12 +242,16 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 	if len(b.pkgs) > 1 {
 		return nil, fmt.Errorf("%d packages given: a plugin is one main package", len(b.pkgs))
 	}
-	vars, err := gocmd.Runner{Dir: p.root, Env: cfg.Env}.GoEnv(ctx, "GOVERSION", "GOWORK")
+	vars, err := gocmd.Runner{Dir: p.root, Env: cfg.Env}.GoEnv(ctx, "GOVERSION", "GOWORK", "GOOS", "GOARCH")
 	if err != nil {
 		return nil, err
 	}
 	if b.flags, err = resolveFlags(cfg.Flags, cfg.Env, h.bin, vars[0]); err != nil {
 		return nil, err
+	}
+	goos, goarch := cmp.Or(gocmd.Getenv(b.flags.env, "GOOS"), vars[2]), cmp.Or(gocmd.Getenv(b.flags.env, "GOARCH"), vars[3])
+	if why := h.outsideScope(goos, goarch, b.flags.tags()); why != "" {
+		return nil, errors.New(why)
 	}
 	userWork := vars[1]
 	if userWork == "off" {

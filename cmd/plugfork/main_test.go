@@ -100,7 +100,7 @@ var durationRE = regexp.MustCompile(`(\bin )\d+ms\b`)
 // variables the script's setup and commands may have changed.
 func scriptEnv(ts *testscript.TestScript) []string {
 	e := os.Environ()
-	keys := []string{"HOME", "PATH", "WORK", "TMPDIR", "PLUGFORK_PROXY", "PLUGFORK_ZIP_LIMIT", "SOURCE_DATE_EPOCH"}
+	keys := []string{"HOME", "PATH", "WORK", "TMPDIR", "PLUGFORK_PROXY", "PLUGFORK_ZIP_LIMIT", "SOURCE_DATE_EPOCH", "GOOS", "GOARCH"}
 	for _, kv := range env.Vars {
 		k, _, _ := strings.Cut(kv, "=")
 		keys = append(keys, k)
