@@ -55,6 +55,7 @@ import (
 	"time"
 
 	"github.com/plugfork/plugfork/fork"
+	"github.com/plugfork/plugfork/internal/load"
 	"github.com/rogpeppe/go-internal/txtar"
 )
 
@@ -245,11 +246,15 @@ func (b *bench) measure(ctx context.Context, h host) (*measured, error) {
 		return nil, err
 	}
 	m.modules = strings.Count(string(out), "\n")
-	out, err = b.goCmd(ctx, dir, "list", "-mod=readonly", "-deps", "-f", "{{if not .Standard}}{{if not .Module.Main}}{{.ImportPath}}{{end}}{{end}}", "./...")
+	pkgs, err := load.Packages(ctx, load.Config{Dir: dir, Env: b.env, BuildFlags: []string{"-mod=readonly"}}, load.Name|load.Deps|load.Module, "./...")
 	if err != nil {
 		return nil, err
 	}
-	m.packages = len(strings.Fields(string(out)))
+	for _, p := range pkgs {
+		if p.Module != nil && !p.Module.Main {
+			m.packages++ // a third-party package
+		}
+	}
 
 	// Interleaved, so that each ratio's two sides see the same machine
 	// load: go mod vendor of a fresh copy of the unforked host; the first
