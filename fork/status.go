@@ -20,6 +20,7 @@ type StatusResult struct {
 	Schema string       `json:"schema"`
 	Prefix string       `json:"prefix"`
 	Dir    string       `json:"dir"`
+	Layout string       `json:"layout,omitempty"` // LayoutInline, or none: nested modules
 	Keep   []string     `json:"keep,omitempty"`
 	Scope  *Scope       `json:"scope,omitempty"` // the builds the forks hold; nil: every build
 	Forks  []StatusFork `json:"forks"`
@@ -57,7 +58,7 @@ func Status(ctx context.Context, dir string, env []string, updates bool) (*Statu
 	if lock == nil {
 		return nil, ErrNotForked
 	}
-	res := &StatusResult{Schema: StatusSchema, Prefix: lock.Prefix, Dir: lock.Dir, Keep: lock.Keep}
+	res := &StatusResult{Schema: StatusSchema, Prefix: lock.Prefix, Dir: lock.Dir, Layout: lock.Layout, Keep: lock.Keep}
 	if len(lock.Platforms) > 0 || len(lock.Tags) > 0 {
 		res.Scope = &Scope{Platforms: lock.Platforms, Tags: lock.Tags}
 	}

@@ -73,7 +73,11 @@ vuln says that); without --vuln, status uses no network.`,
 				fmt.Fprintln(tw)
 			}
 			tw.Flush()
-			fmt.Fprintf(inv.Stdout, "%s under %s in %s\n", plural.S(len(res.Forks), "fork"), res.Prefix, res.Dir)
+			layout := ""
+			if res.Layout == fork.LayoutInline {
+				layout = " (inline: packages of the host module)"
+			}
+			fmt.Fprintf(inv.Stdout, "%s under %s in %s%s\n", plural.S(len(res.Forks), "fork"), res.Prefix, res.Dir, layout)
 			if sc := res.Scope; sc != nil {
 				fmt.Fprintf(inv.Stdout, "scope: %s\n", sc)
 			}
