@@ -195,7 +195,7 @@ func (c *checker) scan() (map[string]string, error) {
 		}
 		tree := map[string]*scanned{}
 		for _, name := range files {
-			kind, ok := rewritable(name)
+			kind, ok := rewrite.Kind(name)
 			tree[name] = add(f.ForkDir, name, ok && kind == "go", true)
 		}
 		trees[f.ForkDir] = tree

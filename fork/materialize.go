@@ -14,7 +14,6 @@ import (
 	"github.com/plugfork/plugfork/internal/closure"
 	"github.com/plugfork/plugfork/internal/hazard"
 	"github.com/plugfork/plugfork/internal/lockfile"
-	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/swap"
 	"github.com/plugfork/plugfork/rewrite"
 	"golang.org/x/mod/modfile"
@@ -70,37 +69,6 @@ func materialize(st *swap.Stage, p *plan, set settings, progress func(string, ..
 	return m, nil
 }
 
-// rewritable reports whether a file, at rel below a module root, is source
-// that the rewrite applies to: Go and assembly files where the go command
-// looks for packages.
-func rewritable(rel string) (kind string, ok bool) {
-	if !modtree.PackageFile(rel) {
-		return "", false
-	}
-	switch path.Ext(rel) {
-	case ".go":
-		return "go", true
-	case ".s":
-		return "asm", true
-	}
-	return "", false
-}
-
-// rewriteFile applies the mapping to one file's bytes. Module sources,
-// compiled upstream, need only their headers parsed (rewrite.GoFast); the
-// host's own files get the full parse, so their syntax errors are reported.
-func rewriteFile(display, kind string, src []byte, m *rewrite.Mapping, moduleSource bool) (rewrite.Result, error) {
-	switch {
-	case kind == "go" && moduleSource:
-		return rewrite.GoFast(display, src, m)
-	case kind == "go":
-		return rewrite.Go(display, src, m)
-	case kind == "asm":
-		return rewrite.Asm(display, src, m)
-	}
-	return rewrite.Result{Src: src}, nil
-}
-
 // fileResult is what copying one file of a fork produced.
 type fileResult struct {
 	sum           string
@@ -119,7 +87,7 @@ func copyFile(st *swap.Stage, fp *forkPlan, rel string, names map[string]string,
 	}
 	var r fileResult
 	out := src
-	if kind, ok := rewritable(rel); ok {
+	if kind, ok := rewrite.Kind(rel); ok {
 		display := path.Join(fp.ForkDir, rel)
 		if kind == "go" && fp.PinVersion {
 			// First, so that what is found in the file is where the
@@ -128,7 +96,7 @@ func copyFile(st *swap.Stage, fp *forkPlan, rel string, names map[string]string,
 				return fileResult{}, fmt.Errorf("%s@%s: %s: %w", fp.Mod.Path, fp.Mod.Version, rel, err)
 			}
 		}
-		res, err := rewriteFile(display, kind, src, m, true)
+		res, err := rewrite.File(display, kind, src, m, true)
 		if err != nil {
 			return fileResult{}, fmt.Errorf("rewriting %s@%s: %w", fp.Mod.Path, fp.Mod.Version, err)
 		}

@@ -354,12 +354,12 @@ func rewriteHost(st *swap.Stage, forkDir string, m *rewrite.Mapping) ([]string, 
 	var changed []string
 	var found []Finding
 	for _, name := range files {
-		kind, _ := rewritable(name)
+		kind, _ := rewrite.Kind(name)
 		src, err := os.ReadFile(st.Path(name))
 		if err != nil {
 			return nil, nil, err
 		}
-		res, err := rewriteFile(name, kind, src, m, false)
+		res, err := rewrite.File(name, kind, src, m, false)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -393,7 +393,7 @@ func hostFiles(dir, forkDir string) ([]string, error) {
 		}
 		for _, e := range ents {
 			name := path.Join(rel, e.Name())
-			if _, ok := rewritable(name); ok && e.Type().IsRegular() {
+			if _, ok := rewrite.Kind(name); ok && e.Type().IsRegular() {
 				files = append(files, name)
 			}
 		}

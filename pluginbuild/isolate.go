@@ -21,7 +21,6 @@ import (
 	"github.com/plugfork/plugfork/internal/gocmd"
 	"github.com/plugfork/plugfork/internal/hostmodel"
 	"github.com/plugfork/plugfork/internal/load"
-	"github.com/plugfork/plugfork/internal/modtree"
 	"github.com/plugfork/plugfork/internal/swap"
 	"github.com/plugfork/plugfork/rewrite"
 	"golang.org/x/mod/modfile"
@@ -402,19 +401,10 @@ func (b *builder) stage(mods []*privateModule, mapping *rewrite.Mapping) (_ *iso
 		root := cmp.Or(m.stageDir, st.plugin)
 		for i, rel := range m.files {
 			src := m.srcs[i]
-			var res rewrite.Result
-			switch {
-			case !modtree.PackageFile(rel):
-				res.Src = src
-			case path.Ext(rel) == ".go" && m.own:
-				res, err = rewrite.Go(path.Join(m.path, rel), src, mapping)
-			case path.Ext(rel) == ".go":
-				res, err = rewrite.GoFast(path.Join(m.path, rel), src, mapping)
-			case path.Ext(rel) == ".s":
-				res, err = rewrite.Asm(path.Join(m.path, rel), src, mapping)
-			default:
-				res.Src = src
-			}
+			// The plugin's own sources fully parsed, as fork parses the
+			// host's; its dependencies' headers only.
+			kind, _ := rewrite.Kind(rel)
+			res, err := rewrite.File(path.Join(m.path, rel), kind, src, mapping, !m.own)
 			if err != nil {
 				return nil, fmt.Errorf("rewriting %s: %w", m.path, err)
 			}
