@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,8 @@ type EnvConfig struct {
 	Env        []string // the go command's environment
 	Host       string   // the host module's directory, or MODULE@VERSION
 	HostBinary string   // the built host; "" for none
+	// Progress, when set, receives one line per step of long work.
+	Progress io.Writer
 }
 
 // EnvResult is what a plugin build must use to build plugins that load
@@ -63,7 +66,7 @@ func Env(ctx context.Context, cfg EnvConfig) (*EnvResult, error) {
 	if cfg.Host == "" {
 		return nil, errors.New("no --host: name the host module's directory")
 	}
-	h, err := readHost(ctx, cfg.Dir, cfg.Host, cfg.Env)
+	h, err := readHost(ctx, cfg.Dir, cfg.Host, cfg.Env, cfg.Progress)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -30,9 +31,10 @@ type host struct {
 }
 
 // readHost reads the host module --host names, relative to dir: a
-// directory, or MODULE@VERSION from the module cache.
-func readHost(ctx context.Context, dir, spec string, env []string) (*host, error) {
-	dir, version, err := locateHost(ctx, dir, spec, env)
+// directory, or MODULE@VERSION from the module cache, saying so on
+// progress (when not nil) while it downloads.
+func readHost(ctx context.Context, dir, spec string, env []string, progress io.Writer) (*host, error) {
+	dir, version, err := locateHost(ctx, dir, spec, env, progress)
 	if err != nil {
 		return nil, err
 	}

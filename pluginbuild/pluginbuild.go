@@ -186,8 +186,13 @@ type builder struct {
 }
 
 func (b *builder) progress(format string, args ...any) {
-	if b.cfg.Progress != nil {
-		fmt.Fprintf(b.cfg.Progress, "plugfork: "+format+"\n", args...)
+	report(b.cfg.Progress, format, args...)
+}
+
+// report writes one line of progress to w, when not nil.
+func report(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, "plugfork: "+format+"\n", args...)
 	}
 }
 
@@ -223,7 +228,7 @@ func prepare(ctx context.Context, cfg Config) (*builder, error) {
 	if cfg.Host == "" {
 		return nil, errors.New("no --host: name the host module's directory, or MODULE@VERSION (the framework the plugin is written against)")
 	}
-	h, err := readHost(ctx, cfg.Dir, cfg.Host, cfg.Env)
+	h, err := readHost(ctx, cfg.Dir, cfg.Host, cfg.Env, cfg.Progress)
 	if err != nil {
 		return nil, err
 	}

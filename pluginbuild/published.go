@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,12 +30,14 @@ func hostVersion(dir, host string) (path, version string, ok bool) {
 // locateHost returns the host's root directory for --host: the directory
 // named, or, for MODULE@VERSION, the version's source in the module cache,
 // downloaded as the go command downloads it (the user's GOPROXY, GOPRIVATE,
-// GONOSUMDB, GOFLAGS), and the version then ("" for a directory).
-func locateHost(ctx context.Context, dir, host string, env []string) (root, version string, err error) {
+// GONOSUMDB, GOFLAGS), and the version then ("" for a directory). A
+// download says so on progress, when not nil.
+func locateHost(ctx context.Context, dir, host string, env []string, progress io.Writer) (root, version string, err error) {
 	path, query, ok := hostVersion(dir, host)
 	if !ok {
 		return absFrom(dir, host), "", nil
 	}
+	report(progress, "downloading the host %s", host)
 	d, err := gocmd.Runner{Env: env}.Download(ctx, path, query)
 	if err != nil {
 		return "", "", fmt.Errorf("downloading --host %s: %w\nname a version the module proxy serves, or the directory of a checkout of the host", host, err)

@@ -223,6 +223,9 @@ cache: the go.work then uses its directory there.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Dir, cfg.Env = inv.Dir, inv.Env
+			if !asJSON && isTerminal(inv.Stderr) {
+				cfg.Progress = inv.Stderr
+			}
 			res, err := pluginbuild.Env(cmd.Context(), cfg)
 			if err != nil {
 				return err
