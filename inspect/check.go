@@ -394,6 +394,11 @@ func (b *Binary) FingerprintSettings() []Setting {
 	return set
 }
 
+// TrimpathWhy says why a package compiled without -trimpath from one
+// directory does not match the same source compiled from another: the
+// wording of every message that says so.
+const TrimpathWhy = "the directory's path is part of the fingerprint, so the same source in another directory (a copy, a checkout elsewhere, the module cache) differs"
+
 // classify explains why pkg's fingerprint in p differs from the one that
 // b, on side against, defines; forked says that b is a forked host, which
 // links pkg under its own path only because it shares it with plugins.
@@ -459,7 +464,7 @@ func classify(pkg string, b *Binary, against string, p *Binary, forked bool) Cau
 		switch {
 		case fromDir(mb) && fromDir(mp):
 			c.Kind = CauseTrimpath
-			c.Summary = fmt.Sprintf("%s: compiled from a directory in the %s and in the plugin, without -trimpath: the directory's path is part of the fingerprint, so the same source in another directory (a copy, a checkout elsewhere, the module cache) differs", c.Module, side)
+			c.Summary = fmt.Sprintf("%s: compiled from a directory in the %s and in the plugin, without -trimpath: %s", c.Module, side, TrimpathWhy)
 			c.Fix = fmt.Sprintf("build the %s and the plugin with -trimpath (plugfork plugin build takes it from the host binary); if the source of %s differs too, build the plugin from the %s's", other, c.Module, other)
 			return c
 		case sameReplace(mb.Replace, mp.Replace) && mb.Sum == mp.Sum && !fromDir(mb):
