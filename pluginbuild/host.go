@@ -64,7 +64,9 @@ func readHost(ctx context.Context, dir, spec string, env []string, progress io.W
 }
 
 // readBinary reads the built host at file (named as the user named it,
-// relative to dir) and checks that it is this host, able to load plugins.
+// relative to dir) and checks that it is this host, able to load plugins,
+// and, for a published version, built with -trimpath: a plugin compiles
+// such a host's packages from the module cache, another directory.
 func (h *host) readBinary(dir, name string) error {
 	b, err := inspect.ReadFileIn(dir, name)
 	if err == nil {
@@ -75,6 +77,9 @@ func (h *host) readBinary(dir, name string) error {
 	}
 	if b.Main.Path != h.path {
 		return fmt.Errorf("--host-binary %s was built from %s, not from the host %s (%s): give the binary built from --host", name, b.Main.Path, h.path, h.name())
+	}
+	if h.version != "" && b.Setting("-trimpath") != "true" {
+		return fmt.Errorf("--host-binary %s was built without -trimpath, and --host %s compiles the host's packages from the module cache, never from the directory the binary was built in: without -trimpath %s, so no package of the host could match\nbuild the host with -trimpath from %s's source (plugfork plugin build then takes it from the host binary), or give --host the checkout the binary was built in", name, h.name(), inspect.TrimpathWhy, h.name())
 	}
 	h.bin = b
 	return nil
