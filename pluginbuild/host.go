@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/plugfork/plugfork/inspect"
 	"github.com/plugfork/plugfork/internal/gocmd"
@@ -141,6 +142,9 @@ func (h *host) links(ctx context.Context, tags string) (pkgs map[string]bool, ve
 		err = load.Errors(loaded)
 	}
 	if err != nil {
+		if gosum := h.goSumError(ctx, err); gosum != nil {
+			return nil, nil, gosum
+		}
 		return nil, nil, fmt.Errorf("listing the host's packages: %w", err)
 	}
 	for _, p := range loaded {
@@ -150,6 +154,33 @@ func (h *host) links(ctx context.Context, tags string) (pkgs map[string]bool, ve
 		}
 	}
 	return pkgs, versions, nil
+}
+
+// goSumError says plainly what a published host's incomplete go.sum means
+// when err, from loading its packages, is the go command's "missing go.sum
+// entry" (whose "go get" hint cannot apply inside the module cache); nil
+// for any other error or host.
+func (h *host) goSumError(ctx context.Context, err error) error {
+	i := strings.Index(err.Error(), "missing go.sum entry")
+	if i < 0 || h.version == "" && !h.inModCache(ctx) {
+		return nil
+	}
+	// The go command's line, without its hint.
+	line := err.Error()
+	start := strings.LastIndexByte(line[:i], '\n') + 1
+	if j := strings.Index(line[start:], "; to add"); j >= 0 {
+		line = line[start : start+j]
+	} else if j := strings.IndexByte(line[start:], '\n'); j >= 0 {
+		line = line[start : start+j]
+	} else {
+		line = line[start:]
+	}
+	line = strings.TrimPrefix(line, "listing the host's packages: ")
+	at := "that version"
+	if h.version != "" {
+		at = h.version
+	}
+	return fmt.Errorf("--host %s: the published version's go.sum lacks entries for modules it needs, so its packages cannot load from the module cache (read-only: the go command's hint to run go get there cannot apply):\n\t%s\nThe framework team must run go mod tidy in the host before tagging, and tag a new version. Meanwhile, build against a checkout of the host at %s, after go mod tidy there, with --host DIR.", h.name(), line, at)
 }
 
 // replaces returns the host's replace directives with local directories
