@@ -166,16 +166,9 @@ func (h *host) goSumError(ctx context.Context, err error) error {
 		return nil
 	}
 	// The go command's line, without its hint.
-	line := err.Error()
-	start := strings.LastIndexByte(line[:i], '\n') + 1
-	if j := strings.Index(line[start:], "; to add"); j >= 0 {
-		line = line[start : start+j]
-	} else if j := strings.IndexByte(line[start:], '\n'); j >= 0 {
-		line = line[start : start+j]
-	} else {
-		line = line[start:]
-	}
-	line = strings.TrimPrefix(line, "listing the host's packages: ")
+	msg := err.Error()
+	line, _, _ := strings.Cut(msg[strings.LastIndexByte(msg[:i], '\n')+1:], "\n")
+	line, _, _ = strings.Cut(line, "; to add")
 	at := "that version"
 	if h.version != "" {
 		at = h.version
