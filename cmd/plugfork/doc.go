@@ -282,8 +282,12 @@ published version of the host instead of a checkout: its source is downloaded
 into the module cache as the go command downloads it (GOPROXY, GOPRIVATE,
 GONOSUMDB, GOFLAGS) and the workspace uses it there, read-only. Its forks must
 travel in it (plugfork fork --layout inline): forks as nested modules are left
-out of every module zip, which is refused with the ways out; and the host must
-be built with -trimpath from that version's source for its packages to match.
+out of every module zip, which is refused with the ways out; the version's
+go.sum must be complete (go mod tidy before tagging: a go.sum that lacks
+entries is refused, naming a checkout with --host DIR as the way meanwhile);
+and the host must be built with -trimpath from that version's source for its
+packages to match (a --host-binary built without it is refused before
+building). On a terminal, a line says when the version is downloaded.
 
 Every module that provides a package both the plugin and the host link (by
 the host binary, or without one by the host's packages) is moved to exactly
