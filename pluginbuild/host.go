@@ -173,7 +173,7 @@ func (h *host) goSumError(ctx context.Context, err error) error {
 	if h.version != "" {
 		at = h.version
 	}
-	return fmt.Errorf("--host %s: the published version's go.sum lacks entries for modules it needs, so its packages cannot load from the module cache (read-only: the go command's hint to run go get there cannot apply):\n\t%s\nThe framework team must run go mod tidy in the host before tagging, and tag a new version. Meanwhile, build against a checkout of the host at %s, after go mod tidy there, with --host DIR.", h.name(), line, at)
+	return fmt.Errorf("--host %s: the published version's go.sum lacks entries for modules it needs, so its packages cannot load from the module cache (read-only: the go command's hint to run go get there cannot apply):\n\t%s\nThe framework team must run go mod tidy in the host before tagging, and tag a new version. Meanwhile, build against a checkout of the host at %s, after go mod tidy there, with --host DIR", h.name(), line, at)
 }
 
 // replaces returns the host's replace directives with local directories
