@@ -80,6 +80,10 @@ type Package struct {
 	BuildImports []string
 	Embeds       []string // //go:embed patterns
 	CgoInc       []string // paths a cgo preamble refers to, relative to Dir
+	// LeftOut are the names of the package's other source files (C,
+	// assembly, .syso...) that build in no build of a scope, and that no
+	// file kept includes: a fork leaves them out.
+	LeftOut []string
 	Kept         bool     // matched by a keep pattern
 	// KeptByModule: kept only as a package of a module a pattern names
 	// (--keep example.com/sdk), not by its own path.
@@ -573,6 +577,7 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 	}
 	p := &Package{Path: importPath, Dir: dir}
 	imports, buildImports := map[string]bool{}, map[string]bool{}
+	var includes []string // of the kept files' cgo preambles
 	for _, e := range ents {
 		name := e.Name()
 		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".go") {
@@ -619,6 +624,12 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 		if !isTest {
 			p.Embeds = append(p.Embeds, info.Embeds...)
 			p.CgoInc = append(p.CgoInc, info.CgoIncludes...)
+			includes = append(includes, info.Includes...)
+		}
+	}
+	if !w.cfg.Scope.IsZero() {
+		if p.LeftOut, err = leftOut(dir, ents, w.cfg.Scope, includes); err != nil {
+			return nil, err
 		}
 	}
 	p.Imports = slices.Sorted(maps.Keys(imports))
