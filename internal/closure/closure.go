@@ -80,10 +80,6 @@ type Package struct {
 	BuildImports []string
 	Embeds       []string // //go:embed patterns
 	CgoInc       []string // paths a cgo preamble refers to, relative to Dir
-	// LeftOut are the names of the package's other source files (C,
-	// assembly, .syso...) that build in no build of a scope, and that no
-	// file kept includes: a fork leaves them out.
-	LeftOut []string
 	Kept         bool     // matched by a keep pattern
 	// KeptByModule: kept only as a package of a module a pattern names
 	// (--keep example.com/sdk), not by its own path.
@@ -91,6 +87,10 @@ type Package struct {
 	Direct       bool // imported by a host package
 	// Sites are the files of the imports: where a package is reached from.
 	Sites map[string]Site
+	// LeftOut are the names of the package's other source files (C,
+	// assembly, .syso...) that build in no build of a scope, and that no
+	// file kept includes: a fork leaves them out.
+	LeftOut []string
 }
 
 // Site is where a package imports another: the file, and its build
