@@ -65,9 +65,14 @@ func (s *session) plan(ctx context.Context, st *swap.Stage, set settings) (*plan
 	if after, err := os.ReadFile(st.Path("go.mod")); err != nil || !bytes.Equal(after, staged) {
 		return nil, errors.New("go.mod is not consistent with the build (go list -m all changed it): run go mod tidy, check the host builds, and run plugfork again")
 	}
+	// Unscoped, the walk reaches about every required module: one go
+	// command fetches them all. Scoped, the walk downloads what it reaches,
+	// a wave at a time, and not the modules only other builds import.
 	fetchStart := time.Now()
-	if err := closure.FetchRequired(ctx, run, mods, staged); err != nil {
-		return nil, err
+	if set.Scope.IsZero() {
+		if err := closure.FetchRequired(ctx, run, mods, staged); err != nil {
+			return nil, err
+		}
 	}
 	fetched := time.Since(fetchStart).Milliseconds()
 	rels, err := modtree.Packages(st.Dir)

@@ -129,9 +129,12 @@ Forks hold every file go mod vendor would, whatever its build constraints.
 --platform GOOS/GOARCH,... and --tags TAG,... (as go build -tags) scope them
 to the builds the host really makes: only the files that build in one of
 those platforms with those tags (others off; cgo, race and architecture
-levels either way) are forked, and only their imports followed, so a module
-reached only through a file for another platform or tag (a prebuilt library
-behind //go:build x_extra) is not forked at all. The lock records the scope
+levels either way) are forked, Go, C, assembly and .syso files alike
+(headers, and files a kept file includes, stay), and only their imports
+followed, so a module reached only through a file for another platform or
+tag (a prebuilt library behind //go:build x_extra) is not forked; nor
+downloaded, when that file is a dependency's (go mod tidy reads the host's
+own files of every build). The lock records the scope
 (platform and tag lines): re-runs, upgrade and check use it; given again,
 the flags replace it, and empty (--platform= --tags=) clear it. The size
 report says what the forks weigh, their largest modules and files and every

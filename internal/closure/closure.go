@@ -87,6 +87,10 @@ type Package struct {
 	Direct       bool // imported by a host package
 	// Sites are the files of the imports: where a package is reached from.
 	Sites map[string]Site
+	// LeftOut are the names of the package's other source files (C,
+	// assembly, .syso...) that build in no build of a scope, and that no
+	// file kept includes: a fork leaves them out.
+	LeftOut []string
 }
 
 // Site is where a package imports another: the file, and its build
@@ -231,8 +235,10 @@ func Download(ctx context.Context, r gocmd.Runner, mods []*Module) error {
 
 // FetchRequired fills in Dir and Sum, in one go command, for the modules
 // the host's go.mod requires: for a go 1.17 or later host, every module
-// that provides a package, so that Build finds them all in the module cache
-// instead of downloading them one at a time.
+// that provides a package, so that an unscoped Build finds them all in the
+// module cache at once, instead of a go command a wave of its walk. A
+// scoped walk does without: it would download modules that only files
+// outside the scope import.
 func FetchRequired(ctx context.Context, r gocmd.Runner, mods []*Module, gomod []byte) error {
 	f, err := modfile.Parse("go.mod", gomod, nil)
 	if err != nil {
@@ -293,39 +299,55 @@ func Build(ctx context.Context, cfg Config, hostRels []string) (*Closure, error)
 		c.Host = append(c.Host, p)
 		queue = append(queue, item{p, false})
 	}
+	// Breadth-first, a wave at a time: the modules a wave's new imports
+	// need and the module cache lacks are downloaded in one go command, so
+	// that a scoped walk downloads only what the scope reaches.
 	for len(queue) > 0 {
-		it := queue[0]
-		queue = queue[1:]
-		for _, imp := range it.pkg.Imports {
-			if pkgpath.IsStd(imp) || w.hostPkg(imp) {
-				continue
-			}
-			p := w.pkgs[imp]
-			if p == nil {
-				m, rel, err := w.resolve(ctx, imp)
-				if err != nil {
-					return nil, fmt.Errorf("%s imports %s: %w", it.pkg.Path, imp, err)
+		wave := queue
+		queue = nil
+		var need []string
+		for _, it := range wave {
+			for _, imp := range it.pkg.Imports {
+				if !pkgpath.IsStd(imp) && !w.hostPkg(imp) && w.pkgs[imp] == nil {
+					need = append(need, imp)
 				}
-				p, err = w.loadPackage(imp, filepath.Join(m.Dir, filepath.FromSlash(rel)), cfg.Tests)
-				if err != nil {
-					return nil, err
-				}
-				p.Mod, p.Rel = m, rel
-				p.Kept, p.KeptByModule = w.keep.Keeps(imp, m.Path)
-				w.pkgs[imp] = p
 			}
-			if it.pkg.Mod == nil && !it.pinned {
-				p.Direct = true
-			}
-			pinned := it.pinned || p.Kept
-			if pinned {
-				if c.Pinned[imp] == nil {
-					c.Pinned[imp] = p
-					queue = append(queue, item{p, true})
+		}
+		if err := w.fetch(ctx, need); err != nil {
+			return nil, err
+		}
+		for _, it := range wave {
+			for _, imp := range it.pkg.Imports {
+				if pkgpath.IsStd(imp) || w.hostPkg(imp) {
+					continue
 				}
-			} else if c.Forked[imp] == nil {
-				c.Forked[imp] = p
-				queue = append(queue, item{p, false})
+				p := w.pkgs[imp]
+				if p == nil {
+					m, rel, err := w.resolve(ctx, imp)
+					if err != nil {
+						return nil, fmt.Errorf("%s imports %s: %w", it.pkg.Path, imp, err)
+					}
+					p, err = w.loadPackage(imp, filepath.Join(m.Dir, filepath.FromSlash(rel)), cfg.Tests)
+					if err != nil {
+						return nil, err
+					}
+					p.Mod, p.Rel = m, rel
+					p.Kept, p.KeptByModule = w.keep.Keeps(imp, m.Path)
+					w.pkgs[imp] = p
+				}
+				if it.pkg.Mod == nil && !it.pinned {
+					p.Direct = true
+				}
+				pinned := it.pinned || p.Kept
+				if pinned {
+					if c.Pinned[imp] == nil {
+						c.Pinned[imp] = p
+						queue = append(queue, item{p, true})
+					}
+				} else if c.Forked[imp] == nil {
+					c.Forked[imp] = p
+					queue = append(queue, item{p, false})
+				}
 			}
 		}
 	}
@@ -555,6 +577,7 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 	}
 	p := &Package{Path: importPath, Dir: dir}
 	imports, buildImports := map[string]bool{}, map[string]bool{}
+	var includes []string // of the kept files' cgo preambles
 	for _, e := range ents {
 		name := e.Name()
 		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".go") {
@@ -601,6 +624,12 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 		if !isTest {
 			p.Embeds = append(p.Embeds, info.Embeds...)
 			p.CgoInc = append(p.CgoInc, info.CgoIncludes...)
+			includes = append(includes, info.Includes...)
+		}
+	}
+	if !w.cfg.Scope.IsZero() {
+		if p.LeftOut, err = leftOut(dir, ents, w.cfg.Scope, includes); err != nil {
+			return nil, err
 		}
 	}
 	p.Imports = slices.Sorted(maps.Keys(imports))
@@ -608,11 +637,10 @@ func (w *walker) loadPackage(importPath, dir string, tests bool) (*Package, erro
 	return p, nil
 }
 
-// resolve returns the module of the build list providing import path p:
-// the longest module path that contains p and has Go files in its directory.
-// A module not yet in the module cache is downloaded (rare: FetchRequired
-// fetched go.mod's requirements before the walk).
-func (w *walker) resolve(ctx context.Context, p string) (*Module, string, error) {
+// candidates returns the modules of the build list whose paths contain
+// import path p, longest first: the one providing p is the first with Go
+// files in p's directory.
+func (w *walker) candidates(p string) []*Module {
 	var cands []*Module
 	for _, m := range w.cfg.Mods {
 		if pkgpath.Within(p, m.Path) {
@@ -620,7 +648,52 @@ func (w *walker) resolve(ctx context.Context, p string) (*Module, string, error)
 		}
 	}
 	slices.SortFunc(cands, func(a, b *Module) int { return len(b.Path) - len(a.Path) })
-	for _, m := range cands {
+	return cands
+}
+
+// fetch downloads, a go command a round, the modules that resolving the
+// import paths needs and the module cache lacks: for each path, the
+// candidates up to the first one that is downloaded and provides it (a
+// round a level of nesting, nearly always one).
+func (w *walker) fetch(ctx context.Context, paths []string) error {
+	for {
+		var missing []*Module
+		seen := map[*Module]bool{}
+		for _, p := range paths {
+			for _, m := range w.candidates(p) {
+				if m.Dir == "" {
+					if !seen[m] {
+						seen[m] = true
+						missing = append(missing, m)
+					}
+					break
+				}
+				rel := strings.TrimPrefix(strings.TrimPrefix(p, m.Path), "/")
+				if modtree.HasGoFiles(filepath.Join(m.Dir, filepath.FromSlash(rel))) {
+					break
+				}
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if err := Download(ctx, w.cfg.Run, missing); err != nil {
+			return err
+		}
+		for _, m := range missing {
+			if m.Dir == "" {
+				return fmt.Errorf("%s@%s: downloading gave no directory", m.Path, m.Version)
+			}
+		}
+	}
+}
+
+// resolve returns the module of the build list providing import path p:
+// the longest module path that contains p and has Go files in its
+// directory. A module not yet in the module cache is downloaded (rare:
+// fetch downloaded a wave's modules before it is resolved).
+func (w *walker) resolve(ctx context.Context, p string) (*Module, string, error) {
+	for _, m := range w.candidates(p) {
 		if m.Dir == "" {
 			if err := Download(ctx, w.cfg.Run, []*Module{m}); err != nil {
 				return nil, "", err

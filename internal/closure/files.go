@@ -1,6 +1,7 @@
 package closure
 
 import (
+	"bytes"
 	"io/fs"
 	"os"
 	"path"
@@ -104,6 +105,9 @@ func Files(m *Module, pkgs []*Package, tests, whole bool) ([]string, error) {
 			if strings.HasSuffix(name, ".go") && !kept[name] {
 				continue // a test, or constrained to "ignore"
 			}
+			if slices.Contains(p.LeftOut, name) {
+				continue // in no build of the scope
+			}
 			set[path.Join(p.Rel, name)] = true
 		}
 		for _, pat := range p.Embeds {
@@ -166,4 +170,93 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// constrainedExts are the extensions of the source files other than Go
+// that the go command builds into a package, matching them by name suffix
+// and build constraint as Go files (go/build). Headers are not among
+// them: a file includes a header whatever its name.
+var constrainedExts = []string{".c", ".cc", ".cxx", ".cpp", ".m", ".s", ".S", ".sx", ".f", ".F", ".for", ".f90", ".syso"}
+
+// leftOut returns the names, among the entries of a package directory,
+// of the source files other than Go that build in no build of the scope
+// s, but those a kept file includes by name: a kept C, assembly or header
+// file of the directory (#include "name"), or a kept Go file's cgo
+// preamble (includes).
+func leftOut(dir string, ents []fs.DirEntry, s Scope, includes []string) ([]string, error) {
+	out := map[string]bool{}
+	var scan []string // kept files whose #include lines count
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() {
+			continue
+		}
+		ext := path.Ext(name)
+		if !slices.Contains(constrainedExts, ext) {
+			if ext == ".h" || ext == ".hh" || ext == ".hpp" || ext == ".hxx" || ext == ".inc" {
+				scan = append(scan, name)
+			}
+			continue
+		}
+		var src []byte
+		if ext != ".syso" { // an object file: its name alone counts
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				return nil, err
+			}
+			src = leadingComments(b)
+		}
+		if s.Builds(name, src) {
+			scan = append(scan, name)
+		} else {
+			out[name] = true
+		}
+	}
+	// A file left out that a kept file includes is kept, and what it
+	// includes counts in turn.
+	keep := func(inc string) {
+		if name := path.Clean(inc); out[name] {
+			delete(out, name)
+			scan = append(scan, name)
+		}
+	}
+	for _, inc := range includes {
+		keep(inc)
+	}
+	for len(scan) > 0 {
+		name := scan[0]
+		scan = scan[1:]
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range includeRE.FindAllSubmatch(b, -1) {
+			keep(string(m[1]))
+		}
+	}
+	return sortedKeys(out), nil
+}
+
+// leadingComments returns the beginning of a C or assembly file up to its
+// first line that is neither blank nor a comment: where go/build reads
+// its build constraint.
+func leadingComments(src []byte) []byte {
+	rest := src
+	for len(rest) > 0 {
+		line, after, _ := bytes.Cut(rest, []byte("\n"))
+		t := bytes.TrimSpace(line)
+		if bytes.HasPrefix(t, []byte("/*")) {
+			i := bytes.Index(rest, []byte("*/"))
+			if i < 0 {
+				break
+			}
+			rest = rest[i+2:] // what follows the block on its line counts as a line
+			continue
+		}
+		if len(t) > 0 && !bytes.HasPrefix(t, []byte("//")) {
+			break
+		}
+		rest = after
+	}
+	return src[:len(src)-len(rest)]
 }

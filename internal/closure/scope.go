@@ -122,12 +122,15 @@ func (s Scope) tag(tag, goos, goarch string) tagValue {
 		return when(osMatches(goos, tag))
 	case isArch:
 		return when(tag == goarch)
-	case tag == "gc", strings.HasPrefix(tag, "go1."):
+	case tag == "gc":
 		return yes
 	case tag == "gccgo":
 		return no
 	case tag == "cgo", tag == "race", tag == "msan", tag == "asan", strings.Contains(tag, "."):
-		return either // a build mode, or an architecture level (amd64.v3)
+		// A build mode, a release (go1.27 && !x beside !go1.27: the
+		// toolchain building the host picks) or an architecture level
+		// (amd64.v3).
+		return either
 	}
 	return no
 }

@@ -22,6 +22,7 @@ type goFileInfo struct {
 	Ignored     bool     // constrained to "ignore": no build uses it
 	Embeds      []string // //go:embed patterns
 	CgoIncludes []string // paths a cgo preamble refers to relative to the package dir
+	Includes    []string // the cgo preamble's #include "..." paths
 }
 
 var srcdirRE = regexp.MustCompile(`\$\{SRCDIR\}/([^\s"'\\]+)`)
@@ -75,6 +76,7 @@ func readGoFile(fset *token.FileSet, filename string, src []byte) (*goFileInfo, 
 				info.CgoIncludes = append(info.CgoIncludes, m[1])
 			}
 			for _, m := range includeRE.FindAllStringSubmatch(pre, -1) {
+				info.Includes = append(info.Includes, m[1])
 				if strings.Contains(m[1], "/") {
 					info.CgoIncludes = append(info.CgoIncludes, m[1])
 				}
